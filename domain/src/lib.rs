@@ -1,0 +1,17 @@
+//! Incubator's domain: what the hub's programme officers may do, and what follows.
+//!
+//! - [`values`]: newtypes that parse (names, money, currencies, periods). A command only ever
+//!   carries values that already passed these checks, so `handle` checks rules, not formats.
+//! - [`startup`]: the startup aggregate — stages, funding, mentorship, milestones and KPIs.
+//! - [`rule`]: the classification every domain error maps to (not found, conflict, invalid), so
+//!   the API can choose a status without knowing any rule.
+//!
+//! Nothing here does I/O: time and ids come in with the command, which keeps `handle`
+//! deterministic and testable with cqrs-es's `TestFramework`.
+#![forbid(unsafe_code)]
+
+pub mod rule;
+pub mod startup;
+pub mod values;
+
+pub use rule::{DomainRule, RuleKind};

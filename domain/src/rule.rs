@@ -1,0 +1,20 @@
+//! How a broken rule is classified, independent of any transport.
+
+/// The kind of a command rejection. The API maps these to HTTP statuses (404, 409, 422).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// The command names something that does not exist.
+    NotFound,
+    /// The command is valid on its own but the current state forbids it.
+    Conflict,
+    /// A value in the command is unacceptable whatever the state.
+    Invalid,
+}
+
+/// Implemented by every aggregate's error type.
+pub trait DomainRule: std::error::Error {
+    /// What kind of rejection this is.
+    fn kind(&self) -> RuleKind;
+    /// A stable, machine-readable code (`snake_case`), used in problem `type` URIs.
+    fn code(&self) -> &'static str;
+}

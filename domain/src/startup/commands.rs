@@ -1,0 +1,132 @@
+//! What a programme officer may ask of a startup. Imperative; every value already parsed.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{FundingKind, RoundKind, Stage};
+use crate::values::{
+    Cohort, GrantId, InvestorName, MentorId, MilestoneId, Minutes, Money, OrganisationName,
+    PersonId, ProgrammeName, Reason, RoundId, Sector, SessionId, Title, YearMonth,
+};
+
+/// Every command of the startup aggregate. Ids of new sub-records (rounds, grants, sessions,
+/// milestones) are chosen by the caller, so `handle` stays deterministic and a retried command
+/// can be recognised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum StartupCommand {
+    /// Register an application: the startup enters the pipeline at `application`.
+    Apply {
+        name: OrganisationName,
+        sector: Option<Sector>,
+        founders: Vec<PersonId>,
+        cohort: Option<Cohort>,
+        applied_on: NaiveDate,
+    },
+    /// Move to `to`, or to the next stage when `to` is `None`. Skipping a stage needs an
+    /// override reason.
+    Advance {
+        to: Option<Stage>,
+        override_reason: Option<Reason>,
+    },
+    /// Turn the application down (from `application` or `screening`).
+    Reject { reason: Reason },
+    /// The startup leaves of its own accord (from any active stage).
+    Withdraw { reason: Reason },
+    /// The programme ends the startup's participation (from any active stage).
+    Exit { reason: Reason },
+    /// Place the startup in a cohort.
+    AssignCohort { cohort: Cohort },
+    /// Record a closed equity round.
+    RecordEquityRound {
+        round_id: RoundId,
+        round: RoundKind,
+        amount: Money,
+        investors: Vec<InvestorName>,
+        closed_on: NaiveDate,
+    },
+    /// Record non-dilutive funding awarded by a programme.
+    AwardFunding {
+        grant_id: GrantId,
+        programme: ProgrammeName,
+        kind: FundingKind,
+        amount: Money,
+        awarded_on: NaiveDate,
+    },
+    /// Record a tranche paid out of awarded funding.
+    PayTranche {
+        grant_id: GrantId,
+        amount: Money,
+        paid_on: NaiveDate,
+    },
+    /// Assign a mentor.
+    AssignMentor { mentor_id: MentorId },
+    /// Release an assigned mentor.
+    ReleaseMentor {
+        mentor_id: MentorId,
+        reason: Option<Reason>,
+    },
+    /// Log a session held with an assigned mentor.
+    LogSession {
+        session_id: SessionId,
+        mentor_id: MentorId,
+        held_on: NaiveDate,
+        minutes: Minutes,
+        topics: Vec<Title>,
+    },
+    /// Set a milestone.
+    SetMilestone {
+        milestone_id: MilestoneId,
+        title: Title,
+        due_on: Option<NaiveDate>,
+    },
+    /// Mark a milestone reached.
+    AchieveMilestone {
+        milestone_id: MilestoneId,
+        achieved_on: NaiveDate,
+    },
+    /// Report a month's KPIs.
+    RecordKpis {
+        month: YearMonth,
+        revenue: Money,
+        headcount: u32,
+        customers: u32,
+    },
+}
+
+impl StartupCommand {
+    /// The command's name, for metrics and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Apply { .. } => "Apply",
+            Self::Advance { .. } => "Advance",
+            Self::Reject { .. } => "Reject",
+            Self::Withdraw { .. } => "Withdraw",
+            Self::Exit { .. } => "Exit",
+            Self::AssignCohort { .. } => "AssignCohort",
+            Self::RecordEquityRound { .. } => "RecordEquityRound",
+            Self::AwardFunding { .. } => "AwardFunding",
+            Self::PayTranche { .. } => "PayTranche",
+            Self::AssignMentor { .. } => "AssignMentor",
+            Self::ReleaseMentor { .. } => "ReleaseMentor",
+            Self::LogSession { .. } => "LogSession",
+            Self::SetMilestone { .. } => "SetMilestone",
+            Self::AchieveMilestone { .. } => "AchieveMilestone",
+            Self::RecordKpis { .. } => "RecordKpis",
+        }
+    }
+
+    /// The reason the officer gave, if the command carries one; it goes into the event's
+    /// metadata as well as its payload so the audit feed shows it for every event.
+    pub fn reason(&self) -> Option<&Reason> {
+        match self {
+            Self::Reject { reason } | Self::Withdraw { reason } | Self::Exit { reason } => {
+                Some(reason)
+            }
+            Self::Advance {
+                override_reason, ..
+            } => override_reason.as_ref(),
+            Self::ReleaseMentor { reason, .. } => reason.as_ref(),
+            _ => None,
+        }
+    }
+}

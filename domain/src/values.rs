@@ -1,0 +1,480 @@
+//! Value types that parse: constructing one is the validation.
+//!
+//! Each type deserialises through its `parse` (`#[serde(try_from = ...)]`), so a request body
+//! that names a bad currency or an empty name fails at the edge with the field named, and a
+//! command can never hold an invalid value.
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Why a value failed to parse. The message is meant for the person who sent it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValueError(pub String);
+
+fn err(msg: impl Into<String>) -> ValueError {
+    ValueError(msg.into())
+}
+
+/// Checks the text rules shared by every free-text field: trimmed, non-empty, bounded, no
+/// control characters (they break CSV exports and terminals).
+fn clean_text(raw: &str, what: &str, max: usize) -> Result<String, ValueError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(err(format!("{what} must not be empty")));
+    }
+    let chars = trimmed.chars().count();
+    if chars > max {
+        return Err(err(format!(
+            "{what} must be at most {max} characters, got {chars}"
+        )));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(err(format!("{what} must not contain control characters")));
+    }
+    Ok(trimmed.to_owned())
+}
+
+macro_rules! text_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            #[doc = concat!("Parses ", $what, ": trimmed, 1 to ", stringify!($max), " characters, no control characters.")]
+            pub fn parse(raw: &str) -> Result<Self, ValueError> {
+                clean_text(raw, $what, $max).map(Self)
+            }
+
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ValueError;
+            fn try_from(raw: String) -> Result<Self, ValueError> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+text_type!(
+    /// A startup's (or organisation's) trading name.
+    OrganisationName,
+    "a name",
+    200
+);
+text_type!(
+    /// The reason an officer gives for a decision; kept in the event and its metadata.
+    Reason,
+    "a reason",
+    2000
+);
+text_type!(
+    /// A sector such as "music tech" or "games".
+    Sector,
+    "a sector",
+    100
+);
+text_type!(
+    /// The name of a funding programme ("Fit 4 Start", "Creative Europe").
+    ProgrammeName,
+    "a programme name",
+    200
+);
+text_type!(
+    /// An investor (an organisation or fund; people are referenced by id, never named).
+    InvestorName,
+    "an investor name",
+    200
+);
+text_type!(
+    /// A short title: a milestone, a topic.
+    Title,
+    "a title",
+    200
+);
+
+/// A cohort label such as `2026-spring`: letters, digits, `-`, `_` and `.`, 1 to 40 characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Cohort(String);
+
+impl Cohort {
+    /// Parses a cohort label.
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let s = raw.trim();
+        if s.is_empty() || s.len() > 40 {
+            return Err(err("a cohort must be 1 to 40 characters"));
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(err(
+                "a cohort may contain only letters, digits, '-', '_' and '.'",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The label.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Cohort {
+    type Error = ValueError;
+    fn try_from(raw: String) -> Result<Self, ValueError> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Cohort> for String {
+    fn from(v: Cohort) -> String {
+        v.0
+    }
+}
+
+/// The active ISO 4217 currency codes.
+const ISO_4217: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB \
+BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD \
+FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR \
+KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR \
+MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK \
+SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES \
+VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG";
+
+/// An ISO 4217 currency code, upper case (`EUR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// The euro, the hub's own currency.
+    pub const EUR: Currency = Currency(*b"EUR");
+
+    /// Parses an active ISO 4217 code.
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let bytes = raw.as_bytes();
+        if bytes.len() == 3
+            && bytes.iter().all(u8::is_ascii_uppercase)
+            && ISO_4217.split_ascii_whitespace().any(|c| c == raw)
+        {
+            Ok(Self([bytes[0], bytes[1], bytes[2]]))
+        } else {
+            Err(err(format!(
+                "{raw:?} is not an ISO 4217 currency code such as \"EUR\""
+            )))
+        }
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("parsed from ASCII")
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = ValueError;
+    fn try_from(raw: String) -> Result<Self, ValueError> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(v: Currency) -> String {
+        v.as_str().to_owned()
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An amount of money in the currency's minor unit (cents), never a float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawMoney")]
+pub struct Money {
+    /// Minor units (cents). May be zero (a month without revenue); rules that need a positive
+    /// amount check it.
+    pub cents: i64,
+    /// ISO 4217 code.
+    pub currency: Currency,
+}
+
+/// Money as written on the wire, before its bounds are checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMoney {
+    cents: i64,
+    currency: Currency,
+}
+
+impl TryFrom<RawMoney> for Money {
+    type Error = ValueError;
+    fn try_from(raw: RawMoney) -> Result<Self, ValueError> {
+        Money::new(raw.cents, raw.currency)
+    }
+}
+
+/// The largest amount accepted: EUR 10 billion, far beyond any round at a hub, well inside
+/// `i64` even when thousands are summed.
+pub const MAX_CENTS: i64 = 1_000_000_000_000;
+
+impl Money {
+    /// An amount; `cents` must be within `0..=MAX_CENTS`.
+    pub fn new(cents: i64, currency: Currency) -> Result<Self, ValueError> {
+        if !(0..=MAX_CENTS).contains(&cents) {
+            return Err(err(format!(
+                "an amount must be between 0 and {MAX_CENTS} cents, got {cents}"
+            )));
+        }
+        Ok(Self { cents, currency })
+    }
+
+    /// An amount in euros.
+    pub fn eur(cents: i64) -> Self {
+        Self {
+            cents,
+            currency: Currency::EUR,
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}.{:02}",
+            self.currency,
+            self.cents / 100,
+            (self.cents % 100).abs()
+        )
+    }
+}
+
+/// A calendar month, written `YYYY-MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct YearMonth {
+    year: i32,
+    month: u32,
+}
+
+impl YearMonth {
+    /// Parses `YYYY-MM` (years 2000 to 2199).
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let bad = || err(format!("{raw:?} is not a month written YYYY-MM"));
+        let (y, m) = raw.split_once('-').ok_or_else(bad)?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        if !(2000..=2199).contains(&year) || !(1..=12).contains(&month) {
+            return Err(bad());
+        }
+        Ok(Self { year, month })
+    }
+
+    /// The month containing `date`.
+    pub fn of(date: NaiveDate) -> Self {
+        Self {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+}
+
+impl TryFrom<String> for YearMonth {
+    type Error = ValueError;
+    fn try_from(raw: String) -> Result<Self, ValueError> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<YearMonth> for String {
+    fn from(v: YearMonth) -> String {
+        v.to_string()
+    }
+}
+
+impl fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered id (UUID v7).
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A person in the people registry (founder, artist, mentor, contact). Events hold only
+    /// this id, never a name or an address.
+    PersonId
+);
+id_type!(
+    /// A mentor.
+    MentorId
+);
+id_type!(
+    /// A grant or loan awarded to a startup.
+    GrantId
+);
+id_type!(
+    /// An equity round.
+    RoundId
+);
+id_type!(
+    /// A mentorship session.
+    SessionId
+);
+id_type!(
+    /// A milestone.
+    MilestoneId
+);
+
+/// A whole number within bounds, for counts such as minutes or headcount.
+fn bounded(value: u32, what: &str, min: u32, max: u32) -> Result<u32, ValueError> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(err(format!(
+            "{what} must be between {min} and {max}, got {value}"
+        )))
+    }
+}
+
+/// The length of a mentorship session: 5 minutes to 8 hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Minutes(u32);
+
+impl Minutes {
+    /// Parses a session length in minutes.
+    pub fn parse(value: u32) -> Result<Self, ValueError> {
+        bounded(value, "minutes", 5, 480).map(Self)
+    }
+    /// The minutes.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<u32> for Minutes {
+    type Error = ValueError;
+    fn try_from(v: u32) -> Result<Self, ValueError> {
+        Self::parse(v)
+    }
+}
+
+impl From<Minutes> for u32 {
+    fn from(v: Minutes) -> u32 {
+        v.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            OrganisationName::parse("  Sonic Forge ").unwrap().as_str(),
+            "Sonic Forge"
+        );
+        assert!(OrganisationName::parse("   ").is_err());
+        assert!(OrganisationName::parse(&"x".repeat(201)).is_err());
+        assert!(OrganisationName::parse("bell\u{7}").is_err());
+    }
+
+    #[test]
+    fn only_iso_currencies_parse() {
+        assert_eq!(Currency::parse("EUR").unwrap(), Currency::EUR);
+        assert!(Currency::parse("eur").is_err());
+        assert!(Currency::parse("EURO").is_err());
+        assert!(Currency::parse("ABC").is_err());
+    }
+
+    #[test]
+    fn money_is_bounded_and_deserialises_strictly() {
+        assert!(Money::new(-1, Currency::EUR).is_err());
+        assert!(Money::new(MAX_CENTS + 1, Currency::EUR).is_err());
+        let m: Money = serde_json::from_str(r#"{"cents":150,"currency":"EUR"}"#).unwrap();
+        assert_eq!(m.to_string(), "EUR 1.50");
+        assert!(serde_json::from_str::<Money>(r#"{"cents":1,"currency":"XXX"}"#).is_err());
+        assert!(serde_json::from_str::<Money>(r#"{"cents":1,"currency":"EUR","x":1}"#).is_err());
+        assert!(serde_json::from_str::<Money>(r#"{"cents":-5,"currency":"EUR"}"#).is_err());
+    }
+
+    #[test]
+    fn months_parse_as_yyyy_mm() {
+        assert_eq!(YearMonth::parse("2026-03").unwrap().to_string(), "2026-03");
+        for bad in ["2026-13", "2026-3", "26-03", "2026/03", "1999-12"] {
+            assert!(YearMonth::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cohorts_are_labels() {
+        assert!(Cohort::parse("2026-spring").is_ok());
+        assert!(Cohort::parse("spring 2026").is_err());
+    }
+
+    #[test]
+    fn session_minutes_are_bounded() {
+        assert!(Minutes::parse(4).is_err());
+        assert!(Minutes::parse(60).is_ok());
+        assert!(Minutes::parse(481).is_err());
+    }
+}
