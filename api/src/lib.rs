@@ -1,1 +1,16 @@
-//! placeholder
+//! The `incubator` service: everything that does I/O on behalf of the domain.
+//!
+//! - [`store`]: opens SQLite or PostgreSQL, wraps the cqrs-es repositories, dispatches
+//!   commands (version check, retry on concurrent append, metadata).
+//! - [`http`]: the axum API under `/api/v1`, problem+json errors, extractors.
+//! - [`server`]: runs the API and the projector until SIGINT/SIGTERM.
+//! - [`cli`]: the `incubator` command line; [`telemetry`]: logging.
+//!
+//! No business rule lives here: they are all in `incubator-domain`.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod http;
+pub mod server;
+pub mod store;
+pub mod telemetry;

@@ -1,1 +1,21 @@
-//! placeholder
+//! Incubator's read side: everything a dashboard or an auditor reads is built here, from the
+//! event log only.
+//!
+//! - [`db`]: the read-side connection (one code path for SQLite and PostgreSQL through sqlx's
+//!   `Any` driver) and the schema migrations of the whole database.
+//! - [`log`]: reading the event log in commit order, safely on PostgreSQL where concurrent
+//!   transactions commit out of order.
+//! - [`projector`]: tails the log and applies batches to read models, advancing each model's
+//!   checkpoint in the same transaction (exactly-once effect, resumable after a crash).
+//! - [`funding`]: the funding-stage read model and its queries.
+//!
+//! This crate knows the event log's tables and the read-model tables; it knows nothing of HTTP.
+#![forbid(unsafe_code)]
+
+pub mod db;
+pub mod funding;
+pub mod log;
+pub mod projector;
+
+pub use db::{Dialect, ReadDb};
+pub use log::{Checkpoint, LoggedEvent};

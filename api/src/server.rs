@@ -1,0 +1,63 @@
+//! Running the service: the projector and the HTTP server, until shutdown.
+
+use std::future::Future;
+
+use incubator_projections::funding::Funding;
+use incubator_projections::{projector, Checkpoint};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::http::{app, AppState};
+use crate::store::Store;
+
+/// Serves `store` on `listener` until `shutdown` resolves, then drains requests, stops the
+/// projector (which finishes its batch: it commits or rolls back whole) and closes the pools.
+pub async fn serve(
+    listener: TcpListener,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (progress_tx, progress_rx) = watch::channel(Checkpoint::default());
+    let projector = tokio::spawn(projector::run(
+        store.read.clone(),
+        Funding,
+        store.committed.clone(),
+        progress_tx,
+        stop_rx,
+    ));
+    let state = AppState {
+        store: store.clone(),
+        funding_progress: progress_rx,
+    };
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop_tx.send(true);
+    let _ = projector.await;
+    store.close().await;
+    result
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

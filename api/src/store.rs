@@ -1,0 +1,405 @@
+//! The event store: opening either backend, the repository wrapper around sqlite-es and
+//! postgres-es, and command dispatch.
+//!
+//! Commands are dispatched here rather than through `CqrsFramework::execute` for three
+//! reasons, each recorded in `docs/architecture.md`:
+//! - `If-Match` needs the loaded version before `handle` runs, and `execute` exposes none;
+//! - the new version and global position go back to the client, and `execute` returns `()`;
+//! - cqrs-es 0.5's `EventSink` applies events to the aggregate while `handle` runs, and the
+//!   snapshot store then applies them again to the same aggregate before saving the snapshot,
+//!   so a snapshot taken through `execute` holds every event of that command twice. Handling on
+//!   a copy and committing the untouched context gives snapshots that equal a full replay.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::{
+    PersistedEventRepository, PersistedEventStore, PersistenceError, ReplayStream, SerializedEvent,
+    SerializedSnapshot,
+};
+use cqrs_es::{Aggregate, AggregateError, EventStore};
+use incubator_domain::startup::Startup;
+use incubator_projections::log::{self, Checkpoint};
+use incubator_projections::{Dialect, ReadDb};
+use postgres_es::PostgresEventRepository;
+use serde_json::Value;
+use sqlite_es::SqliteEventRepository;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use tokio::sync::Notify;
+
+/// Events between two snapshots: loading an aggregate reads one snapshot and fewer than this
+/// many events, however long its history.
+pub const SNAPSHOT_EVERY: usize = 25;
+
+/// How often a command is retried when another writer appended to the same aggregate between
+/// our load and our append (only without `If-Match`: with it, the conflict is the client's).
+const CONFLICT_RETRIES: usize = 3;
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    Scheme(String),
+    #[error("cannot open the database: {0}")]
+    Connect(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// One of the two backends' typed pools, for the cqrs-es repositories.
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The event store of one database, and the read-side pool on the same database.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    /// The read side: projector, history, read models.
+    pub read: ReadDb,
+    /// Woken after every commit, so the projector picks up local writes at once.
+    pub committed: Arc<Notify>,
+    startups: Arc<PersistedEventStore<EventRepo, Startup>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dialect", &self.read.dialect)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<Self, OpenError> {
+        let (backend, read_url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .test_before_acquire(false)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await?;
+            (Backend::Sqlite(pool), format!("sqlite://{path}"))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .min_connections(1)
+                .test_before_acquire(false)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await?;
+            (Backend::Postgres(pool), url.to_owned())
+        } else {
+            return Err(OpenError::Scheme(url.to_owned()));
+        };
+        let read = ReadDb::connect(&read_url, 8).await?;
+        read.migrate().await?;
+        let startups = Arc::new(PersistedEventStore::new_snapshot_store(
+            EventRepo::new(&backend),
+            SNAPSHOT_EVERY,
+        ));
+        Ok(Self {
+            backend,
+            read,
+            committed: Arc::new(Notify::new()),
+            startups,
+        })
+    }
+
+    /// The startup event store.
+    pub fn startups(&self) -> &PersistedEventStore<EventRepo, Startup> {
+        &self.startups
+    }
+
+    /// Closes every pool.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(p) => p.close().await,
+            Backend::Postgres(p) => p.close().await,
+        }
+        self.read.pool.close().await;
+    }
+
+    /// Where an aggregate's event at `sequence` sits in the global log.
+    pub async fn locate(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        sequence: i64,
+    ) -> Result<Option<Checkpoint>, sqlx::Error> {
+        let mut conn = self.read.pool.acquire().await?;
+        log::locate(
+            &mut conn,
+            self.read.dialect,
+            aggregate_type,
+            aggregate_id,
+            sequence,
+        )
+        .await
+    }
+
+    /// The store's dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.read.dialect
+    }
+
+    /// Runs `command` against aggregate `id`: loads it, checks the expected version, lets the
+    /// domain decide, appends the events with `metadata`. Appends nothing on any error.
+    #[tracing::instrument(skip_all, fields(aggregate = A::TYPE, aggregate_id = %id))]
+    pub async fn execute<A>(
+        &self,
+        store: &PersistedEventStore<EventRepo, A>,
+        id: &str,
+        command: A::Command,
+        expected_version: Option<u64>,
+        metadata: HashMap<String, String>,
+    ) -> Result<Committed, CommandError<A::Error>>
+    where
+        A: Aggregate<Services = ()> + Clone,
+        A::Command: Clone,
+        A::Error: Clone,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let context = store.load_aggregate(id).await.map_err(CommandError::from)?;
+            let current = context.current_sequence as u64;
+            if let Some(expected) = expected_version {
+                if expected != current {
+                    return Err(CommandError::VersionMismatch { current });
+                }
+            }
+            // Handle on a copy: the sink applies events to it, and the context stays as loaded
+            // so that the snapshot store applies each event exactly once.
+            let mut scratch = context.aggregate.clone();
+            let sink = EventSink::default();
+            scratch
+                .handle(command.clone(), &(), &sink)
+                .await
+                .map_err(CommandError::Rule)?;
+            let events = sink.collect().await;
+            if events.is_empty() {
+                return Ok(Committed {
+                    version: current,
+                    checkpoint: None,
+                    event_types: Vec::new(),
+                });
+            }
+            match store.commit(events, context, metadata.clone()).await {
+                Ok(envelopes) => {
+                    self.committed.notify_waiters();
+                    let version = envelopes.last().map_or(current, |e| e.sequence as u64);
+                    let event_types = envelopes
+                        .iter()
+                        .map(|e| cqrs_es::DomainEvent::event_type(&e.payload))
+                        .collect();
+                    let checkpoint = self
+                        .locate(A::TYPE, id, version as i64)
+                        .await
+                        .ok()
+                        .flatten();
+                    return Ok(Committed {
+                        version,
+                        checkpoint,
+                        event_types,
+                    });
+                }
+                Err(AggregateError::AggregateConflict)
+                    if expected_version.is_none() && attempt <= CONFLICT_RETRIES =>
+                {
+                    tracing::debug!(attempt, "concurrent append; retrying on fresh state");
+                }
+                Err(e) => return Err(CommandError::from(e)),
+            }
+        }
+    }
+
+    /// Loads an aggregate's current state and version (0 when it does not exist).
+    pub async fn load<A>(
+        &self,
+        store: &PersistedEventStore<EventRepo, A>,
+        id: &str,
+    ) -> Result<(A, u64), CommandError<A::Error>>
+    where
+        A: Aggregate,
+    {
+        let context = store.load_aggregate(id).await.map_err(CommandError::from)?;
+        Ok((context.aggregate, context.current_sequence as u64))
+    }
+}
+
+/// What a successful command appended.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The aggregate's version after the command (the sequence of its last event).
+    pub version: u64,
+    /// Where the last event sits in the global log (`None` if no event was appended, or if the
+    /// position could not be read back after the commit).
+    pub checkpoint: Option<Checkpoint>,
+    /// The types of the events appended.
+    pub event_types: Vec<String>,
+}
+
+/// Why a command was not applied. Nothing was appended in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E: std::error::Error> {
+    /// The domain refused the command.
+    #[error("{0}")]
+    Rule(E),
+    /// `If-Match` named another version than the current one.
+    #[error("the record is at version {current}")]
+    VersionMismatch { current: u64 },
+    /// Another writer appended first, and retrying did not help.
+    #[error("another change to this record was committed at the same time; retry")]
+    Conflict,
+    /// The database cannot be reached.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else (a bug or a corrupt record): logged, never shown in detail.
+    #[error("internal error: {0}")]
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl<E: std::error::Error> From<AggregateError<E>> for CommandError<E> {
+    fn from(e: AggregateError<E>) -> Self {
+        match e {
+            AggregateError::UserError(e) => Self::Rule(e),
+            AggregateError::AggregateConflict => Self::Conflict,
+            AggregateError::DatabaseConnectionError(e) => Self::Unavailable(e),
+            AggregateError::DeserializationError(e) => Self::Internal(e),
+            AggregateError::UnexpectedError(e) => {
+                if is_unavailable(e.as_ref()) {
+                    Self::Unavailable(e)
+                } else {
+                    Self::Internal(e)
+                }
+            }
+        }
+    }
+}
+
+/// Whether an error means the database is out of reach (rather than a bug).
+pub fn is_unavailable(e: &(dyn std::error::Error + 'static)) -> bool {
+    match e.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Io(_))
+        | Some(sqlx::Error::Tls(_))
+        | Some(sqlx::Error::PoolTimedOut)
+        | Some(sqlx::Error::PoolClosed)
+        | Some(sqlx::Error::WorkerCrashed) => true,
+        Some(sqlx::Error::Database(db)) => {
+            // PostgreSQL: admin shutdown, cannot connect now, too many connections.
+            matches!(
+                db.code().as_deref(),
+                Some("57P01") | Some("57P02") | Some("57P03") | Some("53300")
+            )
+        }
+        _ => false,
+    }
+}
+
+/// The cqrs-es repository for either backend: delegates to sqlite-es or postgres-es, and
+/// classifies their errors the same way.
+pub enum EventRepo {
+    Sqlite(SqliteEventRepository),
+    Postgres(PostgresEventRepository),
+}
+
+impl EventRepo {
+    fn new(backend: &Backend) -> Self {
+        match backend {
+            Backend::Sqlite(p) => Self::Sqlite(SqliteEventRepository::new(p.clone())),
+            Backend::Postgres(p) => Self::Postgres(PostgresEventRepository::new(p.clone())),
+        }
+    }
+}
+
+/// sqlite-es recognises a concurrent append by SQLite's primary-key error (1555); our events
+/// table keys on `position` and makes (aggregate, sequence) `UNIQUE`, which fails with 2067.
+/// Both mean another writer appended that sequence first. Pool and I/O failures become
+/// connection errors on both backends.
+fn classify(e: PersistenceError) -> PersistenceError {
+    match e {
+        PersistenceError::UnknownError(inner) => {
+            if let Some(sqlx::Error::Database(db)) = inner.downcast_ref::<sqlx::Error>() {
+                if db.code().as_deref() == Some("2067") {
+                    return PersistenceError::OptimisticLockError;
+                }
+            }
+            if is_unavailable(inner.as_ref()) {
+                PersistenceError::ConnectionError(inner)
+            } else {
+                PersistenceError::UnknownError(inner)
+            }
+        }
+        other => other,
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $repo:ident => $call:expr) => {
+        match $self {
+            EventRepo::Sqlite($repo) => $call.await.map_err(classify),
+            EventRepo::Postgres($repo) => $call.await.map_err(classify),
+        }
+    };
+}
+
+impl PersistedEventRepository for EventRepo {
+    async fn get_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        delegate!(self, r => r.get_events::<A>(aggregate_id))
+    }
+
+    async fn get_last_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        last_sequence: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        delegate!(self, r => r.get_last_events::<A>(aggregate_id, last_sequence))
+    }
+
+    async fn get_snapshot<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
+        delegate!(self, r => r.get_snapshot::<A>(aggregate_id))
+    }
+
+    async fn persist<A: Aggregate>(
+        &self,
+        events: &[SerializedEvent],
+        snapshot_update: Option<(String, Value, usize)>,
+    ) -> Result<(), PersistenceError> {
+        delegate!(self, r => r.persist::<A>(events, snapshot_update))
+    }
+
+    async fn stream_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<ReplayStream, PersistenceError> {
+        delegate!(self, r => r.stream_events::<A>(aggregate_id))
+    }
+
+    /// Not used: it orders by per-aggregate sequence, not commit order (see
+    /// `incubator_projections::log` for the reader we use).
+    async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
+        delegate!(self, r => r.stream_all_events::<A>())
+    }
+}

@@ -1,0 +1,86 @@
+//! The read-side database handle and the schema.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::AnyPool;
+
+/// Which SQL dialect the store speaks; the few statements that differ are chosen by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool on the event store's database for the projector and the read endpoints.
+#[derive(Debug, Clone)]
+pub struct ReadDb {
+    pub pool: AnyPool,
+    pub dialect: Dialect,
+}
+
+macro_rules! migrations {
+    ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
+        vec![$(Migration::new(
+            $version,
+            Cow::Borrowed($name),
+            MigrationType::Simple,
+            Cow::Borrowed(include_str!(concat!("../migrations/", $dir, "/", stringify!($version), "_", $name, ".sql"))),
+            false,
+        )),*]
+    };
+}
+
+fn migrator(dialect: Dialect) -> Migrator {
+    // File names are `000N_name.sql`; the macro rebuilds them from version and name.
+    let migrations = match dialect {
+        Dialect::Sqlite => migrations!("sqlite": 0001 "event_store", 0002 "funding"),
+        Dialect::Postgres => migrations!("postgres": 0001 "event_store", 0002 "funding"),
+    };
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    }
+}
+
+impl ReadDb {
+    /// Connects to `url` (a `sqlite://` or `postgres://` URL whose database exists).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(5))
+            // A ping on every checkout costs a round trip per query; a dead connection surfaces
+            // as an error on use instead, and the pool replaces it.
+            .test_before_acquire(false)
+            .connect(url)
+            .await?;
+        Ok(Self { pool, dialect })
+    }
+
+    /// Brings the schema up to date (idempotent; PostgreSQL takes a lock so that several
+    /// processes starting together migrate once).
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        migrator(self.dialect).run(&self.pool).await
+    }
+}
+
+/// Reads a column that is text on both stores.
+pub(crate) fn text(row: &AnyRow, col: &str) -> Result<String, sqlx::Error> {
+    sqlx::Row::try_get(row, col)
+}
+
+/// Reads a column that is an integer on both stores.
+pub(crate) fn int(row: &AnyRow, col: &str) -> Result<i64, sqlx::Error> {
+    sqlx::Row::try_get(row, col)
+}

@@ -1,0 +1,347 @@
+//! The funding-stage read model: per startup its incubation stage, funding stage, equity
+//! raised and non-dilutive funding awarded and received; pipeline counts per stage.
+
+use std::collections::BTreeMap;
+
+use incubator_domain::startup::{Stage, StartupEvent};
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use crate::db::{int, text, ReadDb};
+use crate::log::LoggedEvent;
+use crate::projector::{Projection, ProjectionError};
+
+/// The funding-stage projection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Funding;
+
+/// The funding stage of a startup that raised no equity yet.
+pub const NO_ROUND: &str = "none";
+
+/// Kinds of amounts kept per startup and currency.
+const EQUITY: &str = "equity";
+const AWARDED: &str = "awarded";
+const RECEIVED: &str = "received";
+
+impl Projection for Funding {
+    fn name(&self) -> &'static str {
+        "funding"
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        _db: &ReadDb,
+        event: &LoggedEvent,
+    ) -> Result<(), ProjectionError> {
+        if event.aggregate_type != "Startup" {
+            return Ok(());
+        }
+        let payload: StartupEvent =
+            serde_json::from_str(&event.payload).map_err(|source| ProjectionError::Decode {
+                position: event.position(),
+                source,
+            })?;
+        let id = event.aggregate_id.as_str();
+        let at = event.recorded_at.as_str();
+        let pos = event.position();
+        use StartupEvent as E;
+        match payload {
+            E::Applied {
+                name,
+                cohort,
+                applied_on,
+                ..
+            } => {
+                sqlx::query(
+                    "INSERT INTO rm_funding_startups \
+                     (startup_id, name, cohort, stage, stage_entered_at, applied_on, last_position) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(id)
+                .bind(name.as_str())
+                .bind(cohort.as_ref().map(|c| c.as_str()))
+                .bind(Stage::Application.as_str())
+                .bind(at)
+                .bind(applied_on.to_string())
+                .bind(pos)
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::StageAdvanced { to, .. } => set_stage(conn, id, to, at, pos).await?,
+            E::Rejected { .. } => set_stage(conn, id, Stage::Rejected, at, pos).await?,
+            E::Withdrawn { .. } => set_stage(conn, id, Stage::Withdrawn, at, pos).await?,
+            E::Exited { .. } => set_stage(conn, id, Stage::Exited, at, pos).await?,
+            E::CohortAssigned { cohort } => {
+                sqlx::query(
+                    "UPDATE rm_funding_startups SET cohort = $1, last_position = $2 \
+                     WHERE startup_id = $3",
+                )
+                .bind(cohort.as_str())
+                .bind(pos)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            E::EquityRoundRecorded { round, amount, .. } => {
+                let rank = round as i64 + 1;
+                sqlx::query(
+                    "UPDATE rm_funding_startups SET \
+                     funding_stage = CASE WHEN funding_rank < $1 THEN $2 ELSE funding_stage END, \
+                     funding_rank = CASE WHEN funding_rank < $1 THEN $1 ELSE funding_rank END, \
+                     last_position = $3 WHERE startup_id = $4",
+                )
+                .bind(rank)
+                .bind(round.as_str())
+                .bind(pos)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+                add(conn, id, EQUITY, amount.currency.as_str(), amount.cents).await?;
+            }
+            E::FundingAwarded { amount, .. } => {
+                add(conn, id, AWARDED, amount.currency.as_str(), amount.cents).await?;
+            }
+            E::TranchePaid { amount, .. } => {
+                add(conn, id, RECEIVED, amount.currency.as_str(), amount.cents).await?;
+            }
+            E::MentorAssigned { .. }
+            | E::MentorReleased { .. }
+            | E::SessionLogged { .. }
+            | E::MilestoneSet { .. }
+            | E::MilestoneAchieved { .. }
+            | E::KpisRecorded { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+async fn set_stage(
+    conn: &mut AnyConnection,
+    id: &str,
+    stage: Stage,
+    at: &str,
+    pos: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE rm_funding_startups SET stage = $1, stage_entered_at = $2, last_position = $3 \
+         WHERE startup_id = $4",
+    )
+    .bind(stage.as_str())
+    .bind(at)
+    .bind(pos)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn add(
+    conn: &mut AnyConnection,
+    id: &str,
+    kind: &str,
+    currency: &str,
+    cents: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO rm_funding_amounts (startup_id, kind, currency, cents) \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (startup_id, kind, currency) \
+         DO UPDATE SET cents = rm_funding_amounts.cents + excluded.cents",
+    )
+    .bind(id)
+    .bind(kind)
+    .bind(currency)
+    .bind(cents)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An amount in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Amount {
+    pub currency: String,
+    pub cents: i64,
+}
+
+/// Equity raised and non-dilutive funding awarded and received, each per currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub equity_raised: Vec<Amount>,
+    pub funding_awarded: Vec<Amount>,
+    pub funding_received: Vec<Amount>,
+}
+
+impl Totals {
+    fn add(&mut self, kind: &str, currency: String, cents: i64) {
+        let list = match kind {
+            EQUITY => &mut self.equity_raised,
+            AWARDED => &mut self.funding_awarded,
+            _ => &mut self.funding_received,
+        };
+        list.push(Amount { currency, cents });
+    }
+}
+
+/// One startup as the funding read model sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StartupFunding {
+    pub startup_id: String,
+    pub name: String,
+    pub cohort: Option<String>,
+    pub stage: String,
+    pub stage_entered_at: String,
+    pub funding_stage: String,
+    pub applied_on: String,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// Count of startups in one stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StageCount {
+    pub stage: String,
+    pub startups: i64,
+}
+
+/// The pipeline: startups per stage (every stage listed, zeros included) and totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pipeline {
+    pub cohort: Option<String>,
+    pub startups: i64,
+    pub stages: Vec<StageCount>,
+    pub funding_stages: Vec<StageCount>,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// Filters for the startup list.
+#[derive(Debug, Clone, Default)]
+pub struct StartupFilter {
+    pub stage: Option<Stage>,
+    pub cohort: Option<String>,
+    /// Only startups whose id sorts after this one (the cursor).
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// The pipeline, for one cohort or all.
+pub async fn pipeline(db: &ReadDb, cohort: Option<&str>) -> Result<Pipeline, sqlx::Error> {
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    let rows = sqlx::query(
+        "SELECT stage, COUNT(*) AS n FROM rm_funding_startups \
+         WHERE ($1 IS NULL OR cohort = $1) GROUP BY stage",
+    )
+    .bind(cohort)
+    .fetch_all(&db.pool)
+    .await?;
+    for r in &rows {
+        counts.insert(text(r, "stage")?, int(r, "n")?);
+    }
+    let stages: Vec<StageCount> = Stage::ALL
+        .iter()
+        .map(|s| StageCount {
+            stage: s.as_str().to_owned(),
+            startups: counts.get(s.as_str()).copied().unwrap_or(0),
+        })
+        .collect();
+    let rows = sqlx::query(
+        "SELECT funding_stage, COUNT(*) AS n FROM rm_funding_startups \
+         WHERE ($1 IS NULL OR cohort = $1) GROUP BY funding_stage",
+    )
+    .bind(cohort)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut by_round: BTreeMap<String, i64> = BTreeMap::new();
+    for r in &rows {
+        by_round.insert(text(r, "funding_stage")?, int(r, "n")?);
+    }
+    let funding_stages = std::iter::once(NO_ROUND)
+        .chain(
+            incubator_domain::startup::RoundKind::ALL
+                .iter()
+                .map(|k| k.as_str()),
+        )
+        .map(|s| StageCount {
+            stage: s.to_owned(),
+            startups: by_round.get(s).copied().unwrap_or(0),
+        })
+        .collect();
+    let rows = sqlx::query(
+        "SELECT a.kind, a.currency, CAST(SUM(a.cents) AS BIGINT) AS cents \
+         FROM rm_funding_amounts a JOIN rm_funding_startups s ON s.startup_id = a.startup_id \
+         WHERE ($1 IS NULL OR s.cohort = $1) \
+         GROUP BY a.kind, a.currency ORDER BY a.kind, a.currency",
+    )
+    .bind(cohort)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut totals = Totals::default();
+    for r in &rows {
+        totals.add(&text(r, "kind")?, text(r, "currency")?, int(r, "cents")?);
+    }
+    Ok(Pipeline {
+        cohort: cohort.map(str::to_owned),
+        startups: stages.iter().map(|s| s.startups).sum(),
+        stages,
+        funding_stages,
+        totals,
+    })
+}
+
+/// Startups matching the filter, by id (ids are time-ordered UUIDs: oldest application first).
+pub async fn startups(
+    db: &ReadDb,
+    filter: &StartupFilter,
+) -> Result<Vec<StartupFunding>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT startup_id, name, cohort, stage, stage_entered_at, funding_stage, applied_on \
+         FROM rm_funding_startups \
+         WHERE ($1 IS NULL OR stage = $1) AND ($2 IS NULL OR cohort = $2) \
+           AND ($3 IS NULL OR startup_id > $3) \
+         ORDER BY startup_id LIMIT $4",
+    )
+    .bind(filter.stage.map(Stage::as_str))
+    .bind(filter.cohort.as_deref())
+    .bind(filter.after.as_deref())
+    .bind(filter.limit)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(StartupFunding {
+            startup_id: text(r, "startup_id")?,
+            name: text(r, "name")?,
+            cohort: sqlx::Row::try_get(r, "cohort")?,
+            stage: text(r, "stage")?,
+            stage_entered_at: text(r, "stage_entered_at")?,
+            funding_stage: text(r, "funding_stage")?,
+            applied_on: text(r, "applied_on")?,
+            totals: Totals::default(),
+        });
+    }
+    if let (Some(first), Some(last)) = (out.first(), out.last()) {
+        let amounts = sqlx::query(
+            "SELECT startup_id, kind, currency, cents FROM rm_funding_amounts \
+             WHERE startup_id >= $1 AND startup_id <= $2 ORDER BY kind, currency",
+        )
+        .bind(first.startup_id.as_str())
+        .bind(last.startup_id.as_str())
+        .fetch_all(&db.pool)
+        .await?;
+        let index: BTreeMap<String, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.startup_id.clone(), i))
+            .collect();
+        for r in &amounts {
+            if let Some(&i) = index.get(&text(r, "startup_id")?) {
+                out[i]
+                    .totals
+                    .add(&text(r, "kind")?, text(r, "currency")?, int(r, "cents")?);
+            }
+        }
+    }
+    Ok(out)
+}

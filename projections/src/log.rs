@@ -1,0 +1,160 @@
+//! Reading the event log in commit order.
+//!
+//! On SQLite one transaction writes at a time, so `position` order is commit order. On
+//! PostgreSQL two transactions can take positions 10 and 11 and commit 11 first: a reader that
+//! saw 11 and moved its checkpoint past 10 would skip 10 forever. So readers there only see
+//! events whose writing transaction is older than the oldest transaction still running
+//! (`pg_snapshot_xmin(pg_current_snapshot())`), and order them by (transaction id, position).
+//! Every event that can still appear has a transaction id at or above that horizon, so it sorts
+//! after anything already read: a checkpoint on (transaction id, position) never skips one.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+
+use crate::db::{int, text, Dialect};
+
+/// A place in the log: everything at or before it has been read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Checkpoint {
+    /// The writing transaction's id (PostgreSQL); always 0 on SQLite.
+    pub transaction_id: i64,
+    /// The event's global position.
+    pub position: i64,
+}
+
+/// One event as stored, with its log coordinates and metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    pub checkpoint: Checkpoint,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    /// The payload as JSON text.
+    pub payload: String,
+    /// The metadata as JSON text.
+    pub metadata: String,
+    /// RFC 3339, UTC, millisecond precision.
+    pub recorded_at: String,
+}
+
+impl LoggedEvent {
+    /// The event's global position.
+    pub fn position(&self) -> i64 {
+        self.checkpoint.position
+    }
+
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            checkpoint: Checkpoint {
+                transaction_id: int(row, "transaction_id")?,
+                position: int(row, "position")?,
+            },
+            aggregate_type: text(row, "aggregate_type")?,
+            aggregate_id: text(row, "aggregate_id")?,
+            sequence: int(row, "sequence")?,
+            event_type: text(row, "event_type")?,
+            event_version: text(row, "event_version")?,
+            payload: text(row, "payload")?,
+            metadata: text(row, "metadata")?,
+            recorded_at: text(row, "recorded_at")?,
+        })
+    }
+}
+
+/// The columns of [`LoggedEvent`], as text and integers on both stores.
+pub fn columns(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "0 AS transaction_id, position, aggregate_type, aggregate_id, sequence, event_type, \
+             event_version, payload, metadata, recorded_at"
+        }
+        Dialect::Postgres => {
+            "transaction_id::text::bigint AS transaction_id, position, aggregate_type, \
+             aggregate_id, sequence, event_type, event_version, payload::text AS payload, \
+             metadata::text AS metadata, \
+             to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS recorded_at"
+        }
+    }
+}
+
+/// Reads up to `limit` committed events after `after`, in commit order.
+pub async fn read_after(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    after: Checkpoint,
+    limit: i64,
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    let cols = columns(dialect);
+    let sql = match dialect {
+        Dialect::Sqlite => format!(
+            "SELECT {cols} FROM events WHERE position > $1 AND $2 >= 0 \
+             ORDER BY position LIMIT $3"
+        ),
+        Dialect::Postgres => format!(
+            "SELECT {cols} FROM events \
+             WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+               AND (transaction_id, position) > ($2::bigint::text::xid8, $1) \
+             ORDER BY transaction_id, position LIMIT $3"
+        ),
+    };
+    let rows = sqlx::query(&sql)
+        .bind(after.position)
+        .bind(after.transaction_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(LoggedEvent::from_row).collect()
+}
+
+/// Every event of one aggregate, in its own order.
+pub async fn read_stream(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
+        columns(dialect)
+    );
+    let rows = sqlx::query(&sql)
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(LoggedEvent::from_row).collect()
+}
+
+/// The log coordinates of one event of an aggregate.
+pub async fn locate(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    sequence: i64,
+) -> Result<Option<Checkpoint>, sqlx::Error> {
+    let txid = match dialect {
+        Dialect::Sqlite => "0",
+        Dialect::Postgres => "transaction_id::text::bigint",
+    };
+    let sql = format!(
+        "SELECT {txid} AS transaction_id, position FROM events \
+         WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3"
+    );
+    let row = sqlx::query(&sql)
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(sequence)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| {
+        Ok(Checkpoint {
+            transaction_id: int(&r, "transaction_id")?,
+            position: int(&r, "position")?,
+        })
+    })
+    .transpose()
+}

@@ -1,0 +1,160 @@
+//! The projector: tails the log, applies each batch to a read model and moves that model's
+//! checkpoint in the same transaction.
+//!
+//! Exactly-once effect: a batch's read-model changes and its checkpoint commit together or not
+//! at all, so a crash at any moment leaves the model at a checkpoint it fully reflects. The
+//! checkpoint is advanced with a compare-and-set, so a second projector that raced on the same
+//! batch rolls back instead of applying it twice.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::AnyConnection;
+use tokio::sync::{watch, Notify};
+
+use crate::db::{int, ReadDb};
+use crate::log::{read_after, Checkpoint, LoggedEvent};
+
+/// How many events one transaction applies.
+pub const BATCH: i64 = 500;
+
+/// Why a batch could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("event at position {position} cannot be decoded: {source}")]
+    Decode {
+        position: i64,
+        source: serde_json::Error,
+    },
+    #[error("another projector moved the checkpoint of {0}")]
+    Raced(&'static str),
+}
+
+/// A read model built from the log.
+pub trait Projection: Send + Sync + 'static {
+    /// The name of its checkpoint, and of the model in commands and metrics.
+    fn name(&self) -> &'static str;
+
+    /// Applies one event inside the batch's transaction.
+    fn apply<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+        db: &'c ReadDb,
+        event: &'c LoggedEvent,
+    ) -> impl Future<Output = Result<(), ProjectionError>> + Send + 'c;
+}
+
+/// Reads a projection's checkpoint (the start of the log when it has none).
+pub async fn checkpoint(db: &ReadDb, name: &str) -> Result<Checkpoint, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT transaction_id, position FROM projector_checkpoints WHERE projection = $1",
+    )
+    .bind(name)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(match row {
+        Some(r) => Checkpoint {
+            transaction_id: int(&r, "transaction_id")?,
+            position: int(&r, "position")?,
+        },
+        None => Checkpoint::default(),
+    })
+}
+
+/// Applies the next batch after the checkpoint; returns the new checkpoint, or `None` when the
+/// model is up to date.
+pub async fn step<P: Projection>(
+    db: &ReadDb,
+    projection: &P,
+    limit: i64,
+) -> Result<Option<Checkpoint>, ProjectionError> {
+    let name = projection.name();
+    sqlx::query(
+        "INSERT INTO projector_checkpoints (projection, transaction_id, position) \
+         VALUES ($1, 0, 0) ON CONFLICT (projection) DO NOTHING",
+    )
+    .bind(name)
+    .execute(&db.pool)
+    .await?;
+    let from = checkpoint(db, name).await?;
+    let events = {
+        let mut conn = db.pool.acquire().await?;
+        read_after(&mut conn, db.dialect, from, limit).await?
+    };
+    let Some(last) = events.last() else {
+        return Ok(None);
+    };
+    let to = last.checkpoint;
+    let mut tx = db.pool.begin().await?;
+    // The compare-and-set comes first: on SQLite it takes the write lock before anything else
+    // is read in this transaction.
+    let moved = sqlx::query(
+        "UPDATE projector_checkpoints SET transaction_id = $1, position = $2, updated_at = $3 \
+         WHERE projection = $4 AND transaction_id = $5 AND position = $6",
+    )
+    .bind(to.transaction_id)
+    .bind(to.position)
+    .bind(last.recorded_at.as_str())
+    .bind(name)
+    .bind(from.transaction_id)
+    .bind(from.position)
+    .execute(&mut *tx)
+    .await?;
+    if moved.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Err(ProjectionError::Raced(name));
+    }
+    for event in &events {
+        projection.apply(&mut tx, db, event).await?;
+    }
+    tx.commit().await?;
+    Ok(Some(to))
+}
+
+/// Runs a projection until `shutdown` turns true: catches up, then waits for `wake` (a local
+/// command committed) or a short poll (another process committed).
+pub async fn run<P: Projection>(
+    db: ReadDb,
+    projection: P,
+    wake: Arc<Notify>,
+    progress: watch::Sender<Checkpoint>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let name = projection.name();
+    let mut failures: u32 = 0;
+    if let Ok(cp) = checkpoint(&db, name).await {
+        progress.send_replace(cp);
+    }
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        match step(&db, &projection, BATCH).await {
+            Ok(Some(cp)) => {
+                failures = 0;
+                progress.send_replace(cp);
+                continue;
+            }
+            Ok(None) => failures = 0,
+            Err(ProjectionError::Raced(_)) => continue,
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                tracing::error!(projection = name, %error, failures, "projection batch failed");
+            }
+        }
+        let pause = if failures == 0 {
+            Duration::from_millis(250)
+        } else {
+            Duration::from_millis(100 * u64::from(failures.min(50)))
+        };
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(pause) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    tracing::info!(projection = name, "projector stopped");
+}
