@@ -224,6 +224,15 @@ impl Store {
                 {
                     tracing::debug!(attempt, "concurrent append; retrying on fresh state");
                 }
+                Err(AggregateError::AggregateConflict) if expected_version.is_some() => {
+                    // Another writer moved the record past the version the client named.
+                    let current = store
+                        .load_aggregate(id)
+                        .await
+                        .map_err(CommandError::from)?
+                        .current_sequence as u64;
+                    return Err(CommandError::VersionMismatch { current });
+                }
                 Err(e) => return Err(CommandError::from(e)),
             }
         }

@@ -22,22 +22,23 @@ pub struct ReadDb {
 }
 
 macro_rules! migrations {
-    ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
+    ($dir:literal: $($version:literal => $file:literal),* $(,)?) => {
         vec![$(Migration::new(
             $version,
-            Cow::Borrowed($name),
+            Cow::Borrowed($file),
             MigrationType::Simple,
-            Cow::Borrowed(include_str!(concat!("../migrations/", $dir, "/", stringify!($version), "_", $name, ".sql"))),
+            Cow::Borrowed(include_str!(concat!("../migrations/", $dir, "/", $file, ".sql"))),
             false,
         )),*]
     };
 }
 
 fn migrator(dialect: Dialect) -> Migrator {
-    // File names are `000N_name.sql`; the macro rebuilds them from version and name.
     let migrations = match dialect {
-        Dialect::Sqlite => migrations!("sqlite": 0001 "event_store", 0002 "funding"),
-        Dialect::Postgres => migrations!("postgres": 0001 "event_store", 0002 "funding"),
+        Dialect::Sqlite => migrations!("sqlite": 1 => "0001_event_store", 2 => "0002_funding"),
+        Dialect::Postgres => {
+            migrations!("postgres": 1 => "0001_event_store", 2 => "0002_funding")
+        }
     };
     Migrator {
         migrations: Cow::Owned(migrations),

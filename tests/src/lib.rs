@@ -1,1 +1,356 @@
-//! placeholder
+//! Helpers for the end-to-end tests: a database of its own per test (a temp SQLite file, or a
+//! fresh PostgreSQL database), the real server on port 0, and an HTTP client.
+//!
+//! PostgreSQL is required: its URL comes from `INCUBATOR_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`). A test that cannot reach it fails; it never
+//! skips.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use incubator_api::store::Store;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::{AnyPool, Row};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Which event store a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server the tests use.
+pub fn postgres_admin_url() -> String {
+    std::env::var("INCUBATOR_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database of the test's own, removed when dropped.
+#[derive(Debug)]
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    Dir(PathBuf),
+    Database(String),
+}
+
+impl TestDb {
+    /// Creates an empty database on `backend`.
+    pub async fn new(backend: Backend) -> Self {
+        let name = format!("incubator_test_{}", uuid::Uuid::now_v7().simple());
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let url = format!("sqlite://{}", dir.join("events.db").display());
+                Self {
+                    backend,
+                    url,
+                    cleanup: Cleanup::Dir(dir),
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let pool = admin_pool(&admin).await;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await
+                    .expect("PostgreSQL is required for these tests: cannot create a database");
+                pool.close().await;
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                Self {
+                    backend,
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::Database(name),
+                }
+            }
+        }
+    }
+
+    /// A pool for looking at the database directly, as an auditor or an attacker would.
+    pub async fn pool(&self) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::pool::PoolOptions::new()
+            .max_connections(4)
+            .connect(&self.url)
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+async fn admin_pool(url: &str) -> AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::pool::PoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL is required for these tests ({url}): {e}");
+        })
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database(name) => {
+                let name = name.clone();
+                // Drop runs inside the test's runtime; a thread of its own can block on another.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
+                    rt.block_on(async {
+                        let pool = admin_pool(&postgres_admin_url()).await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&pool)
+                                .await;
+                        pool.close().await;
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// The real server, in this process, on a port of its own.
+pub struct TestApp {
+    pub db: TestDb,
+    pub base: String,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    /// Starts a server on a fresh database.
+    pub async fn spawn(backend: Backend) -> Self {
+        let db = TestDb::new(backend).await;
+        Self::spawn_on(db).await
+    }
+
+    /// Starts a server on an existing database.
+    pub async fn spawn_on(db: TestDb) -> Self {
+        let store = Store::open(&db.url).await.expect("open the store");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(incubator_api::server::serve(listener, store, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            db,
+            base: format!("http://{addr}"),
+            client: client(),
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server gracefully and gives the database back.
+    pub async fn stop(mut self) -> TestDb {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server");
+        }
+        // `TestApp` has a `Drop`-free shape, so the database can be moved out.
+        let TestApp { db, .. } = self;
+        db
+    }
+
+    /// A request to `path` (under the server root).
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.request(Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `GET path`, expecting 200 and JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+        r.json().await.expect("json")
+    }
+
+    /// Registers an application and returns the startup's id.
+    pub async fn apply(&self, name: &str, cohort: Option<&str>) -> String {
+        let r = self
+            .post(
+                "/api/v1/startups",
+                json!({
+                    "name": name,
+                    "founders": [uuid::Uuid::now_v7()],
+                    "cohort": cohort,
+                    "sector": "creative tech",
+                    "applied_on": "2026-01-15",
+                }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "apply {name}");
+        let body: Value = r.json().await.expect("json");
+        body["startup_id"].as_str().expect("id").to_owned()
+    }
+
+    /// `POST /api/v1/startups/{id}/{action}`, expecting `status`; returns the body.
+    pub async fn command(&self, id: &str, action: &str, body: Value, status: StatusCode) -> Value {
+        let r = self
+            .post(&format!("/api/v1/startups/{id}/{action}"), body)
+            .await;
+        let got = r.status();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(got, status, "{action} on {id}: {body}");
+        body
+    }
+
+    /// Waits until the funding projection has applied every event in the log.
+    pub async fn settle(&self) {
+        let pool = self.db.pool().await;
+        settle(&pool, self.db.backend).await;
+        pool.close().await;
+    }
+}
+
+/// Waits (up to 20 s) until the funding projection has applied every committed event.
+pub async fn settle(pool: &AnyPool, backend: Backend) {
+    let pending = match backend {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) AS n FROM events WHERE position > \
+             COALESCE((SELECT position FROM projector_checkpoints WHERE projection = 'funding'), 0)"
+        }
+        Backend::Postgres => {
+            "SELECT COUNT(*) AS n FROM events e LEFT JOIN projector_checkpoints c \
+             ON c.projection = 'funding' \
+             WHERE c.projection IS NULL \
+                OR (e.transaction_id, e.position) > (c.transaction_id::text::xid8, c.position)"
+        }
+    };
+    for _ in 0..400 {
+        let n: i64 = sqlx::query(pending)
+            .fetch_one(pool)
+            .await
+            .expect("count pending")
+            .get("n");
+        if n == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the projector did not catch up within 20 s");
+}
+
+/// Counts the events in the log.
+pub async fn event_count(pool: &AnyPool) -> i64 {
+    sqlx::query("SELECT COUNT(*) AS n FROM events")
+        .fetch_one(pool)
+        .await
+        .expect("count")
+        .get("n")
+}
+
+/// An HTTP client without proxies or connection reuse surprises.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// The `incubator` binary as a child process (for crash tests).
+pub struct ServerProcess {
+    pub child: tokio::process::Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts `binary serve` on `url` and waits until it answers.
+    pub async fn start(binary: &str, url: &str) -> Self {
+        let port = free_port();
+        let child = tokio::process::Command::new(binary)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the server");
+        let base = format!("http://127.0.0.1:{port}");
+        let c = client();
+        for _ in 0..200 {
+            if let Ok(r) = c.get(format!("{base}/healthz")).send().await {
+                if r.status().is_success() {
+                    return Self { child, base };
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not start");
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("kill");
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// Runs an async test body once per backend: `both_stores!(name, body_fn)` makes
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_stores {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}

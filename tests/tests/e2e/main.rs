@@ -1,0 +1,9 @@
+//! End-to-end tests: the real server over real HTTP, every test on SQLite and on PostgreSQL,
+//! each on a database of its own.
+
+mod bad_input;
+mod concurrency;
+mod crash;
+mod funding;
+mod log_order;
+mod startups;
