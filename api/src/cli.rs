@@ -30,6 +30,9 @@ pub enum LogFormat {
 pub enum Command {
     /// Serve the HTTP API and run the projector.
     Serve(ServeArgs),
+    /// Measure throughput and latency against a baseline taken in the same run.
+    #[command(subcommand)]
+    Bench(crate::bench::Bench),
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,6 +60,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => run_serve(args).await,
+            Command::Bench(bench) => crate::bench::run(bench).await,
         }
     });
     match result {

@@ -4,11 +4,12 @@
 //!   commands (version check, retry on concurrent append, metadata).
 //! - [`http`]: the axum API under `/api/v1`, problem+json errors, extractors.
 //! - [`server`]: runs the API and the projector until SIGINT/SIGTERM.
-//! - [`cli`]: the `incubator` command line; [`telemetry`]: logging.
+//! - [`cli`]: the `incubator` command line; [`telemetry`]: logging; [`bench`]: benchmarks.
 //!
 //! No business rule lives here: they are all in `incubator-domain`.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod cli;
 pub mod http;
 pub mod server;

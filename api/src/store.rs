@@ -121,6 +121,12 @@ impl Store {
         })
     }
 
+    /// A fresh repository on this store's pool (for tools that build their own cqrs-es
+    /// framework, such as the benchmark's baseline).
+    pub fn new_repo(&self) -> EventRepo {
+        EventRepo::new(&self.backend)
+    }
+
     /// The startup event store.
     pub fn startups(&self) -> &PersistedEventStore<EventRepo, Startup> {
         &self.startups

@@ -16,6 +16,9 @@ use tokio::sync::{watch, Notify};
 use crate::db::{int, ReadDb};
 use crate::log::{read_after, Checkpoint, LoggedEvent};
 
+/// How long the projector waits after being woken, to gather a burst of commits.
+pub const COALESCE: Duration = Duration::from_millis(20);
+
 /// How many events one transaction applies.
 pub const BATCH: i64 = 500;
 
@@ -151,7 +154,12 @@ pub async fn run<P: Projection>(
             Duration::from_millis(100 * u64::from(failures.min(50)))
         };
         tokio::select! {
-            _ = wake.notified() => {}
+            _ = wake.notified() => {
+                // Let a burst of commits gather into one batch: one transaction for many
+                // events instead of one per command, which on SQLite would compete with the
+                // writers for the single write lock.
+                tokio::time::sleep(COALESCE).await;
+            }
             _ = tokio::time::sleep(pause) => {}
             _ = shutdown.changed() => {}
         }

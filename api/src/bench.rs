@@ -1,0 +1,363 @@
+//! `incubator bench …`: throughput and latency figures, each beside its baseline measured in the
+//! same run on the same machine (these machines are shared and noisy: read the ratios).
+//!
+//! `bench commands` measures one command (logging a mentorship session, one event) three ways:
+//! - `cqrs-es execute`: the framework's own `CqrsFramework::execute` on the same repository and
+//!   snapshot store — the baseline;
+//! - `store.execute`: our dispatch (version check, copy-then-commit, position read-back);
+//! - `HTTP`: the whole path, `POST /api/v1/startups/{id}/sessions` through the real server.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::CqrsFramework;
+use incubator_domain::startup::{Stage, Startup, StartupCommand};
+use incubator_domain::values::{MentorId, Minutes, OrganisationName, PersonId, SessionId};
+use serde_json::json;
+
+use crate::store::{EventRepo, Store, SNAPSHOT_EVERY};
+
+#[derive(Debug, Subcommand)]
+pub enum Bench {
+    /// Commands per second and latency: cqrs-es execute vs our dispatch vs HTTP.
+    Commands(CommandsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommandsArgs {
+    /// `sqlite` (a temporary file) or a postgres:// URL of a server where a temporary database
+    /// may be created.
+    #[arg(long, default_value = "sqlite")]
+    pub store: String,
+    /// Concurrent tasks; each count is measured in turn.
+    #[arg(long, value_delimiter = ',', default_value = "1,16")]
+    pub tasks: Vec<usize>,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+}
+
+/// Runs a benchmark and prints its table.
+pub async fn run(bench: Bench) -> Result<(), String> {
+    match bench {
+        Bench::Commands(args) => commands(args).await,
+    }
+}
+
+/// A temporary database, removed afterwards.
+struct TempDb {
+    url: String,
+    drop_sql: Option<(String, String)>,
+    dir: Option<std::path::PathBuf>,
+}
+
+impl TempDb {
+    async fn create(store: &str) -> Result<Self, String> {
+        let name = format!("incubator_bench_{}", uuid::Uuid::now_v7().simple());
+        if store == "sqlite" {
+            let dir = std::env::temp_dir().join(&name);
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            return Ok(Self {
+                url: format!("sqlite://{}", dir.join("bench.db").display()),
+                drop_sql: None,
+                dir: Some(dir),
+            });
+        }
+        if !store.starts_with("postgres") {
+            return Err(format!(
+                "--store must be sqlite or a postgres:// URL, not {store:?}"
+            ));
+        }
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::AnyPool::connect(store)
+            .await
+            .map_err(|e| format!("cannot reach {store}: {e}"))?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .map_err(|e| format!("cannot create a bench database: {e}"))?;
+        admin.close().await;
+        let base = store.rsplit_once('/').map_or(store, |(b, _)| b);
+        Ok(Self {
+            url: format!("{base}/{name}"),
+            drop_sql: Some((
+                store.to_owned(),
+                format!("DROP DATABASE {name} WITH (FORCE)"),
+            )),
+            dir: None,
+        })
+    }
+
+    async fn remove(self) {
+        if let Some((admin, sql)) = self.drop_sql {
+            if let Ok(pool) = sqlx::AnyPool::connect(&admin).await {
+                let _ = sqlx::query(&sql).execute(&pool).await;
+                pool.close().await;
+            }
+        }
+        if let Some(dir) = self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Latencies of one measurement.
+struct Sample {
+    mode: &'static str,
+    tasks: usize,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+    errors: usize,
+}
+
+impl Sample {
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let mut v = self.latencies.clone();
+        v.sort_unstable();
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v[i].as_secs_f64() * 1000.0
+    }
+}
+
+/// Startups in incubation with a mentor, ready to log sessions.
+async fn prepare(store: &Store, n: usize) -> Result<Vec<(String, MentorId)>, String> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = uuid::Uuid::now_v7().to_string();
+        let mentor = MentorId::new();
+        let commands = [
+            StartupCommand::Apply {
+                name: OrganisationName::parse(&format!("Bench {i}")).map_err(|e| e.to_string())?,
+                sector: None,
+                founders: vec![PersonId::new()],
+                cohort: None,
+                applied_on: chrono::Utc::now().date_naive(),
+            },
+            StartupCommand::Advance {
+                to: Some(Stage::Screening),
+                override_reason: None,
+            },
+            StartupCommand::AssignMentor { mentor_id: mentor },
+        ];
+        for c in commands {
+            store
+                .execute(store.startups(), &id, c, None, HashMap::new())
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        out.push((id, mentor));
+    }
+    Ok(out)
+}
+
+fn session(mentor: MentorId) -> StartupCommand {
+    StartupCommand::LogSession {
+        session_id: SessionId::new(),
+        mentor_id: mentor,
+        held_on: chrono::Utc::now().date_naive(),
+        minutes: Minutes::parse(60).expect("60 is valid"),
+        topics: Vec::new(),
+    }
+}
+
+fn metadata(task: usize) -> HashMap<String, String> {
+    HashMap::from([
+        ("actor".to_owned(), format!("bench-{task}")),
+        ("role".to_owned(), "officer".to_owned()),
+        (
+            "correlation_id".to_owned(),
+            uuid::Uuid::now_v7().to_string(),
+        ),
+    ])
+}
+
+/// Runs `op` from `tasks` tasks for `seconds`, each task on its own startups.
+async fn measure<F, Fut>(
+    mode: &'static str,
+    tasks: usize,
+    seconds: f64,
+    targets: &[(String, MentorId)],
+    op: F,
+) -> Sample
+where
+    F: Fn(usize, String, MentorId) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let op = Arc::new(op);
+    let per_task = targets.len() / tasks;
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(seconds);
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let mine: Vec<_> = targets[t * per_task..(t + 1) * per_task].to_vec();
+        let op = op.clone();
+        handles.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0;
+            let mut i = 0;
+            while Instant::now() < deadline {
+                let (id, mentor) = mine[i % mine.len()].clone();
+                i += 1;
+                let t0 = Instant::now();
+                if op(t, id, mentor).await {
+                    lat.push(t0.elapsed());
+                } else {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for h in handles {
+        if let Ok((l, e)) = h.await {
+            latencies.extend(l);
+            errors += e;
+        }
+    }
+    Sample {
+        mode,
+        tasks,
+        latencies,
+        elapsed: start.elapsed(),
+        errors,
+    }
+}
+
+async fn commands(args: CommandsArgs) -> Result<(), String> {
+    let db = TempDb::create(&args.store).await?;
+    let result = commands_on(&db.url, &args).await;
+    db.remove().await;
+    let samples = result?;
+    println!(
+        "bench commands  store={}  seconds={}  (one SessionLogged event per command)",
+        if args.store == "sqlite" {
+            "sqlite"
+        } else {
+            "postgres"
+        },
+        args.seconds
+    );
+    println!(
+        "{:<18} {:>5} {:>9} {:>11} {:>8} {:>8} {:>7} {:>10}",
+        "mode", "tasks", "commands", "commands/s", "p50 ms", "p99 ms", "errors", "vs base"
+    );
+    for tasks in &args.tasks {
+        let base = samples
+            .iter()
+            .find(|s| s.tasks == *tasks && s.mode == "cqrs-es execute")
+            .map_or(f64::NAN, Sample::rate);
+        for s in samples.iter().filter(|s| s.tasks == *tasks) {
+            println!(
+                "{:<18} {:>5} {:>9} {:>11.0} {:>8.2} {:>8.2} {:>7} {:>9.2}x",
+                s.mode,
+                s.tasks,
+                s.latencies.len(),
+                s.rate(),
+                s.percentile(0.5),
+                s.percentile(0.99),
+                s.errors,
+                s.rate() / base
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn commands_on(url: &str, args: &CommandsArgs) -> Result<Vec<Sample>, String> {
+    let store = Store::open(url).await.map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let base_url = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::server::serve(listener, store.clone(), async {
+        let _ = stop_rx.await;
+    }));
+    let cqrs = Arc::new(CqrsFramework::new(
+        PersistedEventStore::<EventRepo, Startup>::new_snapshot_store(
+            store.new_repo(),
+            SNAPSHOT_EVERY,
+        ),
+        vec![],
+        (),
+    ));
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut samples = Vec::new();
+    for &tasks in &args.tasks {
+        let tasks = tasks.max(1);
+        let targets = prepare(&store, tasks * 8).await?;
+        let c = cqrs.clone();
+        samples.push(
+            measure(
+                "cqrs-es execute",
+                tasks,
+                args.seconds,
+                &targets,
+                move |t, id, m| {
+                    let c = c.clone();
+                    async move {
+                        c.execute_with_metadata(&id, session(m), metadata(t))
+                            .await
+                            .is_ok()
+                    }
+                },
+            )
+            .await,
+        );
+        let targets = prepare(&store, tasks * 8).await?;
+        let s = store.clone();
+        samples.push(
+            measure(
+                "store.execute",
+                tasks,
+                args.seconds,
+                &targets,
+                move |t, id, m| {
+                    let s = s.clone();
+                    async move {
+                        s.execute(s.startups(), &id, session(m), None, metadata(t))
+                            .await
+                            .is_ok()
+                    }
+                },
+            )
+            .await,
+        );
+        let targets = prepare(&store, tasks * 8).await?;
+        let (c, base) = (client.clone(), base_url.clone());
+        samples.push(
+            measure("HTTP", tasks, args.seconds, &targets, move |_, id, m| {
+                let (c, base) = (c.clone(), base.clone());
+                async move {
+                    c.post(format!("{base}/api/v1/startups/{id}/sessions"))
+                        .json(&json!({"mentor_id": m, "held_on": "2026-03-01", "minutes": 60}))
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success())
+                }
+            })
+            .await,
+        );
+    }
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    Ok(samples)
+}
