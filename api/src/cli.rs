@@ -75,9 +75,10 @@ fn fail(line: String) -> ExitCode {
 }
 
 async fn run_serve(args: ServeArgs) -> Result<(), String> {
-    let store = Store::open(&args.database_url)
-        .await
-        .map_err(|e| format!("{e} ({})", redact(&args.database_url)))?;
+    let store = Store::open(&args.database_url).await.map_err(|e| match e {
+        crate::store::OpenError::Scheme(_) => e.to_string(),
+        _ => format!("{e} ({})", redact(&args.database_url)),
+    })?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

@@ -29,7 +29,7 @@ use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
 use tokio::sync::Notify;
 
 /// Events between two snapshots: loading an aggregate reads one snapshot and fewer than this
@@ -45,6 +45,8 @@ const CONFLICT_RETRIES: usize = 3;
 pub enum OpenError {
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     Scheme(String),
+    #[error("the database did not answer within 10 s")]
+    Unreachable,
     #[error("cannot open the database: {0}")]
     Connect(#[from] sqlx::Error),
     #[error("cannot migrate the database: {0}")]
@@ -96,6 +98,15 @@ impl Store {
             (Backend::Sqlite(pool), format!("sqlite://{path}"))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
+            // One direct connection first: an unreachable server then reports its own cause
+            // ("connection refused") instead of the pool's "timed out".
+            let probe = tokio::time::timeout(
+                Duration::from_secs(10),
+                PgConnection::connect_with(&options),
+            )
+            .await
+            .map_err(|_| OpenError::Unreachable)??;
+            let _ = probe.close().await;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .min_connections(1)

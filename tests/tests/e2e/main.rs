@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod concurrency;
+mod config;
 mod crash;
 mod funding;
 mod log_order;
