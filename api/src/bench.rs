@@ -296,7 +296,18 @@ async fn commands_on(url: &str, args: &CommandsArgs) -> Result<Vec<Sample>, Stri
         vec![],
         (),
     ));
+    let token = crate::auth::create(&store.read, "bench", crate::auth::Role::Officer)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}")
+            .parse()
+            .map_err(|_| "bad token header")?,
+    );
     let client = reqwest::Client::builder()
+        .default_headers(headers)
         .no_proxy()
         .build()
         .map_err(|e| e.to_string())?;

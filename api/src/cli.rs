@@ -30,6 +30,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Serve the HTTP API and run the projector.
     Serve(ServeArgs),
+    /// Create, list and revoke API tokens.
+    Tokens(TokensArgs),
     /// Measure throughput and latency against a baseline taken in the same run.
     #[command(subcommand)]
     Bench(crate::bench::Bench),
@@ -43,6 +45,40 @@ pub struct ServeArgs {
     /// The event store: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://incubator.db")]
     pub database_url: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokensArgs {
+    /// The event store whose tokens to manage.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://incubator.db",
+        global = true
+    )]
+    pub database_url: String,
+    #[command(subcommand)]
+    pub action: TokensAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensAction {
+    /// Create a token; the token alone is printed on standard output, once.
+    Create {
+        /// officer (commands and reads), auditor (every read), viewer (read models).
+        #[arg(long, value_enum)]
+        role: crate::auth::Role,
+        /// Who holds it; it becomes the actor in the metadata of their events.
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by name.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 /// Parses the command line and runs it. Every failure ends in one line on standard error and a
@@ -61,6 +97,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => run_serve(args).await,
             Command::Bench(bench) => crate::bench::run(bench).await,
+            Command::Tokens(args) => run_tokens(args).await,
         }
     });
     match result {
@@ -75,20 +112,59 @@ fn fail(line: String) -> ExitCode {
 }
 
 async fn run_serve(args: ServeArgs) -> Result<(), String> {
-    let store = Store::open(&args.database_url).await.map_err(|e| match e {
-        crate::store::OpenError::Scheme(_) => e.to_string(),
-        _ => format!("{e} ({})", redact(&args.database_url)),
-    })?;
+    let store = open_store(&args.database_url).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    match crate::auth::any_active(&store.read).await {
+        Ok(false) => tracing::warn!(
+            "no API token exists, so every API request will get 401: create one with \
+             `incubator tokens create --role officer --name NAME`"
+        ),
+        Ok(true) => {}
+        Err(e) => return Err(format!("cannot read the API tokens: {e}")),
+    }
     tracing::info!(address = %local, store = ?store.dialect(), "listening");
     serve(listener, store, shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))
+}
+
+async fn run_tokens(args: TokensArgs) -> Result<(), String> {
+    use crate::auth;
+    let store = open_store(&args.database_url).await?;
+    let db = &store.read;
+    let result = match args.action {
+        TokensAction::Create { role, name } => auth::create(db, &name, role).await.map(|token| {
+            println!("{token}");
+        }),
+        TokensAction::List => auth::list(db).await.map(|tokens| {
+            println!("{:<30} {:<8} {:<25} revoked", "name", "role", "created");
+            for t in tokens {
+                println!(
+                    "{:<30} {:<8} {:<25} {}",
+                    t.name,
+                    t.role,
+                    t.created_at,
+                    t.revoked_at.as_deref().unwrap_or("-")
+                );
+            }
+        }),
+        TokensAction::Revoke { name } => auth::revoke(db, &name).await,
+    };
+    store.close().await;
+    result.map_err(|e| e.to_string())
+}
+
+/// Opens the store, turning a failure into its one line.
+async fn open_store(url: &str) -> Result<Store, String> {
+    Store::open(url).await.map_err(|e| match e {
+        crate::store::OpenError::Scheme(_) => e.to_string(),
+        _ => format!("{e} ({})", redact(url)),
+    })
 }
 
 /// A database URL without its password, for messages.

@@ -2,6 +2,7 @@
 //!
 //! - [`store`]: opens SQLite or PostgreSQL, wraps the cqrs-es repositories, dispatches
 //!   commands (version check, retry on concurrent append, metadata).
+//! - [`auth`]: bearer tokens (stored hashed) and roles.
 //! - [`http`]: the axum API under `/api/v1`, problem+json errors, extractors.
 //! - [`server`]: runs the API and the projector until SIGINT/SIGTERM.
 //! - [`cli`]: the `incubator` command line; [`telemetry`]: logging; [`bench`]: benchmarks.
@@ -9,6 +10,7 @@
 //! No business rule lives here: they are all in `incubator-domain`.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod http;

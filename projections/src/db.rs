@@ -35,10 +35,10 @@ macro_rules! migrations {
 
 fn migrator(dialect: Dialect) -> Migrator {
     let migrations = match dialect {
-        Dialect::Sqlite => migrations!("sqlite": 1 => "0001_event_store", 2 => "0002_funding"),
-        Dialect::Postgres => {
-            migrations!("postgres": 1 => "0001_event_store", 2 => "0002_funding")
-        }
+        Dialect::Sqlite => migrations!("sqlite":
+            1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens"),
+        Dialect::Postgres => migrations!("postgres":
+            1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens"),
     };
     Migrator {
         migrations: Cow::Owned(migrations),

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use incubator_api::auth::{self, Role};
 use incubator_api::store::Store;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
@@ -149,6 +150,13 @@ impl TestApp {
     /// Starts a server on an existing database.
     pub async fn spawn_on(db: TestDb) -> Self {
         let store = Store::open(&db.url).await.expect("open the store");
+        let token = auth::create(
+            &store.read,
+            &format!("officer-{}", uuid::Uuid::now_v7()),
+            Role::Officer,
+        )
+        .await
+        .expect("create a token");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -160,7 +168,7 @@ impl TestApp {
         Self {
             db,
             base: format!("http://{addr}"),
-            client: client(),
+            client: client(Some(&token)),
             stop: Some(stop),
             server: Some(server),
         }
@@ -177,6 +185,20 @@ impl TestApp {
         // `TestApp` has a `Drop`-free shape, so the database can be moved out.
         let TestApp { db, .. } = self;
         db
+    }
+
+    /// A new token with `role`, for tests of access rules.
+    pub async fn token(&self, role: Role) -> String {
+        let store = Store::open(&self.db.url).await.expect("open the store");
+        let token = auth::create(
+            &store.read,
+            &format!("{role}-{}", uuid::Uuid::now_v7()),
+            role,
+        )
+        .await
+        .expect("create a token");
+        store.close().await;
+        token
     }
 
     /// A request to `path` (under the server root).
@@ -246,6 +268,16 @@ impl TestApp {
     }
 }
 
+/// Creates a token on the database at `url` (migrating it if needed).
+pub async fn create_token(url: &str, name: &str, role: Role) -> String {
+    let store = Store::open(url).await.expect("open the store");
+    let token = auth::create(&store.read, name, role)
+        .await
+        .expect("create a token");
+    store.close().await;
+    token
+}
+
 /// Waits (up to 20 s) until the funding projection has applied every committed event.
 pub async fn settle(pool: &AnyPool, backend: Backend) {
     let pending = match backend {
@@ -283,9 +315,17 @@ pub async fn event_count(pool: &AnyPool) -> i64 {
         .get("n")
 }
 
-/// An HTTP client without proxies or connection reuse surprises.
-pub fn client() -> reqwest::Client {
+/// An HTTP client without proxies, sending `token` as bearer token.
+pub fn client(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("header"),
+        );
+    }
     reqwest::Client::builder()
+        .default_headers(headers)
         .no_proxy()
         .timeout(Duration::from_secs(30))
         .build()
@@ -312,7 +352,7 @@ impl ServerProcess {
             .spawn()
             .expect("start the server");
         let base = format!("http://127.0.0.1:{port}");
-        let c = client();
+        let c = client(None);
         for _ in 0..200 {
             if let Ok(r) = c.get(format!("{base}/healthz")).send().await {
                 if r.status().is_success() {

@@ -18,6 +18,15 @@ pub enum ApiError {
     /// 400: the body is not JSON, or a header is malformed.
     #[error("{detail}")]
     Malformed { detail: String },
+    /// 401: no bearer token, or one that is unknown or revoked.
+    #[error("{detail}")]
+    Unauthorized { detail: &'static str },
+    /// 403: the token's role may not do this.
+    #[error("a token with role {role} may not do this; it needs {needed}")]
+    Forbidden {
+        role: &'static str,
+        needed: &'static str,
+    },
     /// 404: no such record or route.
     #[error("{detail}")]
     NotFound { detail: String },
@@ -82,6 +91,8 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::Malformed { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
@@ -103,6 +114,8 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::Malformed { .. } => "malformed_request",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Forbidden { .. } => "forbidden",
             Self::NotFound { .. } => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::VersionMismatch { .. } => "version_mismatch",
@@ -137,6 +150,12 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if matches!(self, Self::Unauthorized { .. }) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"incubator\""),
+            );
+        }
         if matches!(self, Self::Unavailable) {
             response
                 .headers_mut()

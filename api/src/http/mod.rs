@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 use uuid::Uuid;
 
+use crate::auth::{self, Role};
 use crate::store::Store;
 use error::ApiError;
 
@@ -34,12 +35,11 @@ pub struct AppState {
     pub funding_progress: watch::Receiver<Checkpoint>,
 }
 
-/// Who sent a request, and in which role. Until bearer tokens exist every caller is the
-/// anonymous officer; the metadata shape is already the final one.
+/// Who sent a request (the token's name), and in which role.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub name: String,
-    pub role: &'static str,
+    pub role: Role,
 }
 
 /// The correlation id of a request: the caller's `X-Request-Id` when it is a sane token,
@@ -55,7 +55,7 @@ pub fn metadata(
 ) -> HashMap<String, String> {
     let mut m = HashMap::from([
         ("actor".to_owned(), actor.name.clone()),
-        ("role".to_owned(), actor.role.to_owned()),
+        ("role".to_owned(), actor.role.as_str().to_owned()),
         ("correlation_id".to_owned(), request.0.clone()),
     ]);
     if let Some(reason) = reason {
@@ -67,8 +67,15 @@ pub fn metadata(
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
-        .merge(startups::router())
-        .merge(funding::router());
+        .merge(
+            startups::commands()
+                .route_layer(middleware::from_fn_with_state(Role::Officer, require)),
+        )
+        .merge(
+            startups::reads().route_layer(middleware::from_fn_with_state(Role::Auditor, require)),
+        )
+        .merge(funding::router().route_layer(middleware::from_fn_with_state(Role::Viewer, require)))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
@@ -104,15 +111,56 @@ async fn identify(mut req: Request, next: Next) -> Response {
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
-    req.extensions_mut().insert(Actor {
-        name: "anonymous".into(),
-        role: "officer",
-    });
     let mut response = next.run(req).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), v);
     }
     response
+}
+
+/// Resolves the bearer token to an [`Actor`]: 401 without a valid one.
+async fn authenticate(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let token = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        })
+        .ok_or(ApiError::Unauthorized {
+            detail: "this API needs a bearer token: Authorization: Bearer <token>",
+        })?;
+    let (name, role) =
+        auth::verify(&state.store.read, &token)
+            .await?
+            .ok_or(ApiError::Unauthorized {
+                detail: "the bearer token is unknown or revoked",
+            })?;
+    req.extensions_mut().insert(Actor { name, role });
+    Ok(next.run(req).await)
+}
+
+/// A route layer refusing (403) actors whose role is below the layer's state.
+async fn require(State(needed): State<Role>, req: Request, next: Next) -> Response {
+    match req.extensions().get::<Actor>() {
+        Some(actor) if actor.role >= needed => next.run(req).await,
+        Some(actor) => ApiError::Forbidden {
+            role: actor.role.as_str(),
+            needed: needed.as_str(),
+        }
+        .into_response(),
+        None => ApiError::Unauthorized {
+            detail: "this API needs a bearer token: Authorization: Bearer <token>",
+        }
+        .into_response(),
+    }
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -21,11 +21,17 @@ use super::error::ApiError;
 use super::extract::{etag, if_match, parse_id, ApiJson};
 use super::{metadata, Actor, AppState, RequestId};
 
-pub fn router() -> Router<AppState> {
+/// Reads of a startup's own state and history (auditors and officers).
+pub fn reads() -> Router<AppState> {
     Router::new()
-        .route("/startups", post(apply))
         .route("/startups/{id}", get(show))
         .route("/startups/{id}/events", get(events))
+}
+
+/// Every startup command (officers).
+pub fn commands() -> Router<AppState> {
+    Router::new()
+        .route("/startups", post(apply))
         .route("/startups/{id}/advance", post(advance))
         .route("/startups/{id}/reject", post(reject))
         .route("/startups/{id}/withdraw", post(withdraw))

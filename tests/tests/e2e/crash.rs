@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use incubator_api::auth::Role;
 use incubator_projections::{funding, ReadDb};
-use incubator_tests::{both_stores, client, settle, Backend, ServerProcess, TestDb};
+use incubator_tests::{both_stores, client, create_token, settle, Backend, ServerProcess, TestDb};
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -16,8 +17,8 @@ const BINARY: &str = env!("CARGO_BIN_EXE_incubator-e2e");
 
 /// One writer: applies startups and moves them along until the server dies. Returns the
 /// request ids of the commands the server acknowledged.
-async fn writer(base: String, n: usize, acked: Arc<Mutex<Vec<String>>>) {
-    let c = client();
+async fn writer(base: String, token: String, n: usize, acked: Arc<Mutex<Vec<String>>>) {
+    let c = client(Some(&token));
     for i in 0.. {
         let rid = format!("w{n}-{i}-apply");
         let r = c
@@ -78,10 +79,11 @@ async fn read_model(db: &ReadDb) -> Value {
 
 async fn a_killed_server_loses_no_acknowledged_command(backend: Backend) {
     let db = TestDb::new(backend).await;
+    let token = create_token(&db.url, "crash-test", Role::Officer).await;
     let server = ServerProcess::start(BINARY, &db.url).await;
     let acked = Arc::new(Mutex::new(Vec::new()));
     let writers: Vec<_> = (0..4)
-        .map(|n| tokio::spawn(writer(server.base.clone(), n, acked.clone())))
+        .map(|n| tokio::spawn(writer(server.base.clone(), token.clone(), n, acked.clone())))
         .collect();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     server.kill().await;

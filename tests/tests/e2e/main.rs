@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server over real HTTP, every test on SQLite and on PostgreSQL,
 //! each on a database of its own.
 
+mod access;
 mod bad_input;
 mod concurrency;
 mod config;

@@ -1,0 +1,161 @@
+//! Bearer tokens and roles.
+//!
+//! A token is `inc_` and 64 hex digits (256 random bits). Only its SHA-256 is stored: a
+//! high-entropy secret needs no slow hash, and a database leak reveals no usable token. The
+//! clear token is returned once, by [`create`].
+
+use std::fmt;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use incubator_projections::ReadDb;
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Read models only: the dashboards.
+    Viewer,
+    /// Every read, including state and history; no command.
+    Auditor,
+    /// Commands and every read.
+    Officer,
+}
+
+impl Role {
+    /// The role's name, as stored and as written in event metadata.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Auditor => "auditor",
+            Role::Officer => "officer",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Role> {
+        [Role::Viewer, Role::Auditor, Role::Officer]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a token operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("a token named {0:?} already exists")]
+    Exists(String),
+    #[error("no active token named {0:?}")]
+    Unknown(String),
+    #[error("a token name must be 1 to 100 visible characters")]
+    BadName,
+    #[error("cannot generate a token: {0}")]
+    Random(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// A token as listed (never its secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub name: String,
+    pub role: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Creates a token named `name` with `role`; returns the clear token (shown once).
+pub async fn create(db: &ReadDb, name: &str, role: Role) -> Result<String, TokenError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(TokenError::BadName);
+    }
+    let mut secret = [0u8; 32];
+    getrandom::getrandom(&mut secret).map_err(|e| TokenError::Random(e.to_string()))?;
+    let token = format!("inc_{}", hex::encode(secret));
+    let result = sqlx::query(
+        "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(name)
+    .bind(role.as_str())
+    .bind(hash(&token))
+    .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    .execute(&db.pool)
+    .await;
+    match result {
+        Ok(_) => Ok(token),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(TokenError::Exists(name.to_owned()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every token, active or revoked, by name.
+pub async fn list(db: &ReadDb) -> Result<Vec<TokenInfo>, TokenError> {
+    let rows =
+        sqlx::query("SELECT name, role, created_at, revoked_at FROM api_tokens ORDER BY name")
+            .fetch_all(&db.pool)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            use sqlx::Row;
+            Ok(TokenInfo {
+                name: r.try_get("name")?,
+                role: r.try_get("role")?,
+                created_at: r.try_get("created_at")?,
+                revoked_at: r.try_get("revoked_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Revokes the active token named `name`.
+pub async fn revoke(db: &ReadDb, name: &str) -> Result<(), TokenError> {
+    let done =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
+            .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .bind(name)
+            .execute(&db.pool)
+            .await?;
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(TokenError::Unknown(name.to_owned()))
+    }
+}
+
+/// The name and role of the active token `token`, if any.
+pub async fn verify(db: &ReadDb, token: &str) -> Result<Option<(String, Role)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(hash(token))
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.and_then(|r| {
+        use sqlx::Row;
+        let name: String = r.try_get("name").ok()?;
+        let role: String = r.try_get("role").ok()?;
+        Some((name, Role::parse(&role)?))
+    }))
+}
+
+/// Whether any active token exists.
+pub async fn any_active(db: &ReadDb) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM api_tokens WHERE revoked_at IS NULL")
+        .fetch_one(&db.pool)
+        .await?;
+    let n: i64 = sqlx::Row::try_get(&row, "n")?;
+    Ok(n > 0)
+}
