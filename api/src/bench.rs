@@ -285,9 +285,14 @@ async fn commands_on(url: &str, args: &CommandsArgs) -> Result<Vec<Sample>, Stri
         listener.local_addr().map_err(|e| e.to_string())?
     );
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::server::serve(listener, store.clone(), async {
-        let _ = stop_rx.await;
-    }));
+    let server = tokio::spawn(crate::server::serve(
+        listener,
+        store.clone(),
+        crate::http::Settings::default(),
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
     let cqrs = Arc::new(CqrsFramework::new(
         PersistedEventStore::<EventRepo, Startup>::new_snapshot_store(
             store.new_repo(),

@@ -45,6 +45,39 @@ pub struct ServeArgs {
     /// The event store: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://incubator.db")]
     pub database_url: String,
+    /// A request taking longer is answered 503 (e.g. 30s, 2m).
+    #[arg(long, env = "INCUBATOR_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: std::time::Duration,
+    /// The largest request body accepted, in bytes (413 above it).
+    #[arg(long, env = "INCUBATOR_BODY_LIMIT", default_value_t = 65_536, value_parser = clap::value_parser!(u32).range(1024..))]
+    pub body_limit: u32,
+    /// Requests handled at once; more wait up to a second, then get 503.
+    #[arg(long, env = "INCUBATOR_MAX_CONCURRENT_REQUESTS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_requests: u32,
+    /// How long an Idempotency-Key and its response are kept (e.g. 24h, 7d).
+    #[arg(long, env = "INCUBATOR_IDEMPOTENCY_RETENTION", default_value = "24h", value_parser = parse_retention)]
+    pub idempotency_retention: std::time::Duration,
+}
+
+impl ServeArgs {
+    /// The service settings these arguments give.
+    pub fn settings(&self) -> crate::http::Settings {
+        crate::http::Settings {
+            request_timeout: self.request_timeout,
+            body_limit: self.body_limit as usize,
+            max_concurrent_requests: self.max_concurrent_requests as usize,
+            idempotency_retention: self.idempotency_retention,
+        }
+    }
+}
+
+/// A retention of at least a minute: shorter would expire keys while clients still retry.
+fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    if d < std::time::Duration::from_secs(60) {
+        return Err("must be at least 1m".into());
+    }
+    Ok(d)
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,7 +161,7 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
         Err(e) => return Err(format!("cannot read the API tokens: {e}")),
     }
     tracing::info!(address = %local, store = ?store.dialect(), "listening");
-    serve(listener, store, shutdown_signal())
+    serve(listener, store, args.settings(), shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))
 }

@@ -1,20 +1,25 @@
 //! Running the service: the projector and the HTTP server, until shutdown.
 
 use std::future::Future;
+use std::time::Duration;
 
 use incubator_projections::funding::Funding;
 use incubator_projections::{projector, Checkpoint};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::http::{app, AppState};
+use crate::http::{app, idempotency, AppState, Settings};
 use crate::store::Store;
+
+/// Expired idempotency keys are deleted at least this often.
+const PURGE_AT_MOST_EVERY: Duration = Duration::from_secs(600);
 
 /// Serves `store` on `listener` until `shutdown` resolves, then drains requests, stops the
 /// projector (which finishes its batch: it commits or rolls back whole) and closes the pools.
 pub async fn serve(
     listener: TcpListener,
     store: Store,
+    settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -26,13 +31,16 @@ pub async fn serve(
         progress_tx,
         stop_rx,
     ));
-    let state = AppState {
-        store: store.clone(),
-        funding_progress: progress_rx,
-    };
+    let purge = tokio::spawn(idempotency::purge_expired(
+        store.read.clone(),
+        settings.idempotency_retention,
+        (settings.idempotency_retention / 10).clamp(Duration::from_secs(1), PURGE_AT_MOST_EVERY),
+    ));
+    let state = AppState::new(store.clone(), progress_rx, settings);
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;
+    purge.abort();
     let _ = stop_tx.send(true);
     let _ = projector.await;
     store.close().await;

@@ -36,9 +36,11 @@ macro_rules! migrations {
 fn migrator(dialect: Dialect) -> Migrator {
     let migrations = match dialect {
         Dialect::Sqlite => migrations!("sqlite":
-            1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens"),
+            1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens",
+            4 => "0004_idempotency"),
         Dialect::Postgres => migrations!("postgres":
-            1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens"),
+            1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens",
+            4 => "0004_idempotency"),
     };
     Migrator {
         migrations: Cow::Owned(migrations),

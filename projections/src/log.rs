@@ -158,3 +158,44 @@ pub async fn locate(
     })
     .transpose()
 }
+
+/// The events after `after_position` whose metadata holds `key = value` for every pair in
+/// `matching`, in position order. Used to find the events of one request (by its idempotency
+/// key and actor) after a crash hid its outcome.
+pub async fn find_by_metadata(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    after_position: i64,
+    matching: &[(&str, &str)],
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    let mut sql = format!(
+        "SELECT {} FROM events WHERE position > $1",
+        columns(dialect)
+    );
+    for (i, (field, _)) in matching.iter().enumerate() {
+        // Field names are ours (never the caller's), so they may be spliced in.
+        debug_assert!(field.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        let n = i + 2;
+        match dialect {
+            Dialect::Sqlite => {
+                sql.push_str(&format!(" AND json_extract(metadata, '$.{field}') = ${n}"))
+            }
+            Dialect::Postgres => sql.push_str(&format!(" AND metadata->>'{field}' = ${n}")),
+        }
+    }
+    sql.push_str(" ORDER BY position");
+    let mut query = sqlx::query(&sql).bind(after_position);
+    for (_, value) in matching {
+        query = query.bind(*value);
+    }
+    let rows = query.fetch_all(conn).await?;
+    rows.iter().map(LoggedEvent::from_row).collect()
+}
+
+/// The highest position in the log (0 when empty), committed or not yet visible.
+pub async fn head_position(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query("SELECT COALESCE(MAX(position), 0) AS head FROM events")
+        .fetch_one(conn)
+        .await?;
+    int(&row, "head")
+}

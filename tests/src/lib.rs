@@ -162,9 +162,14 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("address");
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(incubator_api::server::serve(listener, store, async {
-            let _ = stopped.await;
-        }));
+        let server = tokio::spawn(incubator_api::server::serve(
+            listener,
+            store,
+            incubator_api::http::Settings::default(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Self {
             db,
             base: format!("http://{addr}"),
@@ -189,16 +194,12 @@ impl TestApp {
 
     /// A new token with `role`, for tests of access rules.
     pub async fn token(&self, role: Role) -> String {
-        let store = Store::open(&self.db.url).await.expect("open the store");
-        let token = auth::create(
-            &store.read,
+        create_token(
+            &self.db.url,
             &format!("{role}-{}", uuid::Uuid::now_v7()),
             role,
         )
         .await
-        .expect("create a token");
-        store.close().await;
-        token
     }
 
     /// A request to `path` (under the server root).

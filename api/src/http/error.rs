@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use incubator_domain::{DomainRule, RuleKind};
 use serde_json::json;
 
+use super::idempotency::Transient;
 use crate::store::CommandError;
 
 /// The media type of every error body.
@@ -58,6 +59,15 @@ pub enum ApiError {
         code: &'static str,
         detail: String,
     },
+    /// 422: an `Idempotency-Key` already used for a different request.
+    #[error("this Idempotency-Key was used for a different request; use a new key")]
+    KeyReused,
+    /// 409: another request with the same `Idempotency-Key` is still running.
+    #[error("a request with this Idempotency-Key is still running; retry shortly")]
+    KeyInProgress,
+    /// 503: the server is at its limit of concurrent requests.
+    #[error("the server is busy; retry shortly")]
+    Busy,
     /// 503: the store cannot be reached; the client may retry later.
     #[error("the store is unavailable")]
     Unavailable,
@@ -105,7 +115,9 @@ impl ApiError {
                 RuleKind::Conflict => StatusCode::CONFLICT,
                 RuleKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
             },
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::KeyInProgress => StatusCode::CONFLICT,
+            Self::Busy | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -124,6 +136,9 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Invalid { .. } => "invalid_value",
             Self::Rule { code, .. } => code,
+            Self::KeyReused => "idempotency_key_reused",
+            Self::KeyInProgress => "idempotency_key_in_progress",
+            Self::Busy => "busy",
             Self::Unavailable => "store_unavailable",
             Self::Internal => "internal_error",
         }
@@ -156,10 +171,23 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"incubator\""),
             );
         }
-        if matches!(self, Self::Unavailable) {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        match self {
+            Self::Unavailable => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            Self::Busy | Self::KeyInProgress => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        // Outcomes that say nothing final about the command: an idempotency key is not
+        // settled by them.
+        if matches!(self, Self::Conflict | Self::Unavailable | Self::Internal) {
+            response.extensions_mut().insert(Transient);
         }
         response
     }

@@ -3,12 +3,15 @@
 pub mod error;
 pub mod extract;
 mod funding;
+pub mod idempotency;
 mod startups;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -16,7 +19,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use incubator_projections::Checkpoint;
 use serde_json::json;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tower_http::trace::TraceLayer;
 use uuid::Uuid;
 
@@ -27,12 +30,55 @@ use error::ApiError;
 /// The header carrying the correlation id, in and out.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The service's limits and retention, from the command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A request that takes longer is answered 503.
+    pub request_timeout: Duration,
+    /// The largest request body accepted (413 above it).
+    pub body_limit: usize,
+    /// Requests handled at once under `/api/v1`; more wait briefly, then get 503.
+    pub max_concurrent_requests: usize,
+    /// How long an `Idempotency-Key` and its response are kept.
+    pub idempotency_retention: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            body_limit: 64 * 1024,
+            max_concurrent_requests: 256,
+            idempotency_retention: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
     /// The funding projection's progress.
     pub funding_progress: watch::Receiver<Checkpoint>,
+    pub settings: Settings,
+    /// Permits for requests under `/api/v1` ([`Settings::max_concurrent_requests`]).
+    pub permits: Arc<Semaphore>,
+}
+
+impl AppState {
+    /// The state of a service on `store`.
+    pub fn new(
+        store: Store,
+        funding_progress: watch::Receiver<Checkpoint>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(settings.max_concurrent_requests)),
+            store,
+            funding_progress,
+            settings,
+        }
+    }
 }
 
 /// Who sent a request (the token's name), and in which role.
@@ -47,35 +93,84 @@ pub struct Actor {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// The metadata every event of a command carries.
-pub fn metadata(
-    actor: &Actor,
-    request: &RequestId,
-    reason: Option<&str>,
-) -> HashMap<String, String> {
-    let mut m = HashMap::from([
-        ("actor".to_owned(), actor.name.clone()),
-        ("role".to_owned(), actor.role.as_str().to_owned()),
-        ("correlation_id".to_owned(), request.0.clone()),
-    ]);
-    if let Some(reason) = reason {
-        m.insert("reason".to_owned(), reason.to_owned());
+/// Who sent a command and how: everything a command handler needs besides its body.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub request: RequestId,
+    /// The request's `Idempotency-Key`, if it has one.
+    pub idempotency_key: Option<String>,
+    /// The version named by `If-Match`, if any.
+    pub expected_version: Option<u64>,
+}
+
+impl Caller {
+    /// The metadata every event of the command carries.
+    pub fn metadata(&self, reason: Option<&str>) -> HashMap<String, String> {
+        let mut m = HashMap::from([
+            ("actor".to_owned(), self.actor.name.clone()),
+            ("role".to_owned(), self.actor.role.as_str().to_owned()),
+            ("correlation_id".to_owned(), self.request.0.clone()),
+        ]);
+        if let Some(reason) = reason {
+            m.insert("reason".to_owned(), reason.to_owned());
+        }
+        if let Some(key) = &self.idempotency_key {
+            m.insert("idempotency_key".to_owned(), key.clone());
+        }
+        m
     }
-    m
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let unauthorized = ApiError::Unauthorized {
+            detail: "this API needs a bearer token: Authorization: Bearer <token>",
+        };
+        Ok(Self {
+            actor: parts
+                .extensions
+                .get::<Actor>()
+                .cloned()
+                .ok_or(unauthorized)?,
+            request: parts
+                .extensions
+                .get::<RequestId>()
+                .cloned()
+                .unwrap_or_else(|| RequestId(Uuid::now_v7().to_string())),
+            idempotency_key: parts
+                .extensions
+                .get::<idempotency::IdempotencyKey>()
+                .map(|k| k.0.clone()),
+            expected_version: extract::if_match(&parts.headers)?,
+        })
+    }
 }
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    let settings = state.settings.clone();
     let api = Router::new()
         .merge(
             startups::commands()
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    idempotency::middleware,
+                ))
                 .route_layer(middleware::from_fn_with_state(Role::Officer, require)),
         )
         .merge(
             startups::reads().route_layer(middleware::from_fn_with_state(Role::Auditor, require)),
         )
         .merge(funding::router().route_layer(middleware::from_fn_with_state(Role::Viewer, require)))
-        .layer(middleware::from_fn_with_state(state.clone(), authenticate));
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(DefaultBodyLimit::max(settings.body_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit_concurrency,
+        ));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
@@ -98,7 +193,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(identify))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
+            settings.request_timeout,
         ))
 }
 
@@ -145,6 +240,22 @@ async fn authenticate(
             })?;
     req.extensions_mut().insert(Actor { name, role });
     Ok(next.run(req).await)
+}
+
+/// Admits a request when a permit is free within a second; 503 `busy` otherwise, so that a
+/// flood queues briefly instead of piling up without bound.
+async fn limit_concurrency(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let permit = tokio::time::timeout(Duration::from_secs(1), state.permits.acquire_owned())
+        .await
+        .map_err(|_| ApiError::Busy)?
+        .map_err(|_| ApiError::Busy)?;
+    let response = next.run(req).await;
+    drop(permit);
+    Ok(response)
 }
 
 /// A route layer refusing (403) actors whose role is below the layer's state.

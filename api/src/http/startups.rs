@@ -2,10 +2,10 @@
 //! and the event history.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use chrono::NaiveDate;
 use incubator_domain::startup::{FundingKind, RoundKind, Stage, Startup, StartupCommand};
 use incubator_domain::values::{
@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::{etag, if_match, parse_id, ApiJson};
-use super::{metadata, Actor, AppState, RequestId};
+use super::extract::{etag, parse_id, ApiJson};
+use super::{AppState, Caller};
 
 /// Reads of a startup's own state and history (auditors and officers).
 pub fn reads() -> Router<AppState> {
@@ -57,29 +57,13 @@ pub fn commands() -> Router<AppState> {
         .route("/startups/{id}/kpis", post(record_kpis))
 }
 
-/// What a command handler needs besides its body.
+/// A command about to run: the state and who sent it.
 struct Ctx {
     state: AppState,
-    actor: Actor,
-    request: RequestId,
-    expected: Option<u64>,
+    caller: Caller,
 }
 
 impl Ctx {
-    fn new(
-        state: AppState,
-        actor: Actor,
-        request: RequestId,
-        headers: &HeaderMap,
-    ) -> Result<Self, ApiError> {
-        Ok(Self {
-            state,
-            actor,
-            request,
-            expected: if_match(headers)?,
-        })
-    }
-
     /// Runs a command; answers with the new version as ETag and where its events landed.
     /// `created` names a sub-record the command created (`"grant_id"` and its id).
     async fn run(
@@ -96,8 +80,8 @@ impl Ctx {
                 store.startups(),
                 &id.to_string(),
                 command,
-                self.expected,
-                metadata(&self.actor, &self.request, reason.as_deref()),
+                self.caller.expected_version,
+                self.caller.metadata(reason.as_deref()),
             )
             .await;
         match &outcome {
@@ -129,14 +113,12 @@ macro_rules! command_handler {
     ($name:ident, $body:ty, |$id:ident, $b:ident| $make:expr) => {
         async fn $name(
             State(state): State<AppState>,
-            Extension(actor): Extension<Actor>,
-            Extension(request): Extension<RequestId>,
+            caller: Caller,
             Path(raw): Path<String>,
-            headers: HeaderMap,
             ApiJson($b): ApiJson<$body>,
         ) -> Result<Response, ApiError> {
             let $id = parse_id(&raw, "startup")?;
-            let ctx = Ctx::new(state, actor, request, &headers)?;
+            let ctx = Ctx { state, caller };
             let (command, created): (StartupCommand, Option<(&'static str, Uuid)>) = $make;
             ctx.run($id, command, created).await
         }
@@ -148,15 +130,13 @@ macro_rules! sub_command_handler {
     ($name:ident, $body:ty, $what:literal, |$sub:ident, $b:ident| $make:expr) => {
         async fn $name(
             State(state): State<AppState>,
-            Extension(actor): Extension<Actor>,
-            Extension(request): Extension<RequestId>,
+            caller: Caller,
             Path((raw, raw_sub)): Path<(String, String)>,
-            headers: HeaderMap,
             ApiJson($b): ApiJson<$body>,
         ) -> Result<Response, ApiError> {
             let id = parse_id(&raw, "startup")?;
             let $sub = parse_id(&raw_sub, $what)?;
-            let ctx = Ctx::new(state, actor, request, &headers)?;
+            let ctx = Ctx { state, caller };
             ctx.run(id, $make, None).await
         }
     };
@@ -182,16 +162,14 @@ struct ApplyBody {
 /// `POST /startups`: register an application; the id is chosen here (UUID v7).
 async fn apply(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    Extension(request): Extension<RequestId>,
-    headers: HeaderMap,
+    caller: Caller,
     ApiJson(b): ApiJson<ApplyBody>,
 ) -> Result<Response, ApiError> {
     if b.founders.len() > 20 {
         return Err(ApiError::invalid("founders", "at most 20 founders"));
     }
     let id = Uuid::now_v7();
-    let ctx = Ctx::new(state, actor, request, &headers)?;
+    let ctx = Ctx { state, caller };
     let mut response = ctx
         .run(
             id,

@@ -7,5 +7,6 @@ mod concurrency;
 mod config;
 mod crash;
 mod funding;
+mod idempotency;
 mod log_order;
 mod startups;

@@ -1,0 +1,472 @@
+//! `Idempotency-Key` on commands: a retry with the same key and request gets the first
+//! response and appends nothing; the same key with another request gets 422.
+//!
+//! Keys belong to the caller (the token's name) and are kept for the configured retention.
+//! A key is claimed by inserting a `pending` row before the command runs, so of two racing
+//! retries exactly one runs the command; the other waits for its response and replays it.
+//!
+//! The command's events carry the key in their metadata. That closes the one gap a separate
+//! table leaves: if the process dies after the events commit but before the response is
+//! recorded (or the command ended in a 5xx whose effect is unknown), the next retry looks in
+//! the log for events carrying the key, after the log's head when the key was claimed, and
+//! answers from them instead of running the command again.
+
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use incubator_projections::{log, ReadDb};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::error::ApiError;
+use super::{Actor, AppState};
+
+/// The request header naming a command attempt.
+pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Set on a response that replays the first response to the same key.
+pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// The key of the request being handled, for the events' metadata.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub String);
+
+/// Marks a response whose outcome is not final (the store failed, or a concurrent change won
+/// every retry): it is not kept, and the next retry first checks the log.
+#[derive(Debug, Clone, Copy)]
+pub struct Transient;
+
+/// How long a retry waits for a racing first attempt to answer before giving up with 409.
+const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
+
+/// Response headers kept with a stored response.
+const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, header::LOCATION];
+
+/// The middleware on command routes (after authentication).
+pub async fn middleware(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let Some(raw) = req.headers().get(&IDEMPOTENCY_KEY) else {
+        return Ok(next.run(req).await);
+    };
+    let key = parse_key(raw)?;
+    let actor = req
+        .extensions()
+        .get::<Actor>()
+        .cloned()
+        .ok_or(ApiError::Unauthorized {
+            detail: "this API needs a bearer token: Authorization: Bearer <token>",
+        })?;
+    let (mut parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, state.settings.body_limit)
+        .await
+        .map_err(|e| {
+            if e.into_inner()
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                ApiError::TooLarge
+            } else {
+                ApiError::Malformed {
+                    detail: "the request body could not be read".into(),
+                }
+            }
+        })?;
+    let fingerprint = fingerprint(&parts.method, parts.uri.path(), &parts.headers, &bytes);
+    parts.extensions.insert(IdempotencyKey(key.clone()));
+    let req = Request::from_parts(parts, Body::from(bytes));
+    let keys = Keys {
+        db: state.store.read.clone(),
+        actor: actor.name,
+        key,
+        fingerprint,
+        retention: state.settings.idempotency_retention,
+        lease: state.settings.request_timeout + Duration::from_secs(5),
+    };
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
+    loop {
+        match keys.claim().await? {
+            Claim::Owner { started_at } => return Ok(keys.run(req, next, started_at).await),
+            Claim::Done(stored) => return Ok(stored.replay()),
+            Claim::Running => {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(ApiError::KeyInProgress);
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+    }
+}
+
+/// A key: 1 to 255 visible ASCII characters (a UUID is the usual choice).
+fn parse_key(raw: &HeaderValue) -> Result<String, ApiError> {
+    let bad = || ApiError::Malformed {
+        detail: "Idempotency-Key must be 1 to 255 visible ASCII characters, such as a UUID".into(),
+    };
+    let text = raw.to_str().map_err(|_| bad())?.trim();
+    if text.is_empty() || text.len() > 255 || !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad());
+    }
+    Ok(text.to_owned())
+}
+
+/// What identifies "the same request": method, path, `If-Match`, and the body (as canonical
+/// JSON when it is JSON, so that key order and spacing do not matter).
+fn fingerprint(method: &Method, path: &str, headers: &HeaderMap, body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(method.as_str());
+    h.update(b"\n");
+    h.update(path);
+    h.update(b"\n");
+    if let Some(v) = headers.get(header::IF_MATCH) {
+        h.update(v.as_bytes());
+    }
+    h.update(b"\n");
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => canonical(&v, &mut h),
+        Err(_) => h.update(body),
+    }
+    hex::encode(h.finalize())
+}
+
+/// Feeds `v` to the hash with object keys sorted.
+fn canonical(v: &Value, h: &mut Sha256) {
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            h.update(b"{");
+            for (k, v) in entries {
+                h.update(Value::String(k.clone()).to_string());
+                h.update(b":");
+                canonical(v, h);
+                h.update(b",");
+            }
+            h.update(b"}");
+        }
+        Value::Array(items) => {
+            h.update(b"[");
+            for v in items {
+                canonical(v, h);
+                h.update(b",");
+            }
+            h.update(b"]");
+        }
+        other => h.update(other.to_string()),
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// One caller's key for one request.
+struct Keys {
+    db: ReadDb,
+    actor: String,
+    key: String,
+    fingerprint: String,
+    retention: Duration,
+    lease: Duration,
+}
+
+enum Claim {
+    /// This request holds the key and runs the command.
+    Owner { started_at: i64 },
+    /// A response is known: replay it.
+    Done(Stored),
+    /// Another attempt with the key is running.
+    Running,
+}
+
+/// A stored (or recovered) response.
+struct Stored {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Stored {
+    fn replay(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
+        let mut response = (status, self.body).into_response();
+        let headers = response.headers_mut();
+        for (name, value) in self.headers {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::try_from(name.as_str()),
+                HeaderValue::from_str(&value),
+            ) {
+                headers.insert(n, v);
+            }
+        }
+        headers.insert(REPLAYED.clone(), HeaderValue::from_static("true"));
+        response
+    }
+}
+
+impl Keys {
+    /// Claims the key, or reports the state of whoever has it.
+    async fn claim(&self) -> Result<Claim, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let now = now_ms();
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE actor = $1 AND idem_key = $2 AND started_at < $3",
+        )
+        .bind(&self.actor)
+        .bind(&self.key)
+        .bind(now - millis(self.retention))
+        .execute(&mut *conn)
+        .await?;
+        let head = log::head_position(&mut conn).await?;
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys \
+             (actor, idem_key, fingerprint, state, started_at, head_position) \
+             VALUES ($1, $2, $3, 'pending', $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&self.actor)
+        .bind(&self.key)
+        .bind(&self.fingerprint)
+        .bind(now)
+        .bind(head)
+        .execute(&mut *conn)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Claim::Owner { started_at: now });
+        }
+        let Some(row) = sqlx::query(
+            "SELECT fingerprint, state, started_at, head_position, status, headers, body \
+             FROM idempotency_keys WHERE actor = $1 AND idem_key = $2",
+        )
+        .bind(&self.actor)
+        .bind(&self.key)
+        .fetch_optional(&mut *conn)
+        .await?
+        else {
+            // Expired and deleted between our insert and our read: try again.
+            return Ok(Claim::Running);
+        };
+        let fingerprint: String = row.try_get("fingerprint")?;
+        if fingerprint != self.fingerprint {
+            return Err(ApiError::KeyReused);
+        }
+        let state: String = row.try_get("state")?;
+        let started_at: i64 = row.try_get("started_at")?;
+        match state.as_str() {
+            "done" => Ok(Claim::Done(Stored {
+                status: u16::try_from(row.try_get::<i64, _>("status")?).unwrap_or(200),
+                headers: serde_json::from_str(&row.try_get::<String, _>("headers")?)
+                    .unwrap_or_default(),
+                body: row.try_get("body")?,
+            })),
+            "pending" if now - started_at <= millis(self.lease) => Ok(Claim::Running),
+            _ => {
+                // Unsettled, or pending past any request's lifetime: its attempt is over, and
+                // whether it appended anything is in the log.
+                let head_at_claim: i64 = row.try_get("head_position")?;
+                drop(conn);
+                self.recover(&state, started_at, head_at_claim).await
+            }
+        }
+    }
+
+    /// Settles a key whose attempt ended without a recorded response.
+    async fn recover(
+        &self,
+        state: &str,
+        started_at: i64,
+        head_at_claim: i64,
+    ) -> Result<Claim, ApiError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let events = log::find_by_metadata(
+            &mut conn,
+            self.db.dialect,
+            head_at_claim,
+            &[
+                ("idempotency_key", self.key.as_str()),
+                ("actor", self.actor.as_str()),
+            ],
+        )
+        .await?;
+        if let Some(last) = events.last() {
+            // It did append: answer as the command did, from its events.
+            let first = &events[0];
+            let id_field = format!("{}_id", last.aggregate_type.to_ascii_lowercase());
+            let body = json!({
+                id_field: last.aggregate_id,
+                "version": last.sequence,
+                "position": last.position(),
+                "events": events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(),
+                "recovered_from_log": true,
+            });
+            let stored = Stored {
+                status: if first.sequence == 1 { 201 } else { 200 },
+                headers: vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("etag".into(), super::extract::etag(last.sequence as u64)),
+                ],
+                body: body.to_string(),
+            };
+            self.settle(&mut conn, state, started_at, &stored).await?;
+            return Ok(Claim::Done(stored));
+        }
+        // It appended nothing: run the command now, if no other retry took the key first.
+        let now = now_ms();
+        let head = log::head_position(&mut conn).await?;
+        let taken = sqlx::query(
+            "UPDATE idempotency_keys SET state = 'pending', started_at = $1, head_position = $2 \
+             WHERE actor = $3 AND idem_key = $4 AND state = $5 AND started_at = $6",
+        )
+        .bind(now)
+        .bind(head)
+        .bind(&self.actor)
+        .bind(&self.key)
+        .bind(state)
+        .bind(started_at)
+        .execute(&mut *conn)
+        .await?;
+        Ok(if taken.rows_affected() == 1 {
+            Claim::Owner { started_at: now }
+        } else {
+            Claim::Running
+        })
+    }
+
+    /// Records `stored` as the key's response, if the key is still in the state we saw.
+    async fn settle(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        state: &str,
+        started_at: i64,
+        stored: &Stored,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE idempotency_keys SET state = 'done', status = $1, headers = $2, body = $3 \
+             WHERE actor = $4 AND idem_key = $5 AND state = $6 AND started_at = $7",
+        )
+        .bind(i64::from(stored.status))
+        .bind(serde_json::to_string(&stored.headers).unwrap_or_else(|_| "[]".into()))
+        .bind(&stored.body)
+        .bind(&self.actor)
+        .bind(&self.key)
+        .bind(state)
+        .bind(started_at)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Runs the command as the key's owner and records its response. The work runs in a task
+    /// of its own, so a client that hangs up does not leave the key half-settled.
+    async fn run(self, req: Request, next: Next, started_at: i64) -> Response {
+        let task = tokio::spawn(async move {
+            let response = next.run(req).await;
+            let transient = response.status().is_server_error()
+                || response.extensions().get::<Transient>().is_some();
+            let (parts, body) = response.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_else(|_| Bytes::new());
+            let recorded = match self.db.pool.acquire().await {
+                Ok(mut conn) if transient => sqlx::query(
+                    "UPDATE idempotency_keys SET state = 'unsettled' \
+                     WHERE actor = $1 AND idem_key = $2 AND state = 'pending' AND started_at = $3",
+                )
+                .bind(&self.actor)
+                .bind(&self.key)
+                .bind(started_at)
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+                Ok(mut conn) => {
+                    let stored = Stored {
+                        status: parts.status.as_u16(),
+                        headers: KEPT_HEADERS
+                            .iter()
+                            .filter_map(|n| {
+                                let v = parts.headers.get(n)?.to_str().ok()?;
+                                Some((n.as_str().to_owned(), v.to_owned()))
+                            })
+                            .collect(),
+                        body: String::from_utf8_lossy(&bytes).into_owned(),
+                    };
+                    self.settle(&mut conn, "pending", started_at, &stored).await
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = recorded {
+                // The row stays pending; once its lease passes, a retry settles it from the log.
+                tracing::warn!(error = %e, "could not record the response to an idempotency key");
+            }
+            Response::from_parts(parts, Body::from(bytes))
+        });
+        task.await
+            .unwrap_or_else(|e| ApiError::internal(&e).into_response())
+    }
+}
+
+/// Deletes keys older than `retention` every `every`, until the process ends.
+pub async fn purge_expired(db: ReadDb, retention: Duration, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let cutoff = now_ms() - millis(retention);
+        match sqlx::query("DELETE FROM idempotency_keys WHERE started_at < $1")
+            .bind(cutoff)
+            .execute(&db.pool)
+            .await
+        {
+            Ok(done) if done.rows_affected() > 0 => {
+                tracing::info!(deleted = done.rows_affected(), "expired idempotency keys")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_ignore_key_order_and_spacing() {
+        let h = HeaderMap::new();
+        let a = fingerprint(&Method::POST, "/x", &h, br#"{"a":1,"b":[1,{"c":2,"d":3}]}"#);
+        let b = fingerprint(
+            &Method::POST,
+            "/x",
+            &h,
+            br#"{ "b": [1, {"d":3, "c":2}], "a": 1 }"#,
+        );
+        assert_eq!(a, b);
+        let c = fingerprint(&Method::POST, "/x", &h, br#"{"a":2,"b":[1,{"c":2,"d":3}]}"#);
+        assert_ne!(a, c);
+        let other_path = fingerprint(&Method::POST, "/y", &h, br#"{"a":1,"b":[1,{"c":2,"d":3}]}"#);
+        assert_ne!(a, other_path);
+        let mut m = HeaderMap::new();
+        m.insert(header::IF_MATCH, HeaderValue::from_static("\"3\""));
+        assert_ne!(
+            a,
+            fingerprint(&Method::POST, "/x", &m, br#"{"a":1,"b":[1,{"c":2,"d":3}]}"#)
+        );
+    }
+
+    #[test]
+    fn keys_are_visible_ascii() {
+        assert!(parse_key(&HeaderValue::from_static("0192f-abc")).is_ok());
+        assert!(parse_key(&HeaderValue::from_static("")).is_err());
+        assert!(parse_key(&HeaderValue::from_static("a b")).is_err());
+        let long = "k".repeat(256);
+        assert!(parse_key(&HeaderValue::from_str(&long).unwrap()).is_err());
+    }
+}

@@ -1,0 +1,283 @@
+//! `Idempotency-Key`: retries append once and get the first response; a reused key with
+//! another request is refused; a key whose outcome a crash hid is settled from the log.
+
+use incubator_api::auth::Role;
+use incubator_tests::{both_stores, client, event_count, Backend, TestApp};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+both_stores!(
+    a_retry_with_the_same_key_gets_the_first_response_and_appends_nothing,
+    the_same_key_with_another_request_is_refused,
+    racing_retries_with_one_key_append_once,
+    keys_belong_to_their_caller_and_expire,
+    a_key_whose_response_was_lost_is_settled_from_the_log,
+);
+
+fn key() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+async fn send(app: &TestApp, path: &str, key: &str, body: &Value) -> (StatusCode, bool, Value) {
+    let r = app
+        .request(Method::POST, path)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .expect("request");
+    split(r).await
+}
+
+async fn split(r: Response) -> (StatusCode, bool, Value) {
+    let replayed = r.headers().get("idempotent-replayed").is_some();
+    (r.status(), replayed, r.json().await.unwrap_or(Value::Null))
+}
+
+fn application() -> Value {
+    json!({"name": "Forge Audio", "founders": [uuid::Uuid::now_v7()], "applied_on": "2026-02-01"})
+}
+
+async fn a_retry_with_the_same_key_gets_the_first_response_and_appends_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let pool = app.db.pool().await;
+
+    // Creating a startup: the retry names the same startup, and there is one.
+    let create_key = key();
+    let k = create_key.clone();
+    let body = application();
+    let (s1, r1, first) = send(&app, "/api/v1/startups", &k, &body).await;
+    assert_eq!((s1, r1), (StatusCode::CREATED, false), "{first}");
+    let before = event_count(&pool).await;
+    let (s2, r2, second) = send(&app, "/api/v1/startups", &k, &body).await;
+    assert_eq!((s2, r2), (StatusCode::CREATED, true));
+    assert_eq!(first, second);
+    assert_eq!(event_count(&pool).await, before);
+    let id = first["startup_id"].as_str().unwrap().to_owned();
+
+    // The same body with its keys in another order and other spacing is the same request.
+    let reordered = format!(
+        r#"{{ "applied_on": "2026-02-01",  "founders": {}, "name": "Forge Audio" }}"#,
+        body["founders"]
+    );
+    let r = app
+        .request(Method::POST, "/api/v1/startups")
+        .header("idempotency-key", &k)
+        .header("content-type", "application/json")
+        .body(reordered)
+        .send()
+        .await
+        .unwrap();
+    let (s3, r3, third) = split(r).await;
+    assert_eq!((s3, r3), (StatusCode::CREATED, true));
+    assert_eq!(third, first);
+
+    // A sub-record: the retry names the same grant, and the ETag and Location come back too.
+    let k = key();
+    let award = json!({"programme": "Fit 4 Start", "kind": "grant",
+        "amount": {"cents": 5_000_000, "currency": "EUR"}, "awarded_on": "2026-03-01"});
+    let path = format!("/api/v1/startups/{id}/funding");
+    let (s, _, granted) = send(&app, &path, &k, &award).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let r = app
+        .request(Method::POST, &path)
+        .header("idempotency-key", &k)
+        .json(&award)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["etag"], "\"2\"");
+    let (s, replayed, again) = split(r).await;
+    assert_eq!((s, replayed), (StatusCode::CREATED, true));
+    assert_eq!(again["grant_id"], granted["grant_id"]);
+    let state = app.get_json(&format!("/api/v1/startups/{id}")).await;
+    assert_eq!(state["version"], 2, "one award, not two");
+
+    // A refusal is an answer too: the retry gets the same 409, even though the record moved on.
+    let k = key();
+    let skip = json!({"to": "incubation"});
+    let (s, _, refused) = send(&app, &format!("/api/v1/startups/{id}/advance"), &k, &skip).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{refused}");
+    app.command(&id, "advance", json!({}), StatusCode::OK).await;
+    let (s, replayed, again) =
+        send(&app, &format!("/api/v1/startups/{id}/advance"), &k, &skip).await;
+    assert_eq!((s, replayed), (StatusCode::CONFLICT, true));
+    assert_eq!(again, refused);
+
+    // The events of a keyed command carry the key.
+    let history = app.get_json(&format!("/api/v1/startups/{id}/events")).await;
+    assert_eq!(
+        history["events"][0]["metadata"]["idempotency_key"],
+        json!(create_key)
+    );
+
+    // A key that is not a key.
+    let r = app
+        .request(Method::POST, "/api/v1/startups")
+        .header("idempotency-key", "two words")
+        .json(&application())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    pool.close().await;
+    app.stop().await;
+}
+
+async fn the_same_key_with_another_request_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let pool = app.db.pool().await;
+    let k = key();
+    let (s, _, first) = send(&app, "/api/v1/startups", &k, &application()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = first["startup_id"].as_str().unwrap().to_owned();
+    let before = event_count(&pool).await;
+
+    // Another body.
+    let (s, _, problem) = send(&app, "/api/v1/startups", &k, &application()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["type"],
+        "urn:incubator:problem:idempotency_key_reused"
+    );
+    // Another endpoint.
+    let (s, _, _) = send(
+        &app,
+        &format!("/api/v1/startups/{id}/reject"),
+        &k,
+        &json!({"reason": "x"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // Another If-Match.
+    let k2 = key();
+    let path = format!("/api/v1/startups/{id}/advance");
+    let (s, _, _) = send(&app, &path, &k2, &json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let r = app
+        .request(Method::POST, &path)
+        .header("idempotency-key", &k2)
+        .header("if-match", "\"1\"")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(event_count(&pool).await, before + 1, "only the advance");
+    pool.close().await;
+    app.stop().await;
+}
+
+async fn racing_retries_with_one_key_append_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let pool = app.db.pool().await;
+    for round in 0..5 {
+        let k = key();
+        let body = application();
+        let attempts = if round == 0 { 2 } else { 6 };
+        let results = futures::future::join_all(
+            (0..attempts).map(|_| send(&app, "/api/v1/startups", &k, &body)),
+        )
+        .await;
+        let firsts = results.iter().filter(|(_, replayed, _)| !replayed).count();
+        assert_eq!(
+            firsts, 1,
+            "exactly one attempt ran the command: {results:?}"
+        );
+        for (status, _, body) in &results {
+            assert_eq!(*status, StatusCode::CREATED, "{body}");
+            assert_eq!(body, &results[0].2, "every attempt got the first response");
+        }
+        assert_eq!(event_count(&pool).await, round + 1);
+    }
+    pool.close().await;
+    app.stop().await;
+}
+
+async fn keys_belong_to_their_caller_and_expire(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let pool = app.db.pool().await;
+    let k = key();
+    let body = application();
+    let (_, _, mine) = send(&app, "/api/v1/startups", &k, &body).await;
+
+    // Another officer's identical key and body is another request.
+    let other = client(Some(&app.token(Role::Officer).await));
+    let r = other
+        .post(format!("{}/api/v1/startups", app.base))
+        .header("idempotency-key", &k)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let (s, replayed, theirs) = split(r).await;
+    assert_eq!((s, replayed), (StatusCode::CREATED, false));
+    assert_ne!(mine["startup_id"], theirs["startup_id"]);
+    assert_eq!(event_count(&pool).await, 2);
+
+    // Past the retention (24 h by default) the key is forgotten, and the request runs again.
+    let day_and_a_bit = 25 * 3600 * 1000_i64;
+    sqlx::query("UPDATE idempotency_keys SET started_at = started_at - $1")
+        .bind(day_and_a_bit)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (s, replayed, again) = send(&app, "/api/v1/startups", &k, &body).await;
+    assert_eq!((s, replayed), (StatusCode::CREATED, false));
+    assert_ne!(again["startup_id"], mine["startup_id"]);
+    assert_eq!(event_count(&pool).await, 3);
+    pool.close().await;
+    app.stop().await;
+}
+
+async fn a_key_whose_response_was_lost_is_settled_from_the_log(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let pool = app.db.pool().await;
+    let id = app.apply("Lost Reply", None).await;
+    let award = json!({"programme": "Creative Industries", "kind": "grant",
+        "amount": {"cents": 1_000_000, "currency": "EUR"}, "awarded_on": "2026-03-01"});
+    let path = format!("/api/v1/startups/{id}/funding");
+
+    // The command committed, then the process died before recording the response: the row is
+    // left pending, and its lease has long passed.
+    let k = key();
+    let (s, _, _) = send(&app, &path, &k, &award).await;
+    assert_eq!(s, StatusCode::CREATED);
+    sqlx::query(
+        "UPDATE idempotency_keys SET state = 'pending', status = NULL, body = NULL, \
+         started_at = started_at - 600000 WHERE idem_key = $1",
+    )
+    .bind(&k)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let (s, replayed, body) = send(&app, &path, &k, &award).await;
+    assert_eq!((s, replayed), (StatusCode::OK, true), "{body}");
+    assert_eq!(body["recovered_from_log"], true);
+    assert_eq!(body["version"], 2);
+    assert_eq!(body["events"], json!(["FundingAwarded"]));
+    assert_eq!(event_count(&pool).await, 2, "not applied twice");
+
+    // The command failed in a way that says nothing (a 5xx), and in fact appended nothing:
+    // the retry runs it.
+    let k = key();
+    let (s, _, _) = send(&app, &path, &k, &award).await;
+    assert_eq!(s, StatusCode::CREATED);
+    sqlx::query(
+        "UPDATE idempotency_keys SET state = 'unsettled', status = NULL, body = NULL, \
+         head_position = (SELECT MAX(position) FROM events) WHERE idem_key = $1",
+    )
+    .bind(&k)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let (s, replayed, body) = send(&app, &path, &k, &award).await;
+    assert_eq!((s, replayed), (StatusCode::CREATED, false), "{body}");
+    assert_eq!(event_count(&pool).await, 4);
+    let (s, replayed, again) = send(&app, &path, &k, &award).await;
+    assert_eq!((s, replayed), (StatusCode::CREATED, true));
+    assert_eq!(again, body);
+    assert_eq!(event_count(&pool).await, 4);
+    pool.close().await;
+    app.stop().await;
+}
