@@ -109,20 +109,25 @@ pub async fn read_after(
     rows.iter().map(LoggedEvent::from_row).collect()
 }
 
-/// Every event of one aggregate, in its own order.
+/// Up to `limit` events of one aggregate after sequence `after`, in its own order.
 pub async fn read_stream(
     conn: &mut AnyConnection,
     dialect: Dialect,
     aggregate_type: &str,
     aggregate_id: &str,
+    after: i64,
+    limit: i64,
 ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
     let sql = format!(
-        "SELECT {} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
+        "SELECT {} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3 \
+         ORDER BY sequence LIMIT $4",
         columns(dialect)
     );
     let rows = sqlx::query(&sql)
         .bind(aggregate_type)
         .bind(aggregate_id)
+        .bind(after)
+        .bind(limit)
         .fetch_all(conn)
         .await?;
     rows.iter().map(LoggedEvent::from_row).collect()

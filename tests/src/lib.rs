@@ -149,6 +149,11 @@ impl TestApp {
 
     /// Starts a server on an existing database.
     pub async fn spawn_on(db: TestDb) -> Self {
+        Self::spawn_with(db, incubator_api::http::Settings::default()).await
+    }
+
+    /// Starts a server on an existing database with `settings`.
+    pub async fn spawn_with(db: TestDb, settings: incubator_api::http::Settings) -> Self {
         let store = Store::open(&db.url).await.expect("open the store");
         let token = auth::create(
             &store.read,
@@ -165,7 +170,7 @@ impl TestApp {
         let server = tokio::spawn(incubator_api::server::serve(
             listener,
             store,
-            incubator_api::http::Settings::default(),
+            settings,
             async {
                 let _ = stopped.await;
             },

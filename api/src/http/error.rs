@@ -65,6 +65,9 @@ pub enum ApiError {
     /// 409: another request with the same `Idempotency-Key` is still running.
     #[error("a request with this Idempotency-Key is still running; retry shortly")]
     KeyInProgress,
+    /// 503: the request took longer than the configured timeout.
+    #[error("the request took too long and was abandoned; retry")]
+    Timeout,
     /// 503: the server is at its limit of concurrent requests.
     #[error("the server is busy; retry shortly")]
     Busy,
@@ -117,7 +120,7 @@ impl ApiError {
             },
             Self::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::KeyInProgress => StatusCode::CONFLICT,
-            Self::Busy | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::Timeout | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -139,6 +142,7 @@ impl ApiError {
             Self::KeyReused => "idempotency_key_reused",
             Self::KeyInProgress => "idempotency_key_in_progress",
             Self::Busy => "busy",
+            Self::Timeout => "request_timeout",
             Self::Unavailable => "store_unavailable",
             Self::Internal => "internal_error",
         }
@@ -177,7 +181,7 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
-            Self::Busy | Self::KeyInProgress => {
+            Self::Busy | Self::Timeout | Self::KeyInProgress => {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

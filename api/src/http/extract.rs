@@ -138,3 +138,21 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
+
+/// The default page size of every list.
+pub const PAGE: u32 = 50;
+/// The largest page a client may ask for.
+pub const MAX_PAGE: u32 = 500;
+
+/// A requested page size, checked against [`MAX_PAGE`] (422 naming `limit` otherwise).
+pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(PAGE);
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::invalid(
+            "limit",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        ))
+    }
+}

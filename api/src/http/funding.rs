@@ -10,12 +10,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::extract::ApiQuery;
+use super::extract::{page_limit, ApiQuery};
 use super::{position, AppState};
-
-/// The default and the largest page.
-const PAGE: u32 = 50;
-const MAX_PAGE: u32 = 500;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -56,13 +52,7 @@ async fn startups(
     state: State<AppState>,
     ApiQuery(q): ApiQuery<StartupsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = q.limit.unwrap_or(PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("limit must be between 1 and {MAX_PAGE}"),
-        ));
-    }
+    let limit = page_limit(q.limit)?;
     let at = position(&state);
     let items = funding::startups(
         &state.store.read,

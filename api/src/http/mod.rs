@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -190,11 +190,11 @@ pub fn app(state: AppState) -> Router {
                 .to_owned();
             tracing::info_span!("request", method = %req.method(), route, request_id = id)
         }))
-        .layer(middleware::from_fn(identify))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+        .layer(middleware::from_fn_with_state(
             settings.request_timeout,
+            time_limit,
         ))
+        .layer(middleware::from_fn(identify))
 }
 
 /// Attaches the request id and the actor, and echoes the id on the response.
@@ -240,6 +240,17 @@ async fn authenticate(
             })?;
     req.extensions_mut().insert(Actor { name, role });
     Ok(next.run(req).await)
+}
+
+/// Answers 503 `request_timeout` (problem+json) to a request still running after `limit`.
+async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(limit_ms = limit.as_millis() as u64, "request timed out");
+            ApiError::Timeout.into_response()
+        }
+    }
 }
 
 /// Admits a request when a permit is free within a second; 503 `busy` otherwise, so that a

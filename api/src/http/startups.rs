@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::{etag, parse_id, ApiJson};
+use super::extract::{etag, page_limit, parse_id, ApiJson, ApiQuery};
 use super::{AppState, Caller};
 
 /// Reads of a startup's own state and history (auditors and officers).
@@ -214,18 +214,41 @@ async fn show(
     Ok(response)
 }
 
-/// `GET /startups/{id}/events`: every event of the startup with its metadata, in order.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    /// The sequence after which the page starts (the previous page's `next`).
+    after: Option<u32>,
+    limit: Option<u32>,
+}
+
+/// `GET /startups/{id}/events[?after=&limit=]`: the startup's events with their metadata, in
+/// order, one page at a time; `next` is the cursor for the following page.
 async fn events(
     State(state): State<AppState>,
     Path(raw): Path<String>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&raw, "startup")?;
+    let limit = page_limit(q.limit)?;
+    let after = i64::from(q.after.unwrap_or(0));
     let db = &state.store.read;
     let mut conn = db.pool.acquire().await?;
-    let events = log::read_stream(&mut conn, db.dialect, "Startup", &id.to_string()).await?;
-    if events.is_empty() {
+    let mut events = log::read_stream(
+        &mut conn,
+        db.dialect,
+        "Startup",
+        &id.to_string(),
+        after,
+        i64::from(limit) + 1,
+    )
+    .await?;
+    if events.is_empty() && after == 0 {
         return Err(ApiError::not_found(format!("no startup with id {id}")));
     }
+    let more = events.len() > limit as usize;
+    events.truncate(limit as usize);
+    let next = more.then(|| events.last().map(|e| e.sequence)).flatten();
     let events: Vec<Value> = events
         .into_iter()
         .map(|e| {
@@ -240,7 +263,9 @@ async fn events(
             })
         })
         .collect();
-    Ok(Json(json!({ "startup_id": id, "events": events })))
+    Ok(Json(
+        json!({ "startup_id": id, "events": events, "next": next }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

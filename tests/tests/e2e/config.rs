@@ -85,3 +85,22 @@ async fn a_port_in_use_is_one_line() {
         "{lines:?}"
     );
 }
+
+#[tokio::test]
+async fn bad_limits_are_refused_before_starting() {
+    let (_dir, url) = temp_sqlite();
+    for (flag, value) in [
+        ("--idempotency-retention", "5s"),
+        ("--idempotency-retention", "forever"),
+        ("--request-timeout", "soon"),
+        ("--body-limit", "10"),
+        ("--max-concurrent-requests", "0"),
+    ] {
+        let (ok, lines) = serve(&["--listen", "127.0.0.1:0", flag, value], &url).await;
+        assert!(!ok, "{flag} {value}");
+        assert!(
+            lines.iter().any(|l| l.contains(flag)),
+            "{flag} {value}: {lines:?}"
+        );
+    }
+}

@@ -8,5 +8,6 @@ mod config;
 mod crash;
 mod funding;
 mod idempotency;
+mod limits;
 mod log_order;
 mod startups;
