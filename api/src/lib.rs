@@ -5,7 +5,8 @@
 //! - [`auth`]: bearer tokens (stored hashed) and roles.
 //! - [`http`]: the axum API under `/api/v1`, problem+json errors, extractors.
 //! - [`server`]: runs the API and the projector until SIGINT/SIGTERM.
-//! - [`cli`]: the `incubator` command line; [`telemetry`]: logging; [`bench`]: benchmarks.
+//! - [`cli`]: the `incubator` command line; [`telemetry`]: logging; [`metrics`]: Prometheus;
+//!   [`bench`]: benchmarks.
 //!
 //! No business rule lives here: they are all in `incubator-domain`.
 #![forbid(unsafe_code)]
@@ -14,6 +15,7 @@ pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod http;
+pub mod metrics;
 pub mod server;
 pub mod store;
 pub mod telemetry;

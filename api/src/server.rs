@@ -4,7 +4,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use incubator_projections::funding::Funding;
-use incubator_projections::{projector, Checkpoint};
+use incubator_projections::projector::{self, Progress};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -23,7 +23,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (progress_tx, progress_rx) = watch::channel(Checkpoint::default());
+    let (progress_tx, progress_rx) = watch::channel(Progress::default());
     let projector = tokio::spawn(projector::run(
         store.read.clone(),
         Funding,

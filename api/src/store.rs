@@ -170,6 +170,16 @@ impl Store {
         .await
     }
 
+    /// Whether both pools can reach the database now.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        match &self.backend {
+            Backend::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(drop)?,
+            Backend::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(drop)?,
+        }
+        sqlx::query("SELECT 1").execute(&self.read.pool).await?;
+        Ok(())
+    }
+
     /// The store's dialect.
     pub fn dialect(&self) -> Dialect {
         self.read.dialect
@@ -326,7 +336,10 @@ pub fn is_unavailable(e: &(dyn std::error::Error + 'static)) -> bool {
         | Some(sqlx::Error::Tls(_))
         | Some(sqlx::Error::PoolTimedOut)
         | Some(sqlx::Error::PoolClosed)
-        | Some(sqlx::Error::WorkerCrashed) => true,
+        | Some(sqlx::Error::WorkerCrashed)
+        // The conversation broke off, typically a server closing connections mid-handshake
+        // as it goes down.
+        | Some(sqlx::Error::Protocol(_)) => true,
         Some(sqlx::Error::Database(db)) => {
             // PostgreSQL: admin shutdown, cannot connect now, too many connections.
             matches!(

@@ -36,6 +36,15 @@ pub enum ProjectionError {
     Raced(&'static str),
 }
 
+/// What a running projector reports after every batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Everything up to here is applied.
+    pub checkpoint: Checkpoint,
+    /// Batches that failed in a row (0 when the last one succeeded or there was nothing to do).
+    pub consecutive_failures: u32,
+}
+
 /// A read model built from the log.
 pub trait Projection: Send + Sync + 'static {
     /// The name of its checkpoint, and of the model in commands and metrics.
@@ -123,13 +132,13 @@ pub async fn run<P: Projection>(
     db: ReadDb,
     projection: P,
     wake: Arc<Notify>,
-    progress: watch::Sender<Checkpoint>,
+    progress: watch::Sender<Progress>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let name = projection.name();
     let mut failures: u32 = 0;
     if let Ok(cp) = checkpoint(&db, name).await {
-        progress.send_replace(cp);
+        progress.send_modify(|p| p.checkpoint = cp);
     }
     loop {
         if *shutdown.borrow() {
@@ -138,13 +147,20 @@ pub async fn run<P: Projection>(
         match step(&db, &projection, BATCH).await {
             Ok(Some(cp)) => {
                 failures = 0;
-                progress.send_replace(cp);
+                progress.send_replace(Progress {
+                    checkpoint: cp,
+                    consecutive_failures: 0,
+                });
                 continue;
             }
-            Ok(None) => failures = 0,
+            Ok(None) => {
+                failures = 0;
+                progress.send_if_modified(|p| std::mem::take(&mut p.consecutive_failures) > 0);
+            }
             Err(ProjectionError::Raced(_)) => continue,
             Err(error) => {
                 failures = failures.saturating_add(1);
+                progress.send_modify(|p| p.consecutive_failures = failures);
                 tracing::error!(projection = name, %error, failures, "projection batch failed");
             }
         }

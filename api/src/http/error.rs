@@ -71,6 +71,9 @@ pub enum ApiError {
     /// 503: the server is at its limit of concurrent requests.
     #[error("the server is busy; retry shortly")]
     Busy,
+    /// 503: `/readyz` found a check failing; `checks` says which.
+    #[error("the service is not ready")]
+    NotReady { checks: serde_json::Value },
     /// 503: the store cannot be reached; the client may retry later.
     #[error("the store is unavailable")]
     Unavailable,
@@ -120,7 +123,9 @@ impl ApiError {
             },
             Self::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::KeyInProgress => StatusCode::CONFLICT,
-            Self::Busy | Self::Timeout | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::Timeout | Self::Unavailable | Self::NotReady { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -144,6 +149,7 @@ impl ApiError {
             Self::Busy => "busy",
             Self::Timeout => "request_timeout",
             Self::Unavailable => "store_unavailable",
+            Self::NotReady { .. } => "not_ready",
             Self::Internal => "internal_error",
         }
     }
@@ -163,6 +169,7 @@ impl IntoResponse for ApiError {
                 field: Some(field), ..
             } => body["field"] = json!(field),
             Self::VersionMismatch { current } => body["current_version"] = json!(current),
+            Self::NotReady { checks } => body["checks"] = checks.clone(),
             _ => {}
         }
         let mut response = (status, body.to_string()).into_response();

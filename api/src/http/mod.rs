@@ -17,13 +17,14 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use incubator_projections::Checkpoint;
+use incubator_projections::projector::Progress;
 use serde_json::json;
 use tokio::sync::{watch, Semaphore};
 use tower_http::trace::TraceLayer;
 use uuid::Uuid;
 
 use crate::auth::{self, Role};
+use crate::metrics::Metrics;
 use crate::store::Store;
 use error::ApiError;
 
@@ -59,21 +60,23 @@ impl Default for Settings {
 pub struct AppState {
     pub store: Store,
     /// The funding projection's progress.
-    pub funding_progress: watch::Receiver<Checkpoint>,
+    pub funding_progress: watch::Receiver<Progress>,
     pub settings: Settings,
     /// Permits for requests under `/api/v1` ([`Settings::max_concurrent_requests`]).
     pub permits: Arc<Semaphore>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
     /// The state of a service on `store`.
     pub fn new(
         store: Store,
-        funding_progress: watch::Receiver<Checkpoint>,
+        funding_progress: watch::Receiver<Progress>,
         settings: Settings,
     ) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(settings.max_concurrent_requests)),
+            metrics: Arc::new(Metrics::default()),
             store,
             funding_progress,
             settings,
@@ -170,30 +173,30 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             limit_concurrency,
-        ));
+        ))
+        .route_layer(middleware::from_fn(tag_route));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn(tag_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(
+            settings.request_timeout,
+            time_limit,
+        ))
+        .layer(middleware::from_fn_with_state(state.metrics.clone(), observe))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let route = req
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or("-", MatchedPath::as_str)
-                .to_owned();
             let id = req
                 .extensions()
                 .get::<RequestId>()
                 .map_or("-", |r| r.0.as_str())
                 .to_owned();
-            tracing::info_span!("request", method = %req.method(), route, request_id = id)
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = id)
         }))
-        .layer(middleware::from_fn_with_state(
-            settings.request_timeout,
-            time_limit,
-        ))
         .layer(middleware::from_fn(identify))
 }
 
@@ -242,6 +245,48 @@ async fn authenticate(
     Ok(next.run(req).await)
 }
 
+/// The matched route pattern of a response, for metrics and logs.
+#[derive(Debug, Clone)]
+struct Route(String);
+
+/// Copies the matched route pattern onto the response (only a route layer sees it).
+async fn tag_route(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| Route(m.as_str().to_owned()));
+    let mut response = next.run(req).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(route);
+    }
+    response
+}
+
+/// Counts every response by route and status, times it, and logs one line for it.
+async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let response = next.run(req).await;
+    let elapsed = started.elapsed();
+    let route = response
+        .extensions()
+        .get::<Route>()
+        .map_or("unmatched", |r| r.0.as_str());
+    let status = response.status().as_u16();
+    metrics.request(method.as_str(), route, status, elapsed.as_secs_f64());
+    if response.headers().contains_key(&idempotency::REPLAYED) {
+        metrics.replay();
+    }
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    if matches!(route, "/healthz" | "/readyz" | "/metrics") {
+        // Probes and scrapes every few seconds would drown the log.
+        tracing::debug!(route, status, latency_ms, "response");
+    } else {
+        tracing::info!(route, status, latency_ms, "response");
+    }
+    response
+}
+
 /// Answers 503 `request_timeout` (problem+json) to a request still running after `limit`.
 async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(req)).await {
@@ -285,8 +330,60 @@ async fn require(State(needed): State<Role>, req: Request, next: Next) -> Respon
     }
 }
 
+/// `GET /healthz`: the process is up (nothing else is checked).
 async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: 200 when the store answers within two seconds and the projector runs;
+/// otherwise 503 problem+json naming the failing check.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let store = match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
+        Ok(Ok(())) => "ok",
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: store unreachable");
+            "unreachable"
+        }
+        Err(_) => "timeout",
+    };
+    let progress = *state.funding_progress.borrow();
+    let projector = if state.funding_progress.has_changed().is_err() {
+        "stopped"
+    } else if progress.consecutive_failures >= 3 {
+        "failing"
+    } else {
+        "running"
+    };
+    let checks = json!({
+        "store": store,
+        "projector": projector,
+        "position": progress.checkpoint.position,
+    });
+    if store == "ok" && projector == "running" {
+        Json(json!({"status": "ready", "checks": checks})).into_response()
+    } else {
+        ApiError::NotReady { checks }.into_response()
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let position = state.funding_progress.borrow().checkpoint.position;
+    if let Ok(Ok(mut conn)) =
+        tokio::time::timeout(Duration::from_secs(2), state.store.read.pool.acquire()).await
+    {
+        if let Ok(head) = incubator_projections::log::head_position(&mut conn).await {
+            state.metrics.projection("funding", position, head);
+        }
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {
@@ -299,5 +396,5 @@ async fn method_not_allowed() -> ApiError {
 
 /// The position a read model reflects, for read responses.
 pub fn position(state: &State<AppState>) -> i64 {
-    state.funding_progress.borrow().position
+    state.funding_progress.borrow().checkpoint.position
 }

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{etag, page_limit, parse_id, ApiJson, ApiQuery};
 use super::{AppState, Caller};
+use crate::store::CommandError;
 
 /// Reads of a startup's own state and history (auditors and officers).
 pub fn reads() -> Router<AppState> {
@@ -84,9 +85,18 @@ impl Ctx {
                 self.caller.metadata(reason.as_deref()),
             )
             .await;
+        let label = match &outcome {
+            Ok(_) => "accepted",
+            Err(CommandError::Rule(_)) => "refused",
+            Err(CommandError::VersionMismatch { .. }) => "version_mismatch",
+            Err(CommandError::Conflict) => "conflict",
+            Err(CommandError::Unavailable(_)) => "unavailable",
+            Err(CommandError::Internal(_)) => "error",
+        };
+        self.state.metrics.command(name, label);
         match &outcome {
-            Ok(_) => tracing::info!(command = name, outcome = "accepted", "command"),
-            Err(e) => tracing::info!(command = name, outcome = "refused", reason = %e, "command"),
+            Ok(_) => tracing::info!(command = name, outcome = label, "command"),
+            Err(e) => tracing::info!(command = name, outcome = label, reason = %e, "command"),
         }
         let committed = outcome?;
         let mut body = json!({

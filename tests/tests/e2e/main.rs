@@ -10,4 +10,6 @@ mod funding;
 mod idempotency;
 mod limits;
 mod log_order;
+mod operations;
+mod outage;
 mod startups;

@@ -1,0 +1,137 @@
+//! A store that goes away: commands and reads answer 503 problem+json promptly, `/readyz`
+//! fails, nothing is half written, and service resumes by itself when the database returns.
+
+use std::time::{Duration, Instant};
+
+use incubator_tests::{client, event_count, postgres_address, Backend, Proxy, TestApp, TestDb};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// How long an answer may take while the database is away.
+const PROMPT: Duration = Duration::from_secs(7);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_going_away_is_503_and_service_resumes_when_it_returns() {
+    let mut db = TestDb::new(Backend::Postgres).await;
+    let direct = db.pool().await;
+    let proxy = Proxy::start(postgres_address()).await;
+    let real_url = db.url.clone();
+    let (base, name) = real_url.rsplit_once('/').unwrap();
+    let host = base.rsplit_once('@').map_or(base, |(_, h)| h);
+    db.url = real_url.replace(
+        &format!("{host}/{name}"),
+        &format!("127.0.0.1:{}/{name}", proxy.port),
+    );
+    assert_ne!(db.url, real_url);
+    let app = TestApp::spawn_with(db, incubator_api::http::Settings::default()).await;
+    let id = app.apply("Weathervane", None).await;
+    app.settle().await;
+    let before = event_count(&direct).await;
+
+    proxy.cut();
+
+    // Commands, with and without a key, and reads: 503 problem+json, promptly.
+    let key = uuid::Uuid::now_v7().to_string();
+    let attempts: Vec<(Method, String, Option<Value>)> = vec![
+        (
+            Method::POST,
+            format!("/api/v1/startups/{id}/advance"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/startups".into(),
+            Some(json!({"name": "Nope", "founders": [uuid::Uuid::now_v7()]})),
+        ),
+        (Method::GET, format!("/api/v1/startups/{id}"), None),
+        (Method::GET, format!("/api/v1/startups/{id}/events"), None),
+        (Method::GET, "/api/v1/funding/pipeline".into(), None),
+    ];
+    for (method, path, body) in &attempts {
+        for with_key in [false, true] {
+            if with_key && *method != Method::POST {
+                continue;
+            }
+            let started = Instant::now();
+            let mut req = app.request(method.clone(), path);
+            if let Some(body) = body {
+                req = req.json(body);
+            }
+            if with_key {
+                req = req.header("idempotency-key", &key);
+            }
+            let r = req.send().await.unwrap();
+            let took = started.elapsed();
+            assert_eq!(
+                r.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{method} {path}"
+            );
+            assert!(took < PROMPT, "{method} {path} took {took:?}");
+            assert_eq!(r.headers()["content-type"], "application/problem+json");
+            assert!(r.headers().contains_key("retry-after"));
+            let problem: Value = r.json().await.unwrap();
+            assert_eq!(problem["status"], 503, "{problem}");
+        }
+    }
+    let started = Instant::now();
+    let r = client(None)
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < PROMPT);
+    let problem: Value = r.json().await.unwrap();
+    assert_ne!(problem["checks"]["store"], "ok", "{problem}");
+    // The process itself is fine.
+    let r = client(None)
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        event_count(&direct).await,
+        before,
+        "nothing written while away"
+    );
+
+    proxy.restore();
+
+    // Service resumes without a restart.
+    let mut resumed = None;
+    for _ in 0..100 {
+        let r = client(None)
+            .get(format!("{}/readyz", app.base))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::OK {
+            resumed = Some(());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(resumed.is_some(), "/readyz recovers within 10 s");
+    // The keyed command, retried now, runs once.
+    for _ in 0..2 {
+        let r = app
+            .request(Method::POST, &format!("/api/v1/startups/{id}/advance"))
+            .header("idempotency-key", &key)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let state = app.get_json(&format!("/api/v1/startups/{id}")).await;
+    assert_eq!(state["stage"], "screening");
+    assert_eq!(state["version"], 2);
+    app.settle().await;
+    let pipeline = app.get_json("/api/v1/funding/pipeline").await;
+    assert_eq!(pipeline["position"], json!(before + 1), "{pipeline}");
+    assert_eq!(event_count(&direct).await, before + 1);
+    direct.close().await;
+    app.stop().await;
+}
