@@ -11,6 +11,8 @@
 #![forbid(unsafe_code)]
 
 pub mod rule;
+#[cfg(feature = "openapi")]
+mod schema;
 pub mod startup;
 pub mod values;
 

@@ -173,6 +173,7 @@ pub async fn reset(db: &ReadDb) -> Result<(), sqlx::Error> {
 }
 
 /// An amount in one currency.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Amount {
     pub currency: String,
@@ -180,6 +181,7 @@ pub struct Amount {
 }
 
 /// Equity raised and non-dilutive funding awarded and received, each per currency.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
     pub equity_raised: Vec<Amount>,
@@ -199,6 +201,7 @@ impl Totals {
 }
 
 /// One startup as the funding read model sees it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StartupFunding {
     pub startup_id: String,
@@ -213,6 +216,7 @@ pub struct StartupFunding {
 }
 
 /// Count of startups in one stage.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StageCount {
     pub stage: String,
@@ -220,6 +224,7 @@ pub struct StageCount {
 }
 
 /// The pipeline: startups per stage (every stage listed, zeros included) and totals.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pipeline {
     pub cohort: Option<String>,

@@ -1,57 +1,106 @@
 //! `/funding`: the funding-stage read model.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use incubator_domain::startup::Stage;
 use incubator_domain::values::Cohort;
-use incubator_projections::funding::{self, StartupFilter};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use incubator_projections::funding::{self, Pipeline, StartupFilter, StartupFunding};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::extract::{page_limit, ApiQuery};
+use super::openapi::ListErrors;
 use super::{position, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/funding/pipeline", get(pipeline))
-        .route("/funding/startups", get(startups))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(pipeline))
+        .routes(routes!(startups))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PipelineQuery {
+    /// Only this cohort.
     cohort: Option<Cohort>,
+}
+
+/// The funding pipeline, and the log position it reflects.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PipelineView {
+    #[serde(flatten)]
+    pub pipeline: Pipeline,
+    /// The global log position the read model reflects.
+    pub position: i64,
 }
 
 /// `GET /funding/pipeline[?cohort=]`: startups per stage and per funding stage, and totals.
+#[utoipa::path(
+    get,
+    path = "/funding/pipeline",
+    tag = "funding",
+    summary = "Startups per stage and funding stage, and funding totals per currency",
+    params(PipelineQuery),
+    responses((status = 200, description = "The pipeline", body = PipelineView), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("viewer"))),
+)]
 async fn pipeline(
     state: State<AppState>,
     ApiQuery(q): ApiQuery<PipelineQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PipelineView>, ApiError> {
     let at = position(&state);
     let p = funding::pipeline(&state.store.read, q.cohort.as_ref().map(Cohort::as_str)).await?;
-    let mut body = serde_json::to_value(p).map_err(|e| ApiError::internal(&e))?;
-    body["position"] = json!(at);
-    Ok(Json(body))
+    Ok(Json(PipelineView {
+        pipeline: p,
+        position: at,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct StartupsQuery {
+    /// Only startups in this stage.
     stage: Option<Stage>,
+    /// Only this cohort.
     cohort: Option<Cohort>,
+    /// Startups per page, 1 to 500 (default 50).
     limit: Option<u32>,
+    /// The previous page's `next`.
     after: Option<uuid::Uuid>,
+}
+
+/// One page of startups as the funding read model sees them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartupPage {
+    pub items: Vec<StartupFunding>,
+    /// The cursor of the next page (`?after=`), null on the last.
+    pub next: Option<String>,
+    /// The global log position the read model reflects.
+    pub position: i64,
 }
 
 /// `GET /funding/startups[?stage=&cohort=&limit=&after=]`: one page of startups; `next` is the
 /// cursor for the following page.
+#[utoipa::path(
+    get,
+    path = "/funding/startups",
+    tag = "funding",
+    summary = "Startups with their stage, funding stage and funding totals, a page at a time",
+    params(StartupsQuery),
+    responses((status = 200, description = "One page", body = StartupPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("viewer"))),
+)]
 async fn startups(
     state: State<AppState>,
     ApiQuery(q): ApiQuery<StartupsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StartupPage>, ApiError> {
     let limit = page_limit(q.limit)?;
     let at = position(&state);
     let items = funding::startups(
@@ -69,7 +118,9 @@ async fn startups(
     let next = more
         .then(|| items.last().map(|s| s.startup_id.clone()))
         .flatten();
-    Ok(Json(
-        json!({ "items": items, "next": next, "position": at }),
-    ))
+    Ok(Json(StartupPage {
+        items,
+        next,
+        position: at,
+    }))
 }

@@ -4,6 +4,7 @@ pub mod error;
 pub mod extract;
 mod funding;
 pub mod idempotency;
+pub mod openapi;
 mod startups;
 
 use std::collections::HashMap;
@@ -15,12 +16,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use incubator_projections::projector::Progress;
 use serde_json::json;
 use tokio::sync::{watch, Semaphore};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::{self, Role};
@@ -152,38 +155,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+/// The OpenAPI document as served, built once.
+#[derive(Debug, Clone)]
+struct OpenApiJson(Arc<String>);
+
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    let (router, doc) = routes(&state).split_for_parts();
+    let json = doc.to_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot serialise the OpenAPI document");
+        "{}".to_owned()
+    });
     let settings = state.settings.clone();
-    let api = Router::new()
-        .merge(
-            startups::commands()
-                .route_layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    idempotency::middleware,
-                ))
-                .route_layer(middleware::from_fn_with_state(Role::Officer, require)),
-        )
-        .merge(
-            startups::reads().route_layer(middleware::from_fn_with_state(Role::Auditor, require)),
-        )
-        .merge(funding::router().route_layer(middleware::from_fn_with_state(Role::Viewer, require)))
-        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .layer(DefaultBodyLimit::max(settings.body_limit))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            limit_concurrency,
-        ))
-        .route_layer(middleware::from_fn(tag_route));
-    Router::new()
-        .nest("/api/v1", api)
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route_layer(middleware::from_fn(tag_route))
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
+        .layer(Extension(OpenApiJson(Arc::new(json))))
         .layer(middleware::from_fn_with_state(
             settings.request_timeout,
             time_limit,
@@ -198,6 +186,53 @@ pub fn app(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = id)
         }))
         .layer(middleware::from_fn(identify))
+}
+
+/// Every route, with its OpenAPI entry: the same value routes requests and describes them.
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
+        .merge(
+            startups::commands()
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    idempotency::middleware,
+                ))
+                .route_layer(middleware::from_fn_with_state(Role::Officer, require)),
+        )
+        .merge(
+            startups::reads().route_layer(middleware::from_fn_with_state(Role::Auditor, require)),
+        )
+        .merge(funding::router().route_layer(middleware::from_fn_with_state(Role::Viewer, require)))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(DefaultBodyLimit::max(state.settings.body_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit_concurrency,
+        ))
+        .route_layer(middleware::from_fn(tag_route));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .nest("/api/v1", api)
+        .routes(routes!(openapi_json))
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .route_layer(middleware::from_fn(tag_route))
+}
+
+/// `GET /api/v1/openapi.json`: this document (no token needed).
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "operations",
+    summary = "The OpenAPI document of this API",
+    responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json", body = Object)),
+)]
+async fn openapi_json(Extension(doc): Extension<OpenApiJson>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        doc.0.as_str().to_owned(),
+    )
+        .into_response()
 }
 
 /// Attaches the request id and the actor, and echoes the id on the response.
@@ -331,12 +366,30 @@ async fn require(State(needed): State<Role>, req: Request, next: Next) -> Respon
 }
 
 /// `GET /healthz`: the process is up (nothing else is checked).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    summary = "The process is up",
+    responses((status = 200, description = "Up", body = Object, example = json!({"status": "ok"}))),
+)]
 async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
 /// `GET /readyz`: 200 when the store answers within two seconds and the projector runs;
 /// otherwise 503 problem+json naming the failing check.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    summary = "The store answers and the projector runs",
+    responses(
+        (status = 200, description = "Ready", body = Object,
+         example = json!({"status": "ready", "checks": {"store": "ok", "projector": "running", "position": 42}})),
+        openapi::NotReady,
+    ),
+)]
 async fn readyz(State(state): State<AppState>) -> Response {
     let store = match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
         Ok(Ok(())) => "ok",
@@ -367,6 +420,13 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /metrics`: Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    summary = "Prometheus metrics",
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String)),
+)]
 async fn metrics(State(state): State<AppState>) -> Response {
     let position = state.funding_progress.borrow().checkpoint.position;
     if let Ok(Ok(mut conn)) =

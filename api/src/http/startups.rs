@@ -4,58 +4,91 @@
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::NaiveDate;
-use incubator_domain::startup::{FundingKind, RoundKind, Stage, Startup, StartupCommand};
+use incubator_domain::startup::{
+    FundingKind, RoundKind, Stage, Startup, StartupCommand, StartupState,
+};
 use incubator_domain::values::{
     Cohort, GrantId, InvestorName, MentorId, MilestoneId, Minutes, Money, OrganisationName,
     PersonId, ProgrammeName, Reason, RoundId, Sector, SessionId, Title, YearMonth,
 };
 use incubator_projections::log;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::{etag, page_limit, parse_id, ApiJson, ApiQuery};
+use super::openapi::{CommandErrors, RecordReadErrors};
 use super::{AppState, Caller};
 use crate::store::CommandError;
 
 /// Reads of a startup's own state and history (auditors and officers).
-pub fn reads() -> Router<AppState> {
-    Router::new()
-        .route("/startups/{id}", get(show))
-        .route("/startups/{id}/events", get(events))
+pub fn reads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show))
+        .routes(routes!(events))
 }
 
 /// Every startup command (officers).
-pub fn commands() -> Router<AppState> {
-    Router::new()
-        .route("/startups", post(apply))
-        .route("/startups/{id}/advance", post(advance))
-        .route("/startups/{id}/reject", post(reject))
-        .route("/startups/{id}/withdraw", post(withdraw))
-        .route("/startups/{id}/exit", post(exit))
-        .route("/startups/{id}/cohort", post(assign_cohort))
-        .route("/startups/{id}/equity-rounds", post(record_round))
-        .route("/startups/{id}/funding", post(award_funding))
-        .route(
-            "/startups/{id}/funding/{grant_id}/tranches",
-            post(pay_tranche),
-        )
-        .route("/startups/{id}/mentors", post(assign_mentor))
-        .route(
-            "/startups/{id}/mentors/{mentor_id}/release",
-            post(release_mentor),
-        )
-        .route("/startups/{id}/sessions", post(log_session))
-        .route("/startups/{id}/milestones", post(set_milestone))
-        .route(
-            "/startups/{id}/milestones/{milestone_id}/achieve",
-            post(achieve_milestone),
-        )
-        .route("/startups/{id}/kpis", post(record_kpis))
+pub fn commands() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(apply))
+        .routes(routes!(advance))
+        .routes(routes!(reject))
+        .routes(routes!(withdraw))
+        .routes(routes!(exit))
+        .routes(routes!(assign_cohort))
+        .routes(routes!(record_round))
+        .routes(routes!(award_funding))
+        .routes(routes!(pay_tranche))
+        .routes(routes!(assign_mentor))
+        .routes(routes!(release_mentor))
+        .routes(routes!(log_session))
+        .routes(routes!(set_milestone))
+        .routes(routes!(achieve_milestone))
+        .routes(routes!(record_kpis))
+}
+
+/// What an accepted command answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandAccepted {
+    pub startup_id: Uuid,
+    /// The startup's version after the command (also the `ETag`).
+    pub version: u64,
+    /// Where the command's last event sits in the global log (null if none was appended).
+    pub position: Option<i64>,
+    /// The types of the events appended.
+    pub events: Vec<String>,
+    /// The round the command recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub round_id: Option<Uuid>,
+    /// The grant or loan the command awarded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub grant_id: Option<Uuid>,
+    /// The session the command logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub session_id: Option<Uuid>,
+    /// The milestone the command set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub milestone_id: Option<Uuid>,
+}
+
+/// A sub-record a command creates, named in its answer.
+#[derive(Debug, Clone, Copy)]
+enum Created {
+    Round(Uuid),
+    Grant(Uuid),
+    Session(Uuid),
+    Milestone(Uuid),
 }
 
 /// A command about to run: the state and who sent it.
@@ -65,13 +98,13 @@ struct Ctx {
 }
 
 impl Ctx {
-    /// Runs a command; answers with the new version as ETag and where its events landed.
-    /// `created` names a sub-record the command created (`"grant_id"` and its id).
+    /// Runs a command; answers with the new version as ETag and where its events landed,
+    /// 201 when it `created` a sub-record.
     async fn run(
         self,
         id: Uuid,
         command: StartupCommand,
-        created: Option<(&'static str, Uuid)>,
+        created: Option<Created>,
     ) -> Result<Response, ApiError> {
         let reason = command.reason().map(|r| r.as_str().to_owned());
         let name = command.name();
@@ -99,14 +132,24 @@ impl Ctx {
             Err(e) => tracing::info!(command = name, outcome = label, reason = %e, "command"),
         }
         let committed = outcome?;
-        let mut body = json!({
-            "startup_id": id,
-            "version": committed.version,
-            "position": committed.checkpoint.map(|c| c.position),
-            "events": committed.event_types,
-        });
-        let status = if let Some((field, sub_id)) = created {
-            body[field] = json!(sub_id);
+        let mut body = CommandAccepted {
+            startup_id: id,
+            version: committed.version,
+            position: committed.checkpoint.map(|c| c.position),
+            events: committed.event_types,
+            round_id: None,
+            grant_id: None,
+            session_id: None,
+            milestone_id: None,
+        };
+        match created {
+            Some(Created::Round(sub)) => body.round_id = Some(sub),
+            Some(Created::Grant(sub)) => body.grant_id = Some(sub),
+            Some(Created::Session(sub)) => body.session_id = Some(sub),
+            Some(Created::Milestone(sub)) => body.milestone_id = Some(sub),
+            None => {}
+        }
+        let status = if created.is_some() {
             StatusCode::CREATED
         } else {
             StatusCode::OK
@@ -120,7 +163,25 @@ impl Ctx {
 }
 
 macro_rules! command_handler {
-    ($name:ident, $body:ty, |$id:ident, $b:ident| $make:expr) => {
+    ($name:ident, $path:tt, $status:tt, $summary:tt, $body:ty, |$id:ident, $b:ident| $make:expr) => {
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = "startups",
+            summary = $summary,
+            params(
+                ("id" = Uuid, Path, description = "The startup's id"),
+                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
+                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+            ),
+            request_body = $body,
+            responses(
+                (status = $status, description = "Accepted: the new version (also the ETag) and where the events landed", body = CommandAccepted),
+                CommandErrors,
+            ),
+            security(("bearer" = [])),
+            extensions(("x-role" = json!("officer"))),
+        )]
         async fn $name(
             State(state): State<AppState>,
             caller: Caller,
@@ -129,7 +190,7 @@ macro_rules! command_handler {
         ) -> Result<Response, ApiError> {
             let $id = parse_id(&raw, "startup")?;
             let ctx = Ctx { state, caller };
-            let (command, created): (StartupCommand, Option<(&'static str, Uuid)>) = $make;
+            let (command, created): (StartupCommand, Option<Created>) = $make;
             ctx.run($id, command, created).await
         }
     };
@@ -137,7 +198,26 @@ macro_rules! command_handler {
 
 /// A sub-record id from the path (`/funding/{grant_id}/…`).
 macro_rules! sub_command_handler {
-    ($name:ident, $body:ty, $what:literal, |$sub:ident, $b:ident| $make:expr) => {
+    ($name:ident, $path:tt, $summary:tt, $body:ty, $what:literal, $sub_param:tt, |$sub:ident, $b:ident| $make:expr) => {
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = "startups",
+            summary = $summary,
+            params(
+                ("id" = Uuid, Path, description = "The startup's id"),
+                ($sub_param = Uuid, Path, description = "The sub-record's id"),
+                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
+                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+            ),
+            request_body = $body,
+            responses(
+                (status = 200, description = "Accepted: the new version (also the ETag) and where the events landed", body = CommandAccepted),
+                CommandErrors,
+            ),
+            security(("bearer" = [])),
+            extensions(("x-role" = json!("officer"))),
+        )]
         async fn $name(
             State(state): State<AppState>,
             caller: Caller,
@@ -156,7 +236,7 @@ fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ApplyBody {
     name: OrganisationName,
@@ -170,6 +250,22 @@ struct ApplyBody {
 }
 
 /// `POST /startups`: register an application; the id is chosen here (UUID v7).
+#[utoipa::path(
+    post,
+    path = "/startups",
+    tag = "startups",
+    summary = "Register a startup's application",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+    ),
+    request_body = ApplyBody,
+    responses(
+        (status = 201, description = "Registered; `Location` names the startup", body = CommandAccepted),
+        CommandErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("officer"))),
+)]
 async fn apply(
     State(state): State<AppState>,
     caller: Caller,
@@ -200,8 +296,31 @@ async fn apply(
     Ok(response)
 }
 
+/// A startup's current state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartupView {
+    pub startup_id: Uuid,
+    /// The number of events so far (also the `ETag`).
+    pub version: u64,
+    #[serde(flatten)]
+    pub state: StartupState,
+}
+
 /// `GET /startups/{id}`: the current state, rebuilt from snapshot and events, with its version
 /// as ETag.
+#[utoipa::path(
+    get,
+    path = "/startups/{id}",
+    tag = "startups",
+    summary = "A startup's current state",
+    params(("id" = Uuid, Path, description = "The startup's id")),
+    responses(
+        (status = 200, description = "The state; `ETag` is its version", body = StartupView),
+        RecordReadErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
 async fn show(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -214,31 +333,75 @@ async fn show(
     let Some(s) = startup.state else {
         return Err(ApiError::not_found(format!("no startup with id {id}")));
     };
-    let mut body = serde_json::to_value(&s).map_err(|e| ApiError::internal(&e))?;
-    body["startup_id"] = json!(id);
-    body["version"] = json!(version);
-    let mut response = Json(body).into_response();
+    let mut response = Json(StartupView {
+        startup_id: id,
+        version,
+        state: s,
+    })
+    .into_response();
     if let Ok(v) = etag(version).parse() {
         response.headers_mut().insert(header::ETAG, v);
     }
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct EventsQuery {
     /// The sequence after which the page starts (the previous page's `next`).
     after: Option<u32>,
+    /// Events per page, 1 to 500 (default 50).
     limit: Option<u32>,
+}
+
+/// One event as stored, with its coordinates and metadata.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    /// Its place in the global log.
+    pub position: i64,
+    /// Its place in the record's own history (1, 2, …).
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    /// When it was committed (RFC 3339, UTC).
+    pub recorded_at: String,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// `actor`, `role`, `correlation_id`, and `reason` / `idempotency_key` when given.
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+}
+
+/// One page of a record's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    pub startup_id: Uuid,
+    pub events: Vec<EventView>,
+    /// The cursor of the next page (`?after=`), null on the last.
+    pub next: Option<i64>,
 }
 
 /// `GET /startups/{id}/events[?after=&limit=]`: the startup's events with their metadata, in
 /// order, one page at a time; `next` is the cursor for the following page.
+#[utoipa::path(
+    get,
+    path = "/startups/{id}/events",
+    tag = "startups",
+    summary = "A startup's history: its events with metadata, in order",
+    params(("id" = Uuid, Path, description = "The startup's id"), EventsQuery),
+    responses(
+        (status = 200, description = "One page of events", body = History),
+        RecordReadErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
 async fn events(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     ApiQuery(q): ApiQuery<EventsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<History>, ApiError> {
     let id = parse_id(&raw, "startup")?;
     let limit = page_limit(q.limit)?;
     let after = i64::from(q.after.unwrap_or(0));
@@ -259,26 +422,26 @@ async fn events(
     let more = events.len() > limit as usize;
     events.truncate(limit as usize);
     let next = more.then(|| events.last().map(|e| e.sequence)).flatten();
-    let events: Vec<Value> = events
+    let events = events
         .into_iter()
-        .map(|e| {
-            json!({
-                "position": e.position(),
-                "sequence": e.sequence,
-                "event_type": e.event_type,
-                "event_version": e.event_version,
-                "recorded_at": e.recorded_at,
-                "payload": serde_json::from_str::<Value>(&e.payload).unwrap_or(Value::Null),
-                "metadata": serde_json::from_str::<Value>(&e.metadata).unwrap_or(Value::Null),
-            })
+        .map(|e| EventView {
+            position: e.position(),
+            sequence: e.sequence,
+            payload: serde_json::from_str(&e.payload).unwrap_or(Value::Null),
+            metadata: serde_json::from_str(&e.metadata).unwrap_or(Value::Null),
+            event_type: e.event_type,
+            event_version: e.event_version,
+            recorded_at: e.recorded_at,
         })
         .collect();
-    Ok(Json(
-        json!({ "startup_id": id, "events": events, "next": next }),
-    ))
+    Ok(Json(History {
+        startup_id: id,
+        events,
+        next,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AdvanceBody {
     #[serde(default)]
@@ -287,45 +450,68 @@ struct AdvanceBody {
     override_reason: Option<Reason>,
 }
 
-command_handler!(advance, AdvanceBody, |_id, b| (
-    StartupCommand::Advance {
-        to: b.to,
-        override_reason: b.override_reason,
-    },
-    None
-));
+command_handler!(
+    advance,
+    "/startups/{id}/advance",
+    200,
+    "Advance to the next stage, or skip with an override reason",
+    AdvanceBody,
+    |_id, b| (
+        StartupCommand::Advance {
+            to: b.to,
+            override_reason: b.override_reason,
+        },
+        None
+    )
+);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReasonBody {
     reason: Reason,
 }
 
-command_handler!(reject, ReasonBody, |_id, b| (
-    StartupCommand::Reject { reason: b.reason },
-    None
-));
-command_handler!(withdraw, ReasonBody, |_id, b| (
-    StartupCommand::Withdraw { reason: b.reason },
-    None
-));
-command_handler!(exit, ReasonBody, |_id, b| (
-    StartupCommand::Exit { reason: b.reason },
-    None
-));
+command_handler!(
+    reject,
+    "/startups/{id}/reject",
+    200,
+    "Reject the application",
+    ReasonBody,
+    |_id, b| (StartupCommand::Reject { reason: b.reason }, None)
+);
+command_handler!(
+    withdraw,
+    "/startups/{id}/withdraw",
+    200,
+    "Record that the startup withdrew",
+    ReasonBody,
+    |_id, b| (StartupCommand::Withdraw { reason: b.reason }, None)
+);
+command_handler!(
+    exit,
+    "/startups/{id}/exit",
+    200,
+    "Record the startup's exit from the programme",
+    ReasonBody,
+    |_id, b| (StartupCommand::Exit { reason: b.reason }, None)
+);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CohortBody {
     cohort: Cohort,
 }
 
-command_handler!(assign_cohort, CohortBody, |_id, b| (
-    StartupCommand::AssignCohort { cohort: b.cohort },
-    None
-));
+command_handler!(
+    assign_cohort,
+    "/startups/{id}/cohort",
+    200,
+    "Assign the startup to a cohort",
+    CohortBody,
+    |_id, b| (StartupCommand::AssignCohort { cohort: b.cohort }, None)
+);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RoundBody {
     round: RoundKind,
@@ -334,24 +520,31 @@ struct RoundBody {
     closed_on: NaiveDate,
 }
 
-command_handler!(record_round, RoundBody, |_id, b| {
-    if b.investors.len() > 50 {
-        return Err(ApiError::invalid("investors", "at most 50 investors"));
+command_handler!(
+    record_round,
+    "/startups/{id}/equity-rounds",
+    201,
+    "Record an equity round",
+    RoundBody,
+    |_id, b| {
+        if b.investors.len() > 50 {
+            return Err(ApiError::invalid("investors", "at most 50 investors"));
+        }
+        let round_id = RoundId::new();
+        (
+            StartupCommand::RecordEquityRound {
+                round_id,
+                round: b.round,
+                amount: b.amount,
+                investors: b.investors,
+                closed_on: b.closed_on,
+            },
+            Some(Created::Round(round_id.0)),
+        )
     }
-    let round_id = RoundId::new();
-    (
-        StartupCommand::RecordEquityRound {
-            round_id,
-            round: b.round,
-            amount: b.amount,
-            investors: b.investors,
-            closed_on: b.closed_on,
-        },
-        Some(("round_id", round_id.0)),
-    )
-});
+);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AwardBody {
     programme: ProgrammeName,
@@ -360,63 +553,93 @@ struct AwardBody {
     awarded_on: NaiveDate,
 }
 
-command_handler!(award_funding, AwardBody, |_id, b| {
-    let grant_id = GrantId::new();
-    (
-        StartupCommand::AwardFunding {
-            grant_id,
-            programme: b.programme,
-            kind: b.kind,
-            amount: b.amount,
-            awarded_on: b.awarded_on,
-        },
-        Some(("grant_id", grant_id.0)),
-    )
-});
+command_handler!(
+    award_funding,
+    "/startups/{id}/funding",
+    201,
+    "Award a grant or loan",
+    AwardBody,
+    |_id, b| {
+        let grant_id = GrantId::new();
+        (
+            StartupCommand::AwardFunding {
+                grant_id,
+                programme: b.programme,
+                kind: b.kind,
+                amount: b.amount,
+                awarded_on: b.awarded_on,
+            },
+            Some(Created::Grant(grant_id.0)),
+        )
+    }
+);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TrancheBody {
     amount: Money,
     paid_on: NaiveDate,
 }
 
-sub_command_handler!(pay_tranche, TrancheBody, "funding", |grant, b| {
-    StartupCommand::PayTranche {
-        grant_id: GrantId(grant),
-        amount: b.amount,
-        paid_on: b.paid_on,
+sub_command_handler!(
+    pay_tranche,
+    "/startups/{id}/funding/{grant_id}/tranches",
+    "Pay a tranche of a grant or loan",
+    TrancheBody,
+    "funding",
+    "grant_id",
+    |grant, b| {
+        StartupCommand::PayTranche {
+            grant_id: GrantId(grant),
+            amount: b.amount,
+            paid_on: b.paid_on,
+        }
     }
-});
+);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MentorBody {
     mentor_id: MentorId,
 }
 
-command_handler!(assign_mentor, MentorBody, |_id, b| (
-    StartupCommand::AssignMentor {
-        mentor_id: b.mentor_id,
-    },
-    None
-));
+command_handler!(
+    assign_mentor,
+    "/startups/{id}/mentors",
+    200,
+    "Assign a mentor",
+    MentorBody,
+    |_id, b| (
+        StartupCommand::AssignMentor {
+            mentor_id: b.mentor_id,
+        },
+        None
+    )
+);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReleaseBody {
     #[serde(default)]
     reason: Option<Reason>,
 }
 
-sub_command_handler!(release_mentor, ReleaseBody, "mentor", |mentor, b| {
-    StartupCommand::ReleaseMentor {
-        mentor_id: MentorId(mentor),
-        reason: b.reason,
+sub_command_handler!(
+    release_mentor,
+    "/startups/{id}/mentors/{mentor_id}/release",
+    "Release a mentor",
+    ReleaseBody,
+    "mentor",
+    "mentor_id",
+    |mentor, b| {
+        StartupCommand::ReleaseMentor {
+            mentor_id: MentorId(mentor),
+            reason: b.reason,
+        }
     }
-});
+);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SessionBody {
     mentor_id: MentorId,
@@ -426,24 +649,31 @@ struct SessionBody {
     topics: Vec<Title>,
 }
 
-command_handler!(log_session, SessionBody, |_id, b| {
-    if b.topics.len() > 20 {
-        return Err(ApiError::invalid("topics", "at most 20 topics"));
+command_handler!(
+    log_session,
+    "/startups/{id}/sessions",
+    201,
+    "Log a mentoring session",
+    SessionBody,
+    |_id, b| {
+        if b.topics.len() > 20 {
+            return Err(ApiError::invalid("topics", "at most 20 topics"));
+        }
+        let session_id = SessionId::new();
+        (
+            StartupCommand::LogSession {
+                session_id,
+                mentor_id: b.mentor_id,
+                held_on: b.held_on,
+                minutes: b.minutes,
+                topics: b.topics,
+            },
+            Some(Created::Session(session_id.0)),
+        )
     }
-    let session_id = SessionId::new();
-    (
-        StartupCommand::LogSession {
-            session_id,
-            mentor_id: b.mentor_id,
-            held_on: b.held_on,
-            minutes: b.minutes,
-            topics: b.topics,
-        },
-        Some(("session_id", session_id.0)),
-    )
-});
+);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MilestoneBody {
     title: Title,
@@ -451,19 +681,26 @@ struct MilestoneBody {
     due_on: Option<NaiveDate>,
 }
 
-command_handler!(set_milestone, MilestoneBody, |_id, b| {
-    let milestone_id = MilestoneId::new();
-    (
-        StartupCommand::SetMilestone {
-            milestone_id,
-            title: b.title,
-            due_on: b.due_on,
-        },
-        Some(("milestone_id", milestone_id.0)),
-    )
-});
+command_handler!(
+    set_milestone,
+    "/startups/{id}/milestones",
+    201,
+    "Set a milestone",
+    MilestoneBody,
+    |_id, b| {
+        let milestone_id = MilestoneId::new();
+        (
+            StartupCommand::SetMilestone {
+                milestone_id,
+                title: b.title,
+                due_on: b.due_on,
+            },
+            Some(Created::Milestone(milestone_id.0)),
+        )
+    }
+);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AchieveBody {
     #[serde(default)]
@@ -472,8 +709,11 @@ struct AchieveBody {
 
 sub_command_handler!(
     achieve_milestone,
+    "/startups/{id}/milestones/{milestone_id}/achieve",
+    "Mark a milestone achieved",
     AchieveBody,
     "milestone",
+    "milestone_id",
     |milestone, b| {
         StartupCommand::AchieveMilestone {
             milestone_id: MilestoneId(milestone),
@@ -482,7 +722,7 @@ sub_command_handler!(
     }
 );
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct KpiBody {
     month: YearMonth,
@@ -491,20 +731,27 @@ struct KpiBody {
     customers: u32,
 }
 
-command_handler!(record_kpis, KpiBody, |_id, b| {
-    if b.headcount > 100_000 {
-        return Err(ApiError::invalid(
-            "headcount",
-            "headcount must be at most 100000",
-        ));
+command_handler!(
+    record_kpis,
+    "/startups/{id}/kpis",
+    200,
+    "Record a month's KPIs",
+    KpiBody,
+    |_id, b| {
+        if b.headcount > 100_000 {
+            return Err(ApiError::invalid(
+                "headcount",
+                "headcount must be at most 100000",
+            ));
+        }
+        (
+            StartupCommand::RecordKpis {
+                month: b.month,
+                revenue: b.revenue,
+                headcount: b.headcount,
+                customers: b.customers,
+            },
+            None,
+        )
     }
-    (
-        StartupCommand::RecordKpis {
-            month: b.month,
-            revenue: b.revenue,
-            headcount: b.headcount,
-            customers: b.customers,
-        },
-        None,
-    )
-});
+);

@@ -32,6 +32,7 @@ use crate::values::{
 };
 
 /// Where a startup stands.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
@@ -103,6 +104,7 @@ impl fmt::Display for Stage {
 }
 
 /// An equity round, by the usual names.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoundKind {
@@ -133,6 +135,7 @@ impl RoundKind {
 }
 
 /// Non-dilutive funding: a grant, or a loan to be repaid.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FundingKind {
@@ -141,6 +144,7 @@ pub enum FundingKind {
 }
 
 /// An equity round as the startup's state keeps it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EquityRound {
     pub round_id: RoundId,
@@ -151,6 +155,7 @@ pub struct EquityRound {
 }
 
 /// A tranche paid out of an award.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tranche {
     pub amount: Money,
@@ -158,6 +163,7 @@ pub struct Tranche {
 }
 
 /// Non-dilutive funding awarded, with the tranches paid so far.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Award {
     pub grant_id: GrantId,
@@ -176,6 +182,7 @@ impl Award {
 }
 
 /// A milestone and whether it was reached.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Milestone {
     pub milestone_id: MilestoneId,
@@ -185,6 +192,7 @@ pub struct Milestone {
 }
 
 /// One month's key figures.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Kpis {
     pub revenue: Money,
@@ -193,6 +201,7 @@ pub struct Kpis {
 }
 
 /// A startup's current state: what `GET /startups/{id}` shows and what snapshots hold.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StartupState {
     pub name: OrganisationName,
@@ -210,6 +219,7 @@ pub struct StartupState {
     pub kpis: BTreeMap<YearMonth, Kpis>,
     /// Ids of sessions logged, so that a session id is never used twice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     session_ids: Vec<crate::values::SessionId>,
 }
 

@@ -1,0 +1,93 @@
+//! OpenAPI schemas of the value types (feature `openapi`), written by hand because each type
+//! is a string or number on the wire with rules serde cannot describe: lengths, patterns,
+//! ranges. The states and enums derive theirs.
+
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::RefOr;
+
+use crate::values::*;
+
+fn text(max: usize, description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .description(Some(format!(
+            "{description}: trimmed, 1 to {max} characters, no control characters"
+        )))
+        .into()
+}
+
+fn pattern(pattern: &str, description: &str, example: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .description(Some(description))
+        .examples([example])
+        .into()
+}
+
+fn id(description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+        .description(Some(description))
+        .into()
+}
+
+macro_rules! schema {
+    ($($t:ty => $e:expr;)*) => {
+        $(
+            impl utoipa::PartialSchema for $t {
+                fn schema() -> RefOr<Schema> {
+                    $e
+                }
+            }
+            impl utoipa::ToSchema for $t {}
+        )*
+    };
+}
+
+schema! {
+    OrganisationName => text(200, "An organisation's name");
+    Reason => text(2000, "Why, in the officer's words");
+    Sector => text(100, "A sector");
+    ProgrammeName => text(200, "A funding programme's name");
+    InvestorName => text(200, "An investor's name");
+    Title => text(200, "A short title");
+    Cohort => pattern(
+        "^[A-Za-z0-9._-]{1,40}$",
+        "A cohort label: letters, digits, '-', '_' and '.', 1 to 40 characters",
+        "2026-spring",
+    );
+    Currency => pattern("^[A-Z]{3}$", "An ISO 4217 currency code", "EUR");
+    YearMonth => pattern("^[0-9]{4}-(0[1-9]|1[0-2])$", "A month, YYYY-MM", "2026-04");
+    PersonId => id("A person's id (the people registry's)");
+    MentorId => id("A mentor's id");
+    GrantId => id("A grant or loan's id");
+    RoundId => id("An equity round's id");
+    SessionId => id("A mentoring session's id");
+    MilestoneId => id("A milestone's id");
+    Minutes => ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(5))
+        .maximum(Some(480))
+        .description(Some("Minutes, 5 to 480"))
+        .into();
+    Money => ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("An amount in the currency's minor unit (cents), never a float"))
+        .property(
+            "cents",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(0))
+                .maximum(Some(MAX_CENTS as f64)),
+        )
+        .required("cents")
+        .property("currency", <Currency as utoipa::PartialSchema>::schema())
+        .required("currency")
+        .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)))
+        .into();
+}
