@@ -226,12 +226,45 @@ pub struct Money {
     pub currency: Currency,
 }
 
-/// Money as written on the wire, before its bounds are checked.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Money as written on the wire, before its bounds are checked: an object with exactly
+/// `cents` and `currency` (serde's derive would also take `[cents, currency]`, which no client
+/// means).
 struct RawMoney {
     cents: i64,
     currency: Currency,
+}
+
+impl<'de> Deserialize<'de> for RawMoney {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawMoney;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"an amount: {"cents": integer, "currency": "EUR"}"#)
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<RawMoney, M::Error> {
+                let (mut cents, mut currency) = (None, None);
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "cents" if cents.is_none() => cents = Some(map.next_value()?),
+                        "currency" if currency.is_none() => currency = Some(map.next_value()?),
+                        "cents" | "currency" => {
+                            return Err(M::Error::custom(format!("duplicate field `{key}`")))
+                        }
+                        other => {
+                            return Err(M::Error::unknown_field(other, &["cents", "currency"]))
+                        }
+                    }
+                }
+                Ok(RawMoney {
+                    cents: cents.ok_or_else(|| M::Error::missing_field("cents"))?,
+                    currency: currency.ok_or_else(|| M::Error::missing_field("currency"))?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 impl TryFrom<RawMoney> for Money {
@@ -450,6 +483,17 @@ mod tests {
     fn money_is_bounded_and_deserialises_strictly() {
         assert!(Money::new(-1, Currency::EUR).is_err());
         assert!(Money::new(MAX_CENTS + 1, Currency::EUR).is_err());
+        let m: Money = serde_json::from_str(r#"{"currency": "EUR", "cents": 5}"#).unwrap();
+        assert_eq!(m, Money::new(5, Currency::EUR).unwrap());
+        for bad in [
+            r#"[5, "EUR"]"#,
+            r#"{"cents": 5}"#,
+            r#"{"cents": 5, "currency": "EUR", "x": 1}"#,
+            r#"{"cents": 5, "cents": 6, "currency": "EUR"}"#,
+            r#""5 EUR""#,
+        ] {
+            assert!(serde_json::from_str::<Money>(bad).is_err(), "{bad}");
+        }
         let m: Money = serde_json::from_str(r#"{"cents":150,"currency":"EUR"}"#).unwrap();
         assert_eq!(m.to_string(), "EUR 1.50");
         assert!(serde_json::from_str::<Money>(r#"{"cents":1,"currency":"XXX"}"#).is_err());

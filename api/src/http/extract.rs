@@ -57,8 +57,20 @@ where
     }
 }
 
-/// Parses JSON, classifying the error as 400 (not JSON) or 422 (JSON of the wrong shape).
+/// Parses a JSON object, classifying the error as 400 (not JSON) or 422 (JSON of the wrong
+/// shape). Only an object is a request body: serde's derive would also read a struct from an
+/// array of its fields in order, which no client means.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        // Still tell "not JSON" (400) from "JSON, but not an object" (422).
+        if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+            return Err(ApiError::Invalid {
+                field: None,
+                detail: "the body must be a JSON object".into(),
+            });
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

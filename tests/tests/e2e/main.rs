@@ -10,6 +10,7 @@ mod funding;
 mod idempotency;
 mod limits;
 mod log_order;
+mod malformed;
 mod operations;
 mod outage;
 mod startups;
