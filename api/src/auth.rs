@@ -90,7 +90,7 @@ pub async fn create(db: &ReadDb, name: &str, role: Role) -> Result<String, Token
     .bind(role.as_str())
     .bind(hash(&token))
     .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-    .execute(&db.pool)
+    .execute(&mut *db.durable_conn().await?)
     .await;
     match result {
         Ok(_) => Ok(token),
@@ -126,7 +126,7 @@ pub async fn revoke(db: &ReadDb, name: &str) -> Result<(), TokenError> {
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
             .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
             .bind(name)
-            .execute(&db.pool)
+            .execute(&mut *db.durable_conn().await?)
             .await?;
     if done.rows_affected() == 1 {
         Ok(())

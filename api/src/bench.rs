@@ -5,7 +5,10 @@
 //! - `cqrs-es execute`: the framework's own `CqrsFramework::execute` on the same repository and
 //!   snapshot store — the baseline;
 //! - `store.execute`: our dispatch (version check, copy-then-commit, position read-back);
-//! - `HTTP`: the whole path, `POST /api/v1/startups/{id}/sessions` through the real server.
+//! - `HTTP`: the whole path, `POST /api/v1/startups/{id}/sessions` through the real server,
+//!   with its bearer token checked;
+//! - `HTTP + key`: the same with a fresh `Idempotency-Key` on every command (claimed before,
+//!   settled after).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -357,21 +360,25 @@ async fn commands_on(url: &str, args: &CommandsArgs) -> Result<Vec<Sample>, Stri
             )
             .await,
         );
-        let targets = prepare(&store, tasks * 8).await?;
-        let (c, base) = (client.clone(), base_url.clone());
-        samples.push(
-            measure("HTTP", tasks, args.seconds, &targets, move |_, id, m| {
-                let (c, base) = (c.clone(), base.clone());
-                async move {
-                    c.post(format!("{base}/api/v1/startups/{id}/sessions"))
-                        .json(&json!({"mentor_id": m, "held_on": "2026-03-01", "minutes": 60}))
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success())
-                }
-            })
-            .await,
-        );
+        for (mode, keyed) in [("HTTP", false), ("HTTP + key", true)] {
+            let targets = prepare(&store, tasks * 8).await?;
+            let (c, base) = (client.clone(), base_url.clone());
+            samples.push(
+                measure(mode, tasks, args.seconds, &targets, move |_, id, m| {
+                    let (c, base) = (c.clone(), base.clone());
+                    async move {
+                        let mut req = c
+                            .post(format!("{base}/api/v1/startups/{id}/sessions"))
+                            .json(&json!({"mentor_id": m, "held_on": "2026-03-01", "minutes": 60}));
+                        if keyed {
+                            req = req.header("idempotency-key", uuid::Uuid::now_v7().to_string());
+                        }
+                        req.send().await.is_ok_and(|r| r.status().is_success())
+                    }
+                })
+                .await,
+            );
+        }
     }
     let _ = stop_tx.send(());
     let _ = server.await;

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::AnyPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool};
 
 /// Which SQL dialect the store speaks; the few statements that differ are chosen by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,22 @@ impl ReadDb {
             Dialect::Postgres
         };
         let pool = AnyPoolOptions::new()
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    // The event store's own connections sync every commit. Writes here (read
+                    // models, checkpoints, idempotency keys) need not wait for their own sync:
+                    // the WAL is one sequence, so the next event commit's sync makes them
+                    // durable too, and any lost after the last one are rebuilt (a model from
+                    // its checkpoint, a key's response from the log). Writes that must be
+                    // durable on their own (tokens) use `durable_conn`.
+                    let sql = match dialect {
+                        Dialect::Sqlite => "PRAGMA synchronous = NORMAL",
+                        Dialect::Postgres => "SET synchronous_commit = off",
+                    };
+                    sqlx::Executor::execute(&mut *conn, sql).await?;
+                    Ok(())
+                })
+            })
             .max_connections(max_connections)
             .min_connections(0)
             .acquire_timeout(Duration::from_secs(5))
@@ -69,6 +86,18 @@ impl ReadDb {
             .connect(url)
             .await?;
         Ok(Self { pool, dialect })
+    }
+
+    /// A connection whose commits are synced before they return (for writes nothing else
+    /// would make durable, such as revoking a token).
+    pub async fn durable_conn(&self) -> Result<PoolConnection<Any>, sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        let sql = match self.dialect {
+            Dialect::Sqlite => "PRAGMA synchronous = FULL",
+            Dialect::Postgres => "SET synchronous_commit = on",
+        };
+        sqlx::Executor::execute(&mut *conn, sql).await?;
+        Ok(conn)
     }
 
     /// Brings the schema up to date (idempotent; PostgreSQL takes a lock so that several

@@ -94,6 +94,7 @@ pub async fn middleware(
         match keys.claim().await? {
             Claim::Owner { started_at } => return Ok(keys.run(req, next, started_at).await),
             Claim::Done(stored) => return Ok(stored.replay()),
+            Claim::Again => {}
             Claim::Running => {
                 if tokio::time::Instant::now() >= deadline {
                     return Err(ApiError::KeyInProgress);
@@ -187,6 +188,8 @@ enum Claim {
     Done(Stored),
     /// Another attempt with the key is running.
     Running,
+    /// The key was just freed: claim again at once.
+    Again,
 }
 
 /// A stored (or recovered) response.
@@ -215,29 +218,21 @@ impl Stored {
 }
 
 impl Keys {
-    /// Claims the key, or reports the state of whoever has it.
+    /// Claims the key, or reports the state of whoever has it. One statement in the common
+    /// case (a new key): the insert reads the log's head itself.
     async fn claim(&self) -> Result<Claim, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
         let now = now_ms();
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE actor = $1 AND idem_key = $2 AND started_at < $3",
-        )
-        .bind(&self.actor)
-        .bind(&self.key)
-        .bind(now - millis(self.retention))
-        .execute(&mut *conn)
-        .await?;
-        let head = log::head_position(&mut conn).await?;
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys \
              (actor, idem_key, fingerprint, state, started_at, head_position) \
-             VALUES ($1, $2, $3, 'pending', $4, $5) ON CONFLICT DO NOTHING",
+             SELECT $1, $2, $3, 'pending', $4, COALESCE(MAX(position), 0) FROM events \
+             WHERE true ON CONFLICT DO NOTHING",
         )
         .bind(&self.actor)
         .bind(&self.key)
         .bind(&self.fingerprint)
         .bind(now)
-        .bind(head)
         .execute(&mut *conn)
         .await?;
         if inserted.rows_affected() == 1 {
@@ -253,14 +248,27 @@ impl Keys {
         .await?
         else {
             // Expired and deleted between our insert and our read: try again.
-            return Ok(Claim::Running);
+            return Ok(Claim::Again);
         };
+        let started_at: i64 = row.try_get("started_at")?;
+        if now - started_at > millis(self.retention) {
+            // Past its retention (the purge has not run yet): forget it and claim afresh.
+            sqlx::query(
+                "DELETE FROM idempotency_keys \
+                 WHERE actor = $1 AND idem_key = $2 AND started_at = $3",
+            )
+            .bind(&self.actor)
+            .bind(&self.key)
+            .bind(started_at)
+            .execute(&mut *conn)
+            .await?;
+            return Ok(Claim::Again);
+        }
         let fingerprint: String = row.try_get("fingerprint")?;
         if fingerprint != self.fingerprint {
             return Err(ApiError::KeyReused);
         }
         let state: String = row.try_get("state")?;
-        let started_at: i64 = row.try_get("started_at")?;
         match state.as_str() {
             "done" => Ok(Claim::Done(Stored {
                 status: u16::try_from(row.try_get::<i64, _>("status")?).unwrap_or(200),
