@@ -121,6 +121,26 @@ where
     }
 }
 
+/// Path parameters. A segment that cannot even be decoded (invalid percent-encoding or UTF-8)
+/// names no record: 404 problem+json, like any other unknown id.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| ApiPath(t))
+            .map_err(|e| ApiError::not_found(format!("no such record: {}", e.body_text())))
+    }
+}
+
 /// Parses a record id from the path: a malformed id names no record, so it is a 404.
 pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::not_found(format!("no {what} with id {raw:?}")))

@@ -1,7 +1,7 @@
 //! `/startups`: one task-shaped endpoint per startup command, the current state with its ETag,
 //! and the event history.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -22,7 +22,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::{etag, page_limit, parse_id, ApiJson, ApiQuery};
+use super::extract::{etag, page_limit, parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
 use super::{AppState, Caller};
 use crate::store::CommandError;
@@ -185,7 +185,7 @@ macro_rules! command_handler {
         async fn $name(
             State(state): State<AppState>,
             caller: Caller,
-            Path(raw): Path<String>,
+            ApiPath(raw): ApiPath<String>,
             ApiJson($b): ApiJson<$body>,
         ) -> Result<Response, ApiError> {
             let $id = parse_id(&raw, "startup")?;
@@ -221,7 +221,7 @@ macro_rules! sub_command_handler {
         async fn $name(
             State(state): State<AppState>,
             caller: Caller,
-            Path((raw, raw_sub)): Path<(String, String)>,
+            ApiPath((raw, raw_sub)): ApiPath<(String, String)>,
             ApiJson($b): ApiJson<$body>,
         ) -> Result<Response, ApiError> {
             let id = parse_id(&raw, "startup")?;
@@ -323,7 +323,7 @@ pub struct StartupView {
 )]
 async fn show(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&raw, "startup")?;
     let (startup, version): (Startup, u64) = state
@@ -399,7 +399,7 @@ pub struct History {
 )]
 async fn events(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<History>, ApiError> {
     let id = parse_id(&raw, "startup")?;

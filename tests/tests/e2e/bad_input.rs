@@ -132,6 +132,20 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
         "not_found",
     )
     .await;
+    // A segment that is not even UTF-8 once decoded (found by the property test).
+    for path in [
+        "/api/v1/startups/%A0/advance".to_owned(),
+        format!("/api/v1/startups/{id}/mentors/%FF%FE/release"),
+    ] {
+        expect_problem(&app, post(path), StatusCode::NOT_FOUND, "not_found").await;
+    }
+    expect_problem(
+        &app,
+        app.request(Method::GET, "/api/v1/startups/%C3%28/events"),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
     expect_problem(
         &app,
         post(format!("/api/v1/startups/{id}/funding/{unknown}/tranches")).json(&json!({

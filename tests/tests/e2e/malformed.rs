@@ -10,7 +10,7 @@
 
 use incubator_tests::{event_count, Backend, TestApp};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
@@ -385,11 +385,17 @@ fn run(backend: Backend) {
     let pool = rt.block_on(app.db.pool());
     let start = rt.block_on(event_count(&pool));
     let endpoints = endpoints();
-    let mut runner = TestRunner::new(Config {
-        cases: 600,
+    let config = Config {
+        cases: 1000,
         failure_persistence: None,
         ..Config::default()
-    });
+    };
+    // The same cases on every run, so CI is repeatable; INCUBATOR_PROPTEST_RANDOM=1 explores.
+    let mut runner = if std::env::var_os("INCUBATOR_PROPTEST_RANDOM").is_some() {
+        TestRunner::new(config)
+    } else {
+        TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
+    };
     let result = runner.run(&case(&endpoints), |c| {
         rt.block_on(async {
             let before = event_count(&pool).await;
