@@ -150,7 +150,10 @@ async fn prepare(store: &Store, n: usize) -> Result<Vec<(String, MentorId)>, Str
                 to: Some(Stage::Screening),
                 override_reason: None,
             },
-            StartupCommand::AssignMentor { mentor_id: mentor },
+            StartupCommand::AssignMentor {
+                mentor_id: mentor,
+                standing: incubator_domain::mentor::MentorStanding::Active,
+            },
         ];
         for c in commands {
             store

@@ -21,6 +21,7 @@ use cqrs_es::persist::{
     SerializedSnapshot,
 };
 use cqrs_es::{Aggregate, AggregateError, EventStore};
+use incubator_domain::mentor::Mentor;
 use incubator_domain::startup::Startup;
 use incubator_projections::log::{self, Checkpoint};
 use incubator_projections::{Dialect, ReadDb};
@@ -69,6 +70,7 @@ pub struct Store {
     /// Woken after every commit, so the projector picks up local writes at once.
     pub committed: Arc<Notify>,
     startups: Arc<PersistedEventStore<EventRepo, Startup>>,
+    mentors: Arc<PersistedEventStore<EventRepo, Mentor>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -124,11 +126,16 @@ impl Store {
             EventRepo::new(&backend),
             SNAPSHOT_EVERY,
         ));
+        let mentors = Arc::new(PersistedEventStore::new_snapshot_store(
+            EventRepo::new(&backend),
+            SNAPSHOT_EVERY,
+        ));
         Ok(Self {
             backend,
             read,
             committed: Arc::new(Notify::new()),
             startups,
+            mentors,
         })
     }
 
@@ -141,6 +148,11 @@ impl Store {
     /// The startup event store.
     pub fn startups(&self) -> &PersistedEventStore<EventRepo, Startup> {
         &self.startups
+    }
+
+    /// The mentor event store.
+    pub fn mentors(&self) -> &PersistedEventStore<EventRepo, Mentor> {
+        &self.mentors
     }
 
     /// Closes every pool.

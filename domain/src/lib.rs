@@ -10,10 +10,11 @@
 //! deterministic and testable with cqrs-es's `TestFramework`.
 #![forbid(unsafe_code)]
 
+pub mod mentor;
 pub mod rule;
 #[cfg(feature = "openapi")]
 mod schema;
 pub mod startup;
 pub mod values;
 
-pub use rule::{DomainRule, RuleKind};
+pub use rule::{CommandInfo, DomainRule, RuleKind};

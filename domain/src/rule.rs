@@ -18,3 +18,12 @@ pub trait DomainRule: std::error::Error {
     /// A stable, machine-readable code (`snake_case`), used in problem `type` URIs.
     fn code(&self) -> &'static str;
 }
+
+/// Implemented by every aggregate's command type: what metrics, logs and metadata need.
+pub trait CommandInfo {
+    /// The command's name (`PascalCase`), for metrics and logs.
+    fn name(&self) -> &'static str;
+    /// The reason the officer gave, if the command carries one; it goes into the events'
+    /// metadata as well as their payload, so the audit feed shows it for every event.
+    fn reason(&self) -> Option<&crate::values::Reason>;
+}

@@ -109,6 +109,12 @@ text_type!(
     200
 );
 text_type!(
+    /// An area of expertise: a mentor's, a discipline.
+    Expertise,
+    "an area of expertise",
+    100
+);
+text_type!(
     /// A short title: a milestone, a topic.
     Title,
     "a title",

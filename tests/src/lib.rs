@@ -255,6 +255,23 @@ impl TestApp {
         body["startup_id"].as_str().expect("id").to_owned()
     }
 
+    /// Registers a mentor (with a fresh person id) and returns the mentor's id.
+    pub async fn register_mentor(&self) -> String {
+        let r = self
+            .post(
+                "/api/v1/mentors",
+                json!({
+                    "person_id": uuid::Uuid::now_v7(),
+                    "expertise": ["fundraising", "sound design"],
+                    "registered_on": "2026-01-10",
+                }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "register a mentor");
+        let body: Value = r.json().await.expect("json");
+        body["mentor_id"].as_str().expect("id").to_owned()
+    }
+
     /// `POST /api/v1/startups/{id}/{action}`, expecting `status`; returns the body.
     pub async fn command(&self, id: &str, action: &str, body: Value, status: StatusCode) -> Value {
         let r = self

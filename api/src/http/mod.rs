@@ -1,9 +1,11 @@
 //! The HTTP API under `/api/v1`: routers per area, merged in [`app`].
 
+mod common;
 pub mod error;
 pub mod extract;
 mod funding;
 pub mod idempotency;
+mod mentors;
 pub mod openapi;
 mod startups;
 
@@ -190,19 +192,27 @@ pub fn app(state: AppState) -> Router {
 
 /// Every route, with its OpenAPI entry: the same value routes requests and describes them.
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    // Commands: officers only, with Idempotency-Key. Reads of records and their history:
+    // auditors and up. Read models: viewers and up.
+    let commands = |r: OpenApiRouter<AppState>| {
+        r.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::middleware,
+        ))
+        .route_layer(middleware::from_fn_with_state(Role::Officer, require))
+    };
+    let records = |r: OpenApiRouter<AppState>| {
+        r.route_layer(middleware::from_fn_with_state(Role::Auditor, require))
+    };
+    let models = |r: OpenApiRouter<AppState>| {
+        r.route_layer(middleware::from_fn_with_state(Role::Viewer, require))
+    };
     let api = OpenApiRouter::new()
-        .merge(
-            startups::commands()
-                .route_layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    idempotency::middleware,
-                ))
-                .route_layer(middleware::from_fn_with_state(Role::Officer, require)),
-        )
-        .merge(
-            startups::reads().route_layer(middleware::from_fn_with_state(Role::Auditor, require)),
-        )
-        .merge(funding::router().route_layer(middleware::from_fn_with_state(Role::Viewer, require)))
+        .merge(commands(startups::commands()))
+        .merge(commands(mentors::commands()))
+        .merge(records(startups::reads()))
+        .merge(records(mentors::reads()))
+        .merge(models(funding::router()))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(middleware::from_fn_with_state(

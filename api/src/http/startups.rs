@@ -3,9 +3,10 @@
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use chrono::NaiveDate;
+use incubator_domain::mentor::Mentor;
 use incubator_domain::startup::{
     FundingKind, RoundKind, Stage, Startup, StartupCommand, StartupState,
 };
@@ -13,19 +14,17 @@ use incubator_domain::values::{
     Cohort, GrantId, InvestorName, MentorId, MilestoneId, Minutes, Money, OrganisationName,
     PersonId, ProgrammeName, Reason, RoundId, Sector, SessionId, Title, YearMonth,
 };
-use incubator_projections::log;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::common::{self, EventsQuery, History};
 use super::error::ApiError;
-use super::extract::{etag, page_limit, parse_id, ApiJson, ApiPath, ApiQuery};
+use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
 use super::{AppState, Caller};
-use crate::store::CommandError;
 
 /// Reads of a startup's own state and history (auditors and officers).
 pub fn reads() -> OpenApiRouter<AppState> {
@@ -106,32 +105,14 @@ impl Ctx {
         command: StartupCommand,
         created: Option<Created>,
     ) -> Result<Response, ApiError> {
-        let reason = command.reason().map(|r| r.as_str().to_owned());
-        let name = command.name();
-        let store = &self.state.store;
-        let outcome = store
-            .execute(
-                store.startups(),
-                &id.to_string(),
-                command,
-                self.caller.expected_version,
-                self.caller.metadata(reason.as_deref()),
-            )
-            .await;
-        let label = match &outcome {
-            Ok(_) => "accepted",
-            Err(CommandError::Rule(_)) => "refused",
-            Err(CommandError::VersionMismatch { .. }) => "version_mismatch",
-            Err(CommandError::Conflict) => "conflict",
-            Err(CommandError::Unavailable(_)) => "unavailable",
-            Err(CommandError::Internal(_)) => "error",
-        };
-        self.state.metrics.command(name, label);
-        match &outcome {
-            Ok(_) => tracing::info!(command = name, outcome = label, "command"),
-            Err(e) => tracing::info!(command = name, outcome = label, reason = %e, "command"),
-        }
-        let committed = outcome?;
+        let committed = common::execute(
+            &self.state,
+            &self.caller,
+            self.state.store.startups(),
+            id,
+            command,
+        )
+        .await?;
         let mut body = CommandAccepted {
             startup_id: id,
             version: committed.version,
@@ -149,21 +130,16 @@ impl Ctx {
             Some(Created::Milestone(sub)) => body.milestone_id = Some(sub),
             None => {}
         }
-        let status = if created.is_some() {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        };
-        let mut response = (status, Json(body)).into_response();
-        if let Ok(v) = etag(committed.version).parse() {
-            response.headers_mut().insert(header::ETAG, v);
-        }
-        Ok(response)
+        Ok(common::with_etag(
+            common::status(created.is_some()),
+            body,
+            committed.version,
+        ))
     }
 }
 
 macro_rules! command_handler {
-    ($name:ident, $path:tt, $status:tt, $summary:tt, $body:ty, |$id:ident, $b:ident| $make:expr) => {
+    ($name:ident, $path:tt, $status:tt, $summary:tt, $body:ty, |$state:ident, $id:ident, $b:ident| $make:expr) => {
         #[utoipa::path(
             post,
             path = $path,
@@ -189,8 +165,9 @@ macro_rules! command_handler {
             ApiJson($b): ApiJson<$body>,
         ) -> Result<Response, ApiError> {
             let $id = parse_id(&raw, "startup")?;
-            let ctx = Ctx { state, caller };
+            let $state = &state;
             let (command, created): (StartupCommand, Option<Created>) = $make;
+            let ctx = Ctx { state, caller };
             ctx.run($id, command, created).await
         }
     };
@@ -326,60 +303,23 @@ async fn show(
     ApiPath(raw): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&raw, "startup")?;
-    let (startup, version): (Startup, u64) = state
-        .store
-        .load(state.store.startups(), &id.to_string())
-        .await?;
-    let Some(s) = startup.state else {
-        return Err(ApiError::not_found(format!("no startup with id {id}")));
-    };
-    let mut response = Json(StartupView {
-        startup_id: id,
+    let (s, version) = common::load(
+        &state,
+        state.store.startups(),
+        id,
+        "startup",
+        |a: Startup| a.state,
+    )
+    .await?;
+    Ok(common::with_etag(
+        StatusCode::OK,
+        StartupView {
+            startup_id: id,
+            version,
+            state: s,
+        },
         version,
-        state: s,
-    })
-    .into_response();
-    if let Ok(v) = etag(version).parse() {
-        response.headers_mut().insert(header::ETAG, v);
-    }
-    Ok(response)
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct EventsQuery {
-    /// The sequence after which the page starts (the previous page's `next`).
-    after: Option<u32>,
-    /// Events per page, 1 to 500 (default 50).
-    limit: Option<u32>,
-}
-
-/// One event as stored, with its coordinates and metadata.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventView {
-    /// Its place in the global log.
-    pub position: i64,
-    /// Its place in the record's own history (1, 2, …).
-    pub sequence: i64,
-    pub event_type: String,
-    pub event_version: String,
-    /// When it was committed (RFC 3339, UTC).
-    pub recorded_at: String,
-    #[schema(value_type = Object)]
-    pub payload: Value,
-    /// `actor`, `role`, `correlation_id`, and `reason` / `idempotency_key` when given.
-    #[schema(value_type = Object)]
-    pub metadata: Value,
-}
-
-/// One page of a record's history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct History {
-    pub startup_id: Uuid,
-    pub events: Vec<EventView>,
-    /// The cursor of the next page (`?after=`), null on the last.
-    pub next: Option<i64>,
+    ))
 }
 
 /// `GET /startups/{id}/events[?after=&limit=]`: the startup's events with their metadata, in
@@ -403,42 +343,7 @@ async fn events(
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<History>, ApiError> {
     let id = parse_id(&raw, "startup")?;
-    let limit = page_limit(q.limit)?;
-    let after = i64::from(q.after.unwrap_or(0));
-    let db = &state.store.read;
-    let mut conn = db.pool.acquire().await?;
-    let mut events = log::read_stream(
-        &mut conn,
-        db.dialect,
-        "Startup",
-        &id.to_string(),
-        after,
-        i64::from(limit) + 1,
-    )
-    .await?;
-    if events.is_empty() && after == 0 {
-        return Err(ApiError::not_found(format!("no startup with id {id}")));
-    }
-    let more = events.len() > limit as usize;
-    events.truncate(limit as usize);
-    let next = more.then(|| events.last().map(|e| e.sequence)).flatten();
-    let events = events
-        .into_iter()
-        .map(|e| EventView {
-            position: e.position(),
-            sequence: e.sequence,
-            payload: serde_json::from_str(&e.payload).unwrap_or(Value::Null),
-            metadata: serde_json::from_str(&e.metadata).unwrap_or(Value::Null),
-            event_type: e.event_type,
-            event_version: e.event_version,
-            recorded_at: e.recorded_at,
-        })
-        .collect();
-    Ok(Json(History {
-        startup_id: id,
-        events,
-        next,
-    }))
+    common::history(&state, "Startup", "startup", id, q).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -456,7 +361,7 @@ command_handler!(
     200,
     "Advance to the next stage, or skip with an override reason",
     AdvanceBody,
-    |_id, b| (
+    |_state, _id, b| (
         StartupCommand::Advance {
             to: b.to,
             override_reason: b.override_reason,
@@ -477,7 +382,7 @@ command_handler!(
     200,
     "Reject the application",
     ReasonBody,
-    |_id, b| (StartupCommand::Reject { reason: b.reason }, None)
+    |_state, _id, b| (StartupCommand::Reject { reason: b.reason }, None)
 );
 command_handler!(
     withdraw,
@@ -485,7 +390,7 @@ command_handler!(
     200,
     "Record that the startup withdrew",
     ReasonBody,
-    |_id, b| (StartupCommand::Withdraw { reason: b.reason }, None)
+    |_state, _id, b| (StartupCommand::Withdraw { reason: b.reason }, None)
 );
 command_handler!(
     exit,
@@ -493,7 +398,7 @@ command_handler!(
     200,
     "Record the startup's exit from the programme",
     ReasonBody,
-    |_id, b| (StartupCommand::Exit { reason: b.reason }, None)
+    |_state, _id, b| (StartupCommand::Exit { reason: b.reason }, None)
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -508,7 +413,7 @@ command_handler!(
     200,
     "Assign the startup to a cohort",
     CohortBody,
-    |_id, b| (StartupCommand::AssignCohort { cohort: b.cohort }, None)
+    |_state, _id, b| (StartupCommand::AssignCohort { cohort: b.cohort }, None)
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -526,7 +431,7 @@ command_handler!(
     201,
     "Record an equity round",
     RoundBody,
-    |_id, b| {
+    |_state, _id, b| {
         if b.investors.len() > 50 {
             return Err(ApiError::invalid("investors", "at most 50 investors"));
         }
@@ -559,7 +464,7 @@ command_handler!(
     201,
     "Award a grant or loan",
     AwardBody,
-    |_id, b| {
+    |_state, _id, b| {
         let grant_id = GrantId::new();
         (
             StartupCommand::AwardFunding {
@@ -609,12 +514,19 @@ command_handler!(
     200,
     "Assign a mentor",
     MentorBody,
-    |_id, b| (
-        StartupCommand::AssignMentor {
-            mentor_id: b.mentor_id,
-        },
-        None
-    )
+    |state, _id, b| {
+        let (mentor, _) = state
+            .store
+            .load(state.store.mentors(), &b.mentor_id.0.to_string())
+            .await?;
+        (
+            StartupCommand::AssignMentor {
+                mentor_id: b.mentor_id,
+                standing: Mentor::standing(&mentor),
+            },
+            None,
+        )
+    }
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -655,7 +567,7 @@ command_handler!(
     201,
     "Log a mentoring session",
     SessionBody,
-    |_id, b| {
+    |_state, _id, b| {
         if b.topics.len() > 20 {
             return Err(ApiError::invalid("topics", "at most 20 topics"));
         }
@@ -687,7 +599,7 @@ command_handler!(
     201,
     "Set a milestone",
     MilestoneBody,
-    |_id, b| {
+    |_state, _id, b| {
         let milestone_id = MilestoneId::new();
         (
             StartupCommand::SetMilestone {
@@ -737,7 +649,7 @@ command_handler!(
     200,
     "Record a month's KPIs",
     KpiBody,
-    |_id, b| {
+    |_state, _id, b| {
         if b.headcount > 100_000 {
             return Err(ApiError::invalid(
                 "headcount",

@@ -59,7 +59,11 @@ pub enum StartupCommand {
         paid_on: NaiveDate,
     },
     /// Assign a mentor.
-    AssignMentor { mentor_id: MentorId },
+    /// Assign a mentor; `standing` is the mentor's, as the mentor aggregate has it now.
+    AssignMentor {
+        mentor_id: MentorId,
+        standing: crate::mentor::MentorStanding,
+    },
     /// Release an assigned mentor.
     ReleaseMentor {
         mentor_id: MentorId,
@@ -93,9 +97,8 @@ pub enum StartupCommand {
     },
 }
 
-impl StartupCommand {
-    /// The command's name, for metrics and logs.
-    pub fn name(&self) -> &'static str {
+impl crate::CommandInfo for StartupCommand {
+    fn name(&self) -> &'static str {
         match self {
             Self::Apply { .. } => "Apply",
             Self::Advance { .. } => "Advance",
@@ -115,9 +118,7 @@ impl StartupCommand {
         }
     }
 
-    /// The reason the officer gave, if the command carries one; it goes into the event's
-    /// metadata as well as its payload so the audit feed shows it for every event.
-    pub fn reason(&self) -> Option<&Reason> {
+    fn reason(&self) -> Option<&Reason> {
         match self {
             Self::Reject { reason } | Self::Withdraw { reason } | Self::Exit { reason } => {
                 Some(reason)

@@ -50,6 +50,12 @@ pub enum StartupError {
     /// Assigning a mentor twice.
     #[error("mentor {0} is already assigned")]
     MentorAlreadyAssigned(MentorId),
+    /// Assigning a mentor who was never registered.
+    #[error("no mentor {0} is registered")]
+    UnknownMentor(MentorId),
+    /// Assigning a retired mentor.
+    #[error("mentor {0} is retired and takes no new assignment")]
+    MentorRetired(MentorId),
     /// Releasing, or logging a session with, a mentor who is not assigned.
     #[error("mentor {0} is not assigned to this startup")]
     MentorNotAssigned(MentorId),
@@ -77,7 +83,9 @@ impl DomainRule for StartupError {
     fn kind(&self) -> RuleKind {
         use StartupError::*;
         match self {
-            NotFound | UnknownGrant(_) | UnknownMilestone(_) => RuleKind::NotFound,
+            NotFound | UnknownGrant(_) | UnknownMilestone(_) | UnknownMentor(_) => {
+                RuleKind::NotFound
+            }
             NonPositiveAmount
             | CurrencyMismatch { .. }
             | TrancheBeforeAward
@@ -92,6 +100,7 @@ impl DomainRule for StartupError {
             | FundingNotAllowed { .. }
             | TrancheExceedsAward { .. }
             | MentorAlreadyAssigned(_)
+            | MentorRetired(_)
             | MentorNotAssigned(_)
             | MilestoneAlreadyAchieved(_)
             | DuplicateId
@@ -116,6 +125,8 @@ impl DomainRule for StartupError {
             TrancheExceedsAward { .. } => "tranche_exceeds_award",
             TrancheBeforeAward => "tranche_before_award",
             MentorAlreadyAssigned(_) => "mentor_already_assigned",
+            UnknownMentor(_) => "unknown_mentor",
+            MentorRetired(_) => "mentor_retired",
             MentorNotAssigned(_) => "mentor_not_assigned",
             UnknownMilestone(_) => "unknown_milestone",
             MilestoneAlreadyAchieved(_) => "milestone_already_achieved",

@@ -26,6 +26,7 @@ pub use commands::StartupCommand;
 pub use error::StartupError;
 pub use events::StartupEvent;
 
+use crate::mentor::MentorStanding;
 use crate::values::{
     Cohort, GrantId, InvestorName, MentorId, MilestoneId, Money, OrganisationName, PersonId,
     ProgrammeName, RoundId, Sector, Title, YearMonth,
@@ -541,8 +542,16 @@ impl Startup {
                     paid_on,
                 }
             }
-            C::AssignMentor { mentor_id } => {
+            C::AssignMentor {
+                mentor_id,
+                standing,
+            } => {
                 require_active(stage)?;
+                match standing {
+                    MentorStanding::Active => {}
+                    MentorStanding::Retired => return Err(StartupError::MentorRetired(mentor_id)),
+                    MentorStanding::Unknown => return Err(StartupError::UnknownMentor(mentor_id)),
+                }
                 if s.mentors.contains(&mentor_id) {
                     return Err(StartupError::MentorAlreadyAssigned(mentor_id));
                 }

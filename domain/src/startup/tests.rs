@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use cqrs_es::test::TestFramework;
 
 use super::*;
+use crate::mentor::MentorStanding;
 use crate::values::*;
 
 type Fixture = TestFramework<Startup>;
@@ -608,6 +609,7 @@ async fn a_mentor_is_assigned_once_and_released() {
     given(Stage::Incubation)
         .when_async(StartupCommand::AssignMentor {
             mentor_id: mentor(),
+            standing: MentorStanding::Active,
         })
         .await
         .then_expect_events(vec![StartupEvent::MentorAssigned {
@@ -619,6 +621,7 @@ async fn a_mentor_is_assigned_once_and_released() {
         }])
         .when_async(StartupCommand::AssignMentor {
             mentor_id: mentor(),
+            standing: MentorStanding::Active,
         })
         .await
         .then_expect_error(StartupError::MentorAlreadyAssigned(mentor()));
@@ -638,6 +641,24 @@ async fn a_mentor_is_assigned_once_and_released() {
 }
 
 #[tokio::test]
+async fn only_a_registered_active_mentor_is_assigned() {
+    given(Stage::Incubation)
+        .when_async(StartupCommand::AssignMentor {
+            mentor_id: mentor(),
+            standing: MentorStanding::Unknown,
+        })
+        .await
+        .then_expect_error(StartupError::UnknownMentor(mentor()));
+    given(Stage::Incubation)
+        .when_async(StartupCommand::AssignMentor {
+            mentor_id: mentor(),
+            standing: MentorStanding::Retired,
+        })
+        .await
+        .then_expect_error(StartupError::MentorRetired(mentor()));
+}
+
+#[tokio::test]
 async fn releasing_an_unassigned_mentor_is_refused() {
     given(Stage::Incubation)
         .when_async(StartupCommand::ReleaseMentor {
@@ -653,6 +674,7 @@ async fn a_closed_startup_gets_no_mentor() {
     given(Stage::Withdrawn)
         .when_async(StartupCommand::AssignMentor {
             mentor_id: mentor(),
+            standing: MentorStanding::Active,
         })
         .await
         .then_expect_error(StartupError::NotActive {

@@ -13,7 +13,7 @@ async fn two_writers_racing_on_one_startup_both_land_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let id = app.apply("Race Track", None).await;
     app.command(&id, "advance", json!({}), StatusCode::OK).await;
-    let mentor = uuid::Uuid::now_v7();
+    let mentor = app.register_mentor().await;
     app.command(&id, "mentors", json!({"mentor_id": mentor}), StatusCode::OK)
         .await;
     let rounds = 20;

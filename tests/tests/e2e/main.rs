@@ -11,6 +11,7 @@ mod idempotency;
 mod limits;
 mod log_order;
 mod malformed;
+mod mentors;
 mod operations;
 mod outage;
 mod startups;

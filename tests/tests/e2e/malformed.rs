@@ -38,6 +38,30 @@ fn endpoints() -> Vec<Endpoint> {
     use Kind::*;
     vec![
         Endpoint {
+            path: "/api/v1/mentors",
+            body: json!({"person_id": someone, "expertise": ["law"]}),
+            fields: &[
+                ("person_id", Str),
+                ("expertise", Arr),
+                ("registered_on", Str),
+            ],
+        },
+        Endpoint {
+            path: "/api/v1/mentors/{id}/expertise",
+            body: json!({"expertise": ["law"]}),
+            fields: &[("expertise", Arr)],
+        },
+        Endpoint {
+            path: "/api/v1/mentors/{id}/retire",
+            body: json!({"reason": "r"}),
+            fields: &[("reason", Str), ("retired_on", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/mentors/{id}/reactivate",
+            body: json!({"reason": "r"}),
+            fields: &[("reason", Str)],
+        },
+        Endpoint {
             path: "/api/v1/startups",
             body: json!({"name": "A", "founders": [someone], "applied_on": "2026-01-02"}),
             fields: &[

@@ -127,7 +127,7 @@ async fn funding_mentorship_milestones_and_kpis_are_recorded(backend: Backend) {
         StatusCode::CREATED,
     )
     .await;
-    let mentor = uuid::Uuid::now_v7();
+    let mentor = app.register_mentor().await;
     app.command(&id, "mentors", json!({"mentor_id": mentor}), StatusCode::OK)
         .await;
     app.command(
@@ -186,7 +186,7 @@ async fn snapshots_give_the_same_state_as_a_full_replay(backend: Backend) {
     let id = app.apply("Long History", None).await;
     app.command(&id, "advance", json!({}), StatusCode::OK).await;
     app.command(&id, "advance", json!({}), StatusCode::OK).await;
-    let mentor = uuid::Uuid::now_v7();
+    let mentor = app.register_mentor().await;
     app.command(&id, "mentors", json!({"mentor_id": mentor}), StatusCode::OK)
         .await;
     // 4 events so far; 60 sessions cross two snapshot boundaries (every 25 events).

@@ -1,0 +1,220 @@
+//! What every aggregate's endpoints share: running a command with the caller's metadata and
+//! counting it, answering with the new version as ETag, and paging a record's history.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::Aggregate;
+use incubator_domain::{CommandInfo, DomainRule};
+use incubator_projections::log;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::{etag, page_limit};
+use super::{AppState, Caller};
+use crate::store::{CommandError, Committed, EventRepo};
+
+/// Runs `command` against aggregate `id` for `caller`; counts and logs the outcome.
+pub async fn execute<A>(
+    state: &AppState,
+    caller: &Caller,
+    store: &PersistedEventStore<EventRepo, A>,
+    id: Uuid,
+    command: A::Command,
+) -> Result<Committed, ApiError>
+where
+    A: Aggregate<Services = ()> + Clone,
+    A::Command: Clone + CommandInfo,
+    A::Error: Clone + DomainRule,
+{
+    let reason = command.reason().map(|r| r.as_str().to_owned());
+    let name = command.name();
+    let outcome = state
+        .store
+        .execute(
+            store,
+            &id.to_string(),
+            command,
+            caller.expected_version,
+            caller.metadata(reason.as_deref()),
+        )
+        .await;
+    let label = match &outcome {
+        Ok(_) => "accepted",
+        Err(CommandError::Rule(_)) => "refused",
+        Err(CommandError::VersionMismatch { .. }) => "version_mismatch",
+        Err(CommandError::Conflict) => "conflict",
+        Err(CommandError::Unavailable(_)) => "unavailable",
+        Err(CommandError::Internal(_)) => "error",
+    };
+    state.metrics.command(name, label);
+    match &outcome {
+        Ok(_) => tracing::info!(command = name, outcome = label, "command"),
+        Err(e) => tracing::info!(command = name, outcome = label, reason = %e, "command"),
+    }
+    Ok(outcome?)
+}
+
+/// A JSON answer carrying `version` as its ETag.
+pub fn with_etag(status: StatusCode, body: impl Serialize, version: u64) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(v) = etag(version).parse() {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+/// Loads aggregate `id`'s state and version; 404 naming `what` when it does not exist.
+pub async fn load<A, S>(
+    state: &AppState,
+    store: &PersistedEventStore<EventRepo, A>,
+    id: Uuid,
+    what: &str,
+    state_of: impl FnOnce(A) -> Option<S>,
+) -> Result<(S, u64), ApiError>
+where
+    A: Aggregate,
+    A::Error: DomainRule,
+{
+    let (aggregate, version) = state.store.load(store, &id.to_string()).await?;
+    state_of(aggregate)
+        .map(|s| (s, version))
+        .ok_or_else(|| ApiError::not_found(format!("no {what} with id {id}")))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// The sequence after which the page starts (the previous page's `next`).
+    after: Option<u32>,
+    /// Events per page, 1 to 500 (default 50).
+    limit: Option<u32>,
+}
+
+/// One event as stored, with its coordinates and metadata.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    /// Its place in the global log.
+    pub position: i64,
+    /// Its place in the record's own history (1, 2, …).
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    /// When it was committed (RFC 3339, UTC).
+    pub recorded_at: String,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// `actor`, `role`, `correlation_id`, and `reason` / `idempotency_key` when given.
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+}
+
+/// One page of a record's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    /// `Startup`, `Mentor`, `Space`, …
+    pub aggregate_type: String,
+    pub aggregate_id: Uuid,
+    pub events: Vec<EventView>,
+    /// The cursor of the next page (`?after=`), null on the last.
+    pub next: Option<i64>,
+}
+
+/// One page of aggregate `id`'s events; 404 naming `what` when it has none.
+pub async fn history(
+    state: &AppState,
+    aggregate_type: &str,
+    what: &str,
+    id: Uuid,
+    q: EventsQuery,
+) -> Result<Json<History>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let after = i64::from(q.after.unwrap_or(0));
+    let db = &state.store.read;
+    let mut conn = db.pool.acquire().await?;
+    let mut events = log::read_stream(
+        &mut conn,
+        db.dialect,
+        aggregate_type,
+        &id.to_string(),
+        after,
+        i64::from(limit) + 1,
+    )
+    .await?;
+    if events.is_empty() && after == 0 {
+        return Err(ApiError::not_found(format!("no {what} with id {id}")));
+    }
+    let more = events.len() > limit as usize;
+    events.truncate(limit as usize);
+    let next = more.then(|| events.last().map(|e| e.sequence)).flatten();
+    let events = events
+        .into_iter()
+        .map(|e| EventView {
+            position: e.position(),
+            sequence: e.sequence,
+            payload: serde_json::from_str(&e.payload).unwrap_or(Value::Null),
+            metadata: serde_json::from_str(&e.metadata).unwrap_or(Value::Null),
+            event_type: e.event_type,
+            event_version: e.event_version,
+            recorded_at: e.recorded_at,
+        })
+        .collect();
+    Ok(Json(History {
+        aggregate_type: aggregate_type.to_owned(),
+        aggregate_id: id,
+        events,
+        next,
+    }))
+}
+
+/// The status of a command answer: 201 when it created a record or sub-record.
+pub fn status(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// Declares the answer of an aggregate's commands: its id, the new version, where the events
+/// landed, and the ids of sub-records a command may create.
+macro_rules! accepted {
+    ($(#[$doc:meta])* $name:ident, $id:ident $(, $sub:ident)* $(,)?) => {
+        $(#[$doc])*
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub $id: uuid::Uuid,
+            /// The record's version after the command (also the `ETag`).
+            pub version: u64,
+            /// Where the command's last event sits in the global log (null if none was
+            /// appended).
+            pub position: Option<i64>,
+            /// The types of the events appended.
+            pub events: Vec<String>,
+            $(
+                #[serde(skip_serializing_if = "Option::is_none")]
+                #[schema(nullable = false)]
+                pub $sub: Option<uuid::Uuid>,
+            )*
+        }
+
+        impl $name {
+            #[allow(dead_code)]
+            fn new(id: uuid::Uuid, committed: $crate::store::Committed) -> Self {
+                Self {
+                    $id: id,
+                    version: committed.version,
+                    position: committed.checkpoint.map(|c| c.position),
+                    events: committed.event_types,
+                    $($sub: None,)*
+                }
+            }
+        }
+    };
+}
+pub(crate) use accepted;

@@ -1,0 +1,263 @@
+//! `/mentors`: register mentors, change their expertise, retire and reactivate them; their
+//! state and history.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use chrono::NaiveDate;
+use incubator_domain::mentor::{Mentor, MentorCommand, MentorState};
+use incubator_domain::values::{Expertise, PersonId, Reason};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::common::{self, accepted, EventsQuery, History};
+use super::error::ApiError;
+use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
+use super::openapi::{CommandErrors, RecordReadErrors};
+use super::{AppState, Caller};
+
+/// Reads of a mentor's state and history (auditors and officers).
+pub fn reads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show))
+        .routes(routes!(events))
+}
+
+/// Every mentor command (officers).
+pub fn commands() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(change_expertise))
+        .routes(routes!(retire))
+        .routes(routes!(reactivate))
+}
+
+accepted!(
+    /// What an accepted mentor command answers.
+    MentorAccepted,
+    mentor_id
+);
+
+/// Runs a mentor command and answers it.
+async fn run(
+    state: AppState,
+    caller: Caller,
+    id: Uuid,
+    command: MentorCommand,
+    created: bool,
+) -> Result<Response, ApiError> {
+    let committed = common::execute(&state, &caller, state.store.mentors(), id, command).await?;
+    let version = committed.version;
+    let mut response = common::with_etag(
+        common::status(created),
+        MentorAccepted::new(id, committed),
+        version,
+    );
+    if created {
+        if let Ok(v) = format!("/api/v1/mentors/{id}").parse() {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    Ok(response)
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RegisterBody {
+    /// The mentor's entry in the people registry (name and contact details live there).
+    person_id: PersonId,
+    /// 1 to 20 distinct areas.
+    expertise: Vec<Expertise>,
+    /// Defaults to today.
+    #[serde(default)]
+    registered_on: Option<NaiveDate>,
+}
+
+/// `POST /mentors`: register a mentor; the id is chosen here (UUID v7).
+#[utoipa::path(
+    post,
+    path = "/mentors",
+    tag = "mentors",
+    summary = "Register a mentor",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+    ),
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Registered; `Location` names the mentor", body = MentorAccepted),
+        CommandErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("officer"))),
+)]
+async fn register(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<RegisterBody>,
+) -> Result<Response, ApiError> {
+    let command = MentorCommand::Register {
+        person_id: b.person_id,
+        expertise: b.expertise,
+        registered_on: b.registered_on.unwrap_or_else(today),
+    };
+    run(state, caller, Uuid::now_v7(), command, true).await
+}
+
+/// The parameters every command on one mentor documents.
+macro_rules! mentor_command {
+    ($name:ident, $path:tt, $summary:tt, $body:ty, |$b:ident| $make:expr) => {
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = "mentors",
+            summary = $summary,
+            params(
+                ("id" = Uuid, Path, description = "The mentor's id"),
+                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
+                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+            ),
+            request_body = $body,
+            responses(
+                (status = 200, description = "Accepted: the new version (also the ETag) and where the events landed", body = MentorAccepted),
+                CommandErrors,
+            ),
+            security(("bearer" = [])),
+            extensions(("x-role" = json!("officer"))),
+        )]
+        async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            ApiPath(raw): ApiPath<String>,
+            ApiJson($b): ApiJson<$body>,
+        ) -> Result<Response, ApiError> {
+            let id = parse_id(&raw, "mentor")?;
+            run(state, caller, id, $make, false).await
+        }
+    };
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ExpertiseBody {
+    /// The new list, replacing the old one: 1 to 20 distinct areas.
+    expertise: Vec<Expertise>,
+}
+
+mentor_command!(
+    change_expertise,
+    "/mentors/{id}/expertise",
+    "Replace a mentor's areas of expertise",
+    ExpertiseBody,
+    |b| MentorCommand::ChangeExpertise {
+        expertise: b.expertise
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RetireBody {
+    reason: Reason,
+    /// Defaults to today.
+    #[serde(default)]
+    retired_on: Option<NaiveDate>,
+}
+
+mentor_command!(
+    retire,
+    "/mentors/{id}/retire",
+    "Retire a mentor: no new assignments",
+    RetireBody,
+    |b| MentorCommand::Retire {
+        reason: b.reason,
+        retired_on: b.retired_on.unwrap_or_else(today),
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ReactivateBody {
+    reason: Reason,
+}
+
+mentor_command!(
+    reactivate,
+    "/mentors/{id}/reactivate",
+    "Reactivate a retired mentor",
+    ReactivateBody,
+    |b| MentorCommand::Reactivate { reason: b.reason }
+);
+
+/// A mentor's current state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MentorView {
+    pub mentor_id: Uuid,
+    /// The number of events so far (also the `ETag`).
+    pub version: u64,
+    #[serde(flatten)]
+    pub state: MentorState,
+}
+
+/// `GET /mentors/{id}`: the current state with its version as ETag.
+#[utoipa::path(
+    get,
+    path = "/mentors/{id}",
+    tag = "mentors",
+    summary = "A mentor's current state",
+    params(("id" = Uuid, Path, description = "The mentor's id")),
+    responses(
+        (status = 200, description = "The state; `ETag` is its version", body = MentorView),
+        RecordReadErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn show(
+    State(state): State<AppState>,
+    ApiPath(raw): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&raw, "mentor")?;
+    let (s, version) = common::load(&state, state.store.mentors(), id, "mentor", |m: Mentor| {
+        m.state
+    })
+    .await?;
+    Ok(common::with_etag(
+        StatusCode::OK,
+        MentorView {
+            mentor_id: id,
+            version,
+            state: s,
+        },
+        version,
+    ))
+}
+
+/// `GET /mentors/{id}/events[?after=&limit=]`: the mentor's events with their metadata.
+#[utoipa::path(
+    get,
+    path = "/mentors/{id}/events",
+    tag = "mentors",
+    summary = "A mentor's history: its events with metadata, in order",
+    params(("id" = Uuid, Path, description = "The mentor's id"), EventsQuery),
+    responses(
+        (status = 200, description = "One page of events", body = History),
+        RecordReadErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn events(
+    State(state): State<AppState>,
+    ApiPath(raw): ApiPath<String>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> Result<Json<History>, ApiError> {
+    let id = parse_id(&raw, "mentor")?;
+    common::history(&state, "Mentor", "mentor", id, q).await
+}
