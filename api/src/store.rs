@@ -22,6 +22,7 @@ use cqrs_es::persist::{
 };
 use cqrs_es::{Aggregate, AggregateError, EventStore};
 use incubator_domain::mentor::Mentor;
+use incubator_domain::space::Space;
 use incubator_domain::startup::Startup;
 use incubator_projections::log::{self, Checkpoint};
 use incubator_projections::{Dialect, ReadDb};
@@ -71,6 +72,7 @@ pub struct Store {
     pub committed: Arc<Notify>,
     startups: Arc<PersistedEventStore<EventRepo, Startup>>,
     mentors: Arc<PersistedEventStore<EventRepo, Mentor>>,
+    spaces: Arc<PersistedEventStore<EventRepo, Space>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -130,12 +132,17 @@ impl Store {
             EventRepo::new(&backend),
             SNAPSHOT_EVERY,
         ));
+        let spaces = Arc::new(PersistedEventStore::new_snapshot_store(
+            EventRepo::new(&backend),
+            SNAPSHOT_EVERY,
+        ));
         Ok(Self {
             backend,
             read,
             committed: Arc::new(Notify::new()),
             startups,
             mentors,
+            spaces,
         })
     }
 
@@ -153,6 +160,11 @@ impl Store {
     /// The mentor event store.
     pub fn mentors(&self) -> &PersistedEventStore<EventRepo, Mentor> {
         &self.mentors
+    }
+
+    /// The space event store.
+    pub fn spaces(&self) -> &PersistedEventStore<EventRepo, Space> {
+        &self.spaces
     }
 
     /// Closes every pool.

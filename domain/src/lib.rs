@@ -3,6 +3,8 @@
 //! - [`values`]: newtypes that parse (names, money, currencies, periods). A command only ever
 //!   carries values that already passed these checks, so `handle` checks rules, not formats.
 //! - [`startup`]: the startup aggregate — stages, funding, mentorship, milestones and KPIs.
+//! - [`mentor`]: mentors, their expertise, retirement.
+//! - [`space`]: spaces in the three buildings, their allocations and hourly bookings.
 //! - [`rule`]: the classification every domain error maps to (not found, conflict, invalid), so
 //!   the API can choose a status without knowing any rule.
 //!
@@ -14,6 +16,7 @@ pub mod mentor;
 pub mod rule;
 #[cfg(feature = "openapi")]
 mod schema;
+pub mod space;
 pub mod startup;
 pub mod values;
 

@@ -7,6 +7,7 @@ mod funding;
 pub mod idempotency;
 mod mentors;
 pub mod openapi;
+mod spaces;
 mod startups;
 
 use std::collections::HashMap;
@@ -210,8 +211,10 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let api = OpenApiRouter::new()
         .merge(commands(startups::commands()))
         .merge(commands(mentors::commands()))
+        .merge(commands(spaces::commands()))
         .merge(records(startups::reads()))
         .merge(records(mentors::reads()))
+        .merge(records(spaces::reads()))
         .merge(models(funding::router()))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))

@@ -14,4 +14,5 @@ mod malformed;
 mod mentors;
 mod operations;
 mod outage;
+mod spaces;
 mod startups;

@@ -62,6 +62,57 @@ fn endpoints() -> Vec<Endpoint> {
             fields: &[("reason", Str)],
         },
         Endpoint {
+            path: "/api/v1/spaces",
+            body: json!({"building": "kesselbetrib", "kind": "hall", "name": "Hangar",
+                         "area_m2": 445, "rent_per_m2": money}),
+            fields: &[
+                ("building", Str),
+                ("kind", Str),
+                ("name", Str),
+                ("area_m2", Int),
+                ("capacity", Int),
+                ("rent_per_m2", Obj),
+                ("opening_hours", Obj),
+                ("registered_on", Str),
+            ],
+        },
+        Endpoint {
+            path: "/api/v1/spaces/{id}/terms",
+            body: json!({"area_m2": 50}),
+            fields: &[
+                ("area_m2", Int),
+                ("capacity", Int),
+                ("rent_per_m2", Obj),
+                ("opening_hours", Obj),
+            ],
+        },
+        Endpoint {
+            path: "/api/v1/spaces/{id}/decommission",
+            body: json!({"reason": "r"}),
+            fields: &[("reason", Str), ("on", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/spaces/{id}/allocations",
+            body: json!({"occupant": {"kind": "startup", "id": someone}, "from": "2026-01-02"}),
+            fields: &[("occupant", Obj), ("from", Str), ("to", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/spaces/{id}/allocations/{sub}/end",
+            body: json!({"last_day": "2026-01-02"}),
+            fields: &[("last_day", Str), ("reason", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/spaces/{id}/bookings",
+            body: json!({"booked_by": {"kind": "tenant", "id": someone},
+                         "starts_at": "2027-01-02T10:00:00Z", "ends_at": "2027-01-02T11:00:00Z"}),
+            fields: &[("booked_by", Obj), ("starts_at", Str), ("ends_at", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/spaces/{id}/bookings/{sub}/cancel",
+            body: json!({}),
+            fields: &[("reason", Str)],
+        },
+        Endpoint {
             path: "/api/v1/startups",
             body: json!({"name": "A", "founders": [someone], "applied_on": "2026-01-02"}),
             fields: &[

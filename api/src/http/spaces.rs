@@ -1,0 +1,417 @@
+//! `/spaces`: register spaces and change their terms, allocate them for periods, book rooms by
+//! the hour, cancel, end early, decommission; their state and history.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use incubator_domain::space::{
+    Building, Occupant, OpeningHours, Space, SpaceCommand, SpaceKind, SpaceState,
+};
+use incubator_domain::values::{Money, Reason, Title};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::common::{self, accepted, EventsQuery, History};
+use super::error::ApiError;
+use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
+use super::openapi::{CommandErrors, RecordReadErrors};
+use super::{AppState, Caller};
+
+/// Reads of a space's state and history (auditors and officers).
+pub fn reads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show))
+        .routes(routes!(events))
+}
+
+/// Every space command (officers).
+pub fn commands() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(change_terms))
+        .routes(routes!(decommission))
+        .routes(routes!(allocate))
+        .routes(routes!(end_allocation))
+        .routes(routes!(book))
+        .routes(routes!(cancel_booking))
+}
+
+accepted!(
+    /// What an accepted space command answers.
+    SpaceAccepted,
+    space_id,
+    allocation_id,
+    booking_id,
+);
+
+/// A record a space command creates, named in its answer.
+enum Created {
+    Space,
+    Allocation(Uuid),
+    Booking(Uuid),
+}
+
+/// Runs a space command and answers it.
+async fn run(
+    state: AppState,
+    caller: Caller,
+    id: Uuid,
+    command: SpaceCommand,
+    created: Option<Created>,
+) -> Result<Response, ApiError> {
+    let committed = common::execute(&state, &caller, state.store.spaces(), id, command).await?;
+    let version = committed.version;
+    let mut body = SpaceAccepted::new(id, committed);
+    match created {
+        Some(Created::Allocation(a)) => body.allocation_id = Some(a),
+        Some(Created::Booking(b)) => body.booking_id = Some(b),
+        Some(Created::Space) | None => {}
+    }
+    let mut response = common::with_etag(common::status(created.is_some()), body, version);
+    if matches!(created, Some(Created::Space)) {
+        if let Ok(v) = format!("/api/v1/spaces/{id}").parse() {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    Ok(response)
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RegisterBody {
+    building: Building,
+    kind: SpaceKind,
+    /// The space's name or number, as signposted.
+    name: Title,
+    /// 1 to 100,000.
+    area_m2: u32,
+    /// Occupants or bookings at once, 1 to 1,000 (default 1).
+    #[serde(default)]
+    capacity: Option<u32>,
+    /// Monthly rent per m², in EUR.
+    rent_per_m2: Money,
+    /// For rooms booked by the hour: daily opening hours, hub time.
+    #[serde(default)]
+    opening_hours: Option<OpeningHours>,
+    /// Defaults to today.
+    #[serde(default)]
+    registered_on: Option<NaiveDate>,
+}
+
+/// `POST /spaces`: register a space; the id is chosen here (UUID v7).
+#[utoipa::path(
+    post,
+    path = "/spaces",
+    tag = "spaces",
+    summary = "Register a space",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+    ),
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Registered; `Location` names the space", body = SpaceAccepted),
+        CommandErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("officer"))),
+)]
+async fn register(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<RegisterBody>,
+) -> Result<Response, ApiError> {
+    let command = SpaceCommand::Register {
+        building: b.building,
+        kind: b.kind,
+        name: b.name,
+        area_m2: b.area_m2,
+        capacity: b.capacity.unwrap_or(1),
+        rent_per_m2: b.rent_per_m2,
+        opening_hours: b.opening_hours,
+        registered_on: b.registered_on.unwrap_or_else(today),
+    };
+    run(state, caller, Uuid::now_v7(), command, Some(Created::Space)).await
+}
+
+/// A command on one space (and maybe one of its allocations or bookings).
+macro_rules! space_command {
+    ($name:ident, $path:tt, $status:tt, $summary:tt, $body:ty, $(sub = $sub:tt,)? |$id:ident, $b:ident| $make:expr) => {
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = "spaces",
+            summary = $summary,
+            params(
+                ("id" = Uuid, Path, description = "The space's id"),
+                $(($sub = Uuid, Path, description = "The allocation's or booking's id"),)?
+                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
+                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+            ),
+            request_body = $body,
+            responses(
+                (status = $status, description = "Accepted: the new version (also the ETag) and where the events landed", body = SpaceAccepted),
+                CommandErrors,
+            ),
+            security(("bearer" = [])),
+            extensions(("x-role" = json!("officer"))),
+        )]
+        async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            ApiPath(raw): ApiPath<Vec<String>>,
+            ApiJson($b): ApiJson<$body>,
+        ) -> Result<Response, ApiError> {
+            let id = parse_id(raw.first().map_or("", String::as_str), "space")?;
+            #[allow(unused_variables)]
+            let $id = match raw.get(1) {
+                Some(sub) => parse_id(sub, "allocation or booking")?,
+                None => id,
+            };
+            let (command, created): (SpaceCommand, Option<Created>) = $make;
+            run(state, caller, id, command, created).await
+        }
+    };
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TermsBody {
+    #[serde(default)]
+    area_m2: Option<u32>,
+    #[serde(default)]
+    capacity: Option<u32>,
+    #[serde(default)]
+    rent_per_m2: Option<Money>,
+    #[serde(default)]
+    opening_hours: Option<OpeningHours>,
+}
+
+space_command!(
+    change_terms,
+    "/spaces/{id}/terms",
+    200,
+    "Change a space's area, capacity, rent or opening hours",
+    TermsBody,
+    |_sub, b| (
+        SpaceCommand::ChangeTerms {
+            area_m2: b.area_m2,
+            capacity: b.capacity,
+            rent_per_m2: b.rent_per_m2,
+            opening_hours: b.opening_hours,
+        },
+        None
+    )
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DecommissionBody {
+    reason: Reason,
+    /// The first day out of use; defaults to today.
+    #[serde(default)]
+    on: Option<NaiveDate>,
+}
+
+space_command!(
+    decommission,
+    "/spaces/{id}/decommission",
+    200,
+    "Take a space out of use (refused while it is allocated or booked)",
+    DecommissionBody,
+    |_sub, b| (
+        SpaceCommand::Decommission {
+            reason: b.reason,
+            on: b.on.unwrap_or_else(today),
+            now: Utc::now(),
+        },
+        None
+    )
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct AllocateBody {
+    occupant: Occupant,
+    /// First day of use.
+    from: NaiveDate,
+    /// Last day of use (inclusive); open-ended when absent.
+    #[serde(default)]
+    to: Option<NaiveDate>,
+}
+
+space_command!(
+    allocate,
+    "/spaces/{id}/allocations",
+    201,
+    "Allocate a space for a period (409 when it is full on a day of it)",
+    AllocateBody,
+    |_sub, b| {
+        let allocation_id = Uuid::now_v7();
+        (
+            SpaceCommand::Allocate {
+                allocation_id,
+                occupant: b.occupant,
+                from: b.from,
+                to: b.to,
+            },
+            Some(Created::Allocation(allocation_id)),
+        )
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct EndAllocationBody {
+    /// The allocation's new last day of use.
+    last_day: NaiveDate,
+    #[serde(default)]
+    reason: Option<Reason>,
+}
+
+space_command!(
+    end_allocation,
+    "/spaces/{id}/allocations/{allocation_id}/end",
+    200,
+    "End an allocation early",
+    EndAllocationBody,
+    sub = "allocation_id",
+    |allocation, b| (
+        SpaceCommand::EndAllocation {
+            allocation_id: allocation,
+            last_day: b.last_day,
+            reason: b.reason,
+        },
+        None
+    )
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct BookBody {
+    booked_by: Occupant,
+    /// RFC 3339; on a quarter hour, inside opening hours (hub time), not in the past.
+    starts_at: DateTime<Utc>,
+    /// RFC 3339; on a quarter hour, after `starts_at`, the same day (hub time).
+    ends_at: DateTime<Utc>,
+}
+
+space_command!(
+    book,
+    "/spaces/{id}/bookings",
+    201,
+    "Book a room by the hour (409 when it is full at an instant of the slot)",
+    BookBody,
+    |_sub, b| {
+        let booking_id = Uuid::now_v7();
+        (
+            SpaceCommand::Book {
+                booking_id,
+                booked_by: b.booked_by,
+                starts_at: b.starts_at,
+                ends_at: b.ends_at,
+                now: Utc::now(),
+            },
+            Some(Created::Booking(booking_id)),
+        )
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CancelBody {
+    #[serde(default)]
+    reason: Option<Reason>,
+}
+
+space_command!(
+    cancel_booking,
+    "/spaces/{id}/bookings/{booking_id}/cancel",
+    200,
+    "Cancel a booking before it starts",
+    CancelBody,
+    sub = "booking_id",
+    |booking, b| (
+        SpaceCommand::CancelBooking {
+            booking_id: booking,
+            reason: b.reason,
+            now: Utc::now(),
+        },
+        None
+    )
+);
+
+/// A space's current state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpaceView {
+    pub space_id: Uuid,
+    /// The number of events so far (also the `ETag`).
+    pub version: u64,
+    #[serde(flatten)]
+    pub state: SpaceState,
+}
+
+/// `GET /spaces/{id}`: the current state with its version as ETag.
+#[utoipa::path(
+    get,
+    path = "/spaces/{id}",
+    tag = "spaces",
+    summary = "A space's current state: terms, allocations, upcoming bookings",
+    params(("id" = Uuid, Path, description = "The space's id")),
+    responses(
+        (status = 200, description = "The state; `ETag` is its version", body = SpaceView),
+        RecordReadErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn show(
+    State(state): State<AppState>,
+    ApiPath(raw): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&raw, "space")?;
+    let (s, version) = common::load(&state, state.store.spaces(), id, "space", |s: Space| {
+        s.state
+    })
+    .await?;
+    Ok(common::with_etag(
+        StatusCode::OK,
+        SpaceView {
+            space_id: id,
+            version,
+            state: s,
+        },
+        version,
+    ))
+}
+
+/// `GET /spaces/{id}/events[?after=&limit=]`: the space's events with their metadata.
+#[utoipa::path(
+    get,
+    path = "/spaces/{id}/events",
+    tag = "spaces",
+    summary = "A space's history: its events with metadata, in order",
+    params(("id" = Uuid, Path, description = "The space's id"), EventsQuery),
+    responses(
+        (status = 200, description = "One page of events", body = History),
+        RecordReadErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn events(
+    State(state): State<AppState>,
+    ApiPath(raw): ApiPath<String>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> Result<Json<History>, ApiError> {
+    let id = parse_id(&raw, "space")?;
+    common::history(&state, "Space", "space", id, q).await
+}
