@@ -462,6 +462,33 @@ impl From<Minutes> for u32 {
     }
 }
 
+/// The hub's wall clock: Luxembourg time (CET, UTC+1; CEST, UTC+2 from the last Sunday of
+/// March to the last Sunday of October, switching at 01:00 UTC, as EU directive 2000/84/EC
+/// sets for every member state). Opening hours and booking days are in this time; instants
+/// everywhere else are UTC.
+pub fn hub_local(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    use chrono::{Datelike, Duration, NaiveTime, Weekday};
+    fn last_sunday(year: i32, month: u32) -> NaiveDate {
+        let mut d = NaiveDate::from_ymd_opt(year, month + 1, 1)
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(NaiveDate::MIN);
+        while d.weekday() != Weekday::Sun {
+            d = d.pred_opt().unwrap_or(NaiveDate::MIN);
+        }
+        d
+    }
+    let one = NaiveTime::from_hms_opt(1, 0, 0).unwrap_or(NaiveTime::MIN);
+    let year = t.year();
+    let summer_starts = last_sunday(year, 3).and_time(one).and_utc();
+    let summer_ends = last_sunday(year, 10).and_time(one).and_utc();
+    let offset = if t >= summer_starts && t < summer_ends {
+        Duration::hours(2)
+    } else {
+        Duration::hours(1)
+    };
+    (t + offset).naive_utc()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -541,31 +568,4 @@ mod tests {
         assert!(Minutes::parse(60).is_ok());
         assert!(Minutes::parse(481).is_err());
     }
-}
-
-/// The hub's wall clock: Luxembourg time (CET, UTC+1; CEST, UTC+2 from the last Sunday of
-/// March to the last Sunday of October, switching at 01:00 UTC, as EU directive 2000/84/EC
-/// sets for every member state). Opening hours and booking days are in this time; instants
-/// everywhere else are UTC.
-pub fn hub_local(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
-    use chrono::{Datelike, Duration, NaiveTime, Weekday};
-    fn last_sunday(year: i32, month: u32) -> NaiveDate {
-        let mut d = NaiveDate::from_ymd_opt(year, month + 1, 1)
-            .and_then(|d| d.pred_opt())
-            .unwrap_or(NaiveDate::MIN);
-        while d.weekday() != Weekday::Sun {
-            d = d.pred_opt().unwrap_or(NaiveDate::MIN);
-        }
-        d
-    }
-    let one = NaiveTime::from_hms_opt(1, 0, 0).unwrap_or(NaiveTime::MIN);
-    let year = t.year();
-    let summer_starts = last_sunday(year, 3).and_time(one).and_utc();
-    let summer_ends = last_sunday(year, 10).and_time(one).and_utc();
-    let offset = if t >= summer_starts && t < summer_ends {
-        Duration::hours(2)
-    } else {
-        Duration::hours(1)
-    };
-    (t + offset).naive_utc()
 }
