@@ -3,6 +3,7 @@
 //! - [`store`]: opens SQLite or PostgreSQL, wraps the cqrs-es repositories, dispatches
 //!   commands (version check, retry on concurrent append, metadata).
 //! - [`auth`]: bearer tokens (stored hashed) and roles.
+//! - [`people`]: the people registry (personal data, apart from the log; erasable).
 //! - [`http`]: the axum API under `/api/v1`, problem+json errors, extractors.
 //! - [`server`]: runs the API and the projector until SIGINT/SIGTERM.
 //! - [`cli`]: the `incubator` command line; [`telemetry`]: logging; [`metrics`]: Prometheus;
@@ -16,6 +17,7 @@ pub mod bench;
 pub mod cli;
 pub mod http;
 pub mod metrics;
+pub mod people;
 pub mod server;
 pub mod store;
 pub mod telemetry;

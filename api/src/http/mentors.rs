@@ -19,6 +19,7 @@ use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
 use super::{AppState, Caller};
+use crate::people::{self, PersonRef};
 
 /// Reads of a mentor's state and history (auditors and officers).
 pub fn reads() -> OpenApiRouter<AppState> {
@@ -203,6 +204,8 @@ pub struct MentorView {
     pub version: u64,
     #[serde(flatten)]
     pub state: MentorState,
+    /// The mentor's entry in the registry: name, or erased.
+    pub person: PersonRef,
 }
 
 /// `GET /mentors/{id}`: the current state with its version as ETag.
@@ -228,12 +231,17 @@ async fn show(
         m.state
     })
     .await?;
+    let person = people::describe(&state.store.read, [s.person_id.0])
+        .await?
+        .remove(&s.person_id.0)
+        .ok_or_else(|| ApiError::internal(&"the registry answered no reference"))?;
     Ok(common::with_etag(
         StatusCode::OK,
         MentorView {
             mentor_id: id,
             version,
             state: s,
+            person,
         },
         version,
     ))

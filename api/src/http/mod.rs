@@ -7,6 +7,7 @@ mod funding;
 pub mod idempotency;
 mod mentors;
 pub mod openapi;
+mod people;
 mod spaces;
 mod startups;
 
@@ -212,9 +213,11 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(commands(startups::commands()))
         .merge(commands(mentors::commands()))
         .merge(commands(spaces::commands()))
+        .merge(commands(people::commands()))
         .merge(records(startups::reads()))
         .merge(records(mentors::reads()))
         .merge(records(spaces::reads()))
+        .merge(records(people::reads()))
         .merge(models(funding::router()))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))

@@ -25,6 +25,8 @@ use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
 use super::{AppState, Caller};
+use crate::people::{self, PersonRef};
+use std::collections::BTreeMap;
 
 /// Reads of a startup's own state and history (auditors and officers).
 pub fn reads() -> OpenApiRouter<AppState> {
@@ -281,6 +283,8 @@ pub struct StartupView {
     pub version: u64,
     #[serde(flatten)]
     pub state: StartupState,
+    /// The people the state refers to (founders), from the registry: name, or erased.
+    pub people: BTreeMap<Uuid, PersonRef>,
 }
 
 /// `GET /startups/{id}`: the current state, rebuilt from snapshot and events, with its version
@@ -311,12 +315,15 @@ async fn show(
         |a: Startup| a.state,
     )
     .await?;
+    let founders: Vec<Uuid> = s.founders.iter().map(|p| p.0).collect();
+    let people = people::describe(&state.store.read, founders).await?;
     Ok(common::with_etag(
         StatusCode::OK,
         StartupView {
             startup_id: id,
             version,
             state: s,
+            people,
         },
         version,
     ))

@@ -14,5 +14,6 @@ mod malformed;
 mod mentors;
 mod operations;
 mod outage;
+mod people;
 mod spaces;
 mod startups;

@@ -62,6 +62,16 @@ fn endpoints() -> Vec<Endpoint> {
             fields: &[("reason", Str)],
         },
         Endpoint {
+            path: "/api/v1/people",
+            body: json!({"name": "Jo"}),
+            fields: &[("name", Str), ("email", Str), ("phone", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/people/{id}/erase",
+            body: json!({"reason": "r"}),
+            fields: &[("reason", Str)],
+        },
+        Endpoint {
             path: "/api/v1/spaces",
             body: json!({"building": "kesselbetrib", "kind": "hall", "name": "Hangar",
                          "area_m2": 445, "rent_per_m2": money}),

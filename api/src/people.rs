@@ -1,0 +1,285 @@
+//! The people registry: personal details kept apart from the event log, which refers to
+//! people by id only. Mutable, and erasable (GDPR art. 17): erasure empties the details and
+//! keeps a tombstone (who erased, when, why), so every response can show the person as erased
+//! while the log, which never held the details, stays intact and replays.
+
+use std::collections::BTreeMap;
+
+use incubator_projections::ReadDb;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A person's name: trimmed, 1 to 200 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, pattern = "^.{1,200}$")]
+pub struct PersonName(String);
+
+/// An e-mail address: one `@` with text on both sides, no spaces, at most 254 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, format = "email")]
+pub struct Email(String);
+
+/// A phone number: digits with optional `+`, spaces, `-`, `.`, `(`, `)`; 4 to 32 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, pattern = "^[0-9+ ().-]{4,32}$", example = "+352 58 40 34-1")]
+pub struct Phone(String);
+
+macro_rules! string_value {
+    ($t:ident, |$s:ident| $check:expr, $what:literal) => {
+        impl TryFrom<String> for $t {
+            type Error = String;
+            fn try_from(raw: String) -> Result<Self, String> {
+                let $s = raw.trim();
+                if $check {
+                    Ok(Self($s.to_owned()))
+                } else {
+                    Err(format!("{} is not {}", serde_json::Value::from($s), $what))
+                }
+            }
+        }
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.0
+            }
+        }
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+string_value!(
+    PersonName,
+    |s| !s.is_empty() && s.chars().count() <= 200 && !s.chars().any(char::is_control),
+    "a name (1 to 200 characters)"
+);
+string_value!(
+    Email,
+    |s| s.len() <= 254
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && domain.contains('.')
+        }),
+    "an e-mail address"
+);
+string_value!(
+    Phone,
+    |s| (4..=32).contains(&s.len())
+        && s.chars().any(|c| c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')')),
+    "a phone number"
+);
+
+/// A person's details as given.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Details {
+    pub name: PersonName,
+    #[serde(default)]
+    pub email: Option<Email>,
+    #[serde(default)]
+    pub phone: Option<Phone>,
+}
+
+/// A person as every response shows them: details, or the fact of erasure.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Person {
+    pub person_id: Uuid,
+    /// Null once erased.
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub erased: bool,
+    /// When the details were erased (RFC 3339), if they were.
+    pub erased_at: Option<String>,
+}
+
+/// Why a registry operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PeopleError {
+    #[error("no person {0}")]
+    NotFound(Uuid),
+    #[error("person {0} was erased; their details cannot be restored")]
+    Erased(Uuid),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Adds a person; returns their new id.
+pub async fn create(db: &ReadDb, details: &Details) -> Result<Uuid, PeopleError> {
+    let id = Uuid::now_v7();
+    let at = now();
+    sqlx::query(
+        "INSERT INTO people (person_id, name, email, phone, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(id.to_string())
+    .bind(details.name.as_str())
+    .bind(details.email.as_ref().map(Email::as_str))
+    .bind(details.phone.as_ref().map(Phone::as_str))
+    .bind(at)
+    .execute(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+/// Replaces a person's details (refused once erased).
+pub async fn update(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), PeopleError> {
+    let done = sqlx::query(
+        "UPDATE people SET name = $1, email = $2, phone = $3, updated_at = $4 \
+         WHERE person_id = $5 AND erased_at IS NULL",
+    )
+    .bind(details.name.as_str())
+    .bind(details.email.as_ref().map(Email::as_str))
+    .bind(details.phone.as_ref().map(Phone::as_str))
+    .bind(now())
+    .bind(id.to_string())
+    .execute(&db.pool)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(());
+    }
+    Err(match get(db, id).await? {
+        Some(_) => PeopleError::Erased(id),
+        None => PeopleError::NotFound(id),
+    })
+}
+
+/// Erases a person's details for good, with who and why. Also forgets the stored responses
+/// and fingerprints of requests that named the person (idempotency keys), the one other place
+/// their details could linger. Erasing twice is a no-op.
+pub async fn erase(db: &ReadDb, id: Uuid, by: &str, reason: &str) -> Result<Person, PeopleError> {
+    let mut conn = db.durable_conn().await?;
+    let done = sqlx::query(
+        "UPDATE people SET name = NULL, email = NULL, phone = NULL, updated_at = $1, \
+         erased_at = $1, erased_by = $2, erasure_reason = $3 \
+         WHERE person_id = $4 AND erased_at IS NULL",
+    )
+    .bind(now())
+    .bind(by)
+    .bind(reason)
+    .bind(id.to_string())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        sqlx::query("DELETE FROM idempotency_keys WHERE body LIKE $1")
+            .bind(format!("%{id}%"))
+            .execute(&mut *conn)
+            .await?;
+    }
+    drop(conn);
+    get(db, id).await?.ok_or(PeopleError::NotFound(id))
+}
+
+fn person(row: &sqlx::any::AnyRow) -> Result<Person, sqlx::Error> {
+    let id: String = row.try_get("person_id")?;
+    let erased_at: Option<String> = row.try_get("erased_at")?;
+    Ok(Person {
+        person_id: Uuid::parse_str(&id).unwrap_or_default(),
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        erased: erased_at.is_some(),
+        erased_at,
+    })
+}
+
+/// One person, erased or not.
+pub async fn get(db: &ReadDb, id: Uuid) -> Result<Option<Person>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT person_id, name, email, phone, erased_at FROM people WHERE person_id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.as_ref().map(person).transpose()
+}
+
+/// A page of people by id, after `after`.
+pub async fn list(
+    db: &ReadDb,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Person>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT person_id, name, email, phone, erased_at FROM people \
+         WHERE person_id > $1 ORDER BY person_id LIMIT $2",
+    )
+    .bind(after.map_or_else(String::new, |a| a.to_string()))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(person).collect()
+}
+
+/// How a response names a person it refers to: their name, or that they were erased (or
+/// never registered).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PersonRef {
+    pub name: Option<String>,
+    pub erased: bool,
+    /// False when the id is not in the registry.
+    pub registered: bool,
+}
+
+/// The references for `ids`, for responses that mention people.
+pub async fn describe(
+    db: &ReadDb,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<BTreeMap<Uuid, PersonRef>, sqlx::Error> {
+    let mut out = BTreeMap::new();
+    for id in ids {
+        if out.contains_key(&id) {
+            continue;
+        }
+        let r = match get(db, id).await? {
+            Some(p) => PersonRef {
+                name: p.name,
+                erased: p.erased,
+                registered: true,
+            },
+            None => PersonRef {
+                name: None,
+                erased: false,
+                registered: false,
+            },
+        };
+        out.insert(id, r);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_checked() {
+        let ok = |s: &str| Email::try_from(s.to_owned()).is_ok();
+        assert!(ok("ana@1535.lu"));
+        assert!(!ok("ana"));
+        assert!(!ok("ana@lu"));
+        assert!(!ok("a na@1535.lu"));
+        assert!(!ok("@1535.lu"));
+        let phone = |s: &str| Phone::try_from(s.to_owned()).is_ok();
+        assert!(phone("+352 58 40 34-1"));
+        assert!(!phone("call me"));
+        assert!(!phone("12"));
+        let name = |s: &str| PersonName::try_from(s.to_owned()).is_ok();
+        assert!(name("Ana Lúcia Pereira"));
+        assert!(!name("   "));
+        assert!(!name(&"x".repeat(201)));
+    }
+}
