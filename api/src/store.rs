@@ -22,6 +22,7 @@ use cqrs_es::persist::{
 };
 use cqrs_es::{Aggregate, AggregateError, EventStore};
 use incubator_domain::mentor::Mentor;
+use incubator_domain::residency::Residency;
 use incubator_domain::space::Space;
 use incubator_domain::startup::Startup;
 use incubator_projections::log::{self, Checkpoint};
@@ -73,6 +74,7 @@ pub struct Store {
     startups: Arc<PersistedEventStore<EventRepo, Startup>>,
     mentors: Arc<PersistedEventStore<EventRepo, Mentor>>,
     spaces: Arc<PersistedEventStore<EventRepo, Space>>,
+    residencies: Arc<PersistedEventStore<EventRepo, Residency>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -136,6 +138,10 @@ impl Store {
             EventRepo::new(&backend),
             SNAPSHOT_EVERY,
         ));
+        let residencies = Arc::new(PersistedEventStore::new_snapshot_store(
+            EventRepo::new(&backend),
+            SNAPSHOT_EVERY,
+        ));
         Ok(Self {
             backend,
             read,
@@ -143,6 +149,7 @@ impl Store {
             startups,
             mentors,
             spaces,
+            residencies,
         })
     }
 
@@ -165,6 +172,11 @@ impl Store {
     /// The space event store.
     pub fn spaces(&self) -> &PersistedEventStore<EventRepo, Space> {
         &self.spaces
+    }
+
+    /// The residency event store.
+    pub fn residencies(&self) -> &PersistedEventStore<EventRepo, Residency> {
+        &self.residencies
     }
 
     /// Closes every pool.

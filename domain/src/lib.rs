@@ -5,6 +5,7 @@
 //! - [`startup`]: the startup aggregate — stages, funding, mentorship, milestones and KPIs.
 //! - [`mentor`]: mentors, their expertise, retirement.
 //! - [`space`]: spaces in the three buildings, their allocations and hourly bookings.
+//! - [`residency`]: artist residencies from the open call to completion.
 //! - [`rule`]: the classification every domain error maps to (not found, conflict, invalid), so
 //!   the API can choose a status without knowing any rule.
 //!
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod mentor;
+pub mod residency;
 pub mod rule;
 #[cfg(feature = "openapi")]
 mod schema;

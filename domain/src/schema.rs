@@ -56,6 +56,7 @@ schema! {
     InvestorName => text(200, "An investor's name");
     Title => text(200, "A short title");
     Expertise => text(100, "An area of expertise or a discipline");
+    Proposal => text(4000, "A project proposal or a challenge");
     Cohort => pattern(
         "^[A-Za-z0-9._-]{1,40}$",
         "A cohort label: letters, digits, '-', '_' and '.', 1 to 40 characters",

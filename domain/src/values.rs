@@ -109,6 +109,12 @@ text_type!(
     200
 );
 text_type!(
+    /// A project proposal or a challenge, in the applicant's or the officer's words.
+    Proposal,
+    "a proposal",
+    4000
+);
+text_type!(
     /// An area of expertise: a mentor's, a discipline.
     Expertise,
     "an area of expertise",

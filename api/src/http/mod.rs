@@ -8,6 +8,7 @@ pub mod idempotency;
 mod mentors;
 pub mod openapi;
 mod people;
+mod residencies;
 mod spaces;
 mod startups;
 
@@ -214,10 +215,12 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(commands(mentors::commands()))
         .merge(commands(spaces::commands()))
         .merge(commands(people::commands()))
+        .merge(commands(residencies::commands()))
         .merge(records(startups::reads()))
         .merge(records(mentors::reads()))
         .merge(records(spaces::reads()))
         .merge(records(people::reads()))
+        .merge(records(residencies::reads()))
         .merge(models(funding::router()))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))

@@ -37,6 +37,7 @@ pub fn commands() -> OpenApiRouter<AppState> {
         .routes(routes!(decommission))
         .routes(routes!(allocate))
         .routes(routes!(end_allocation))
+        .routes(routes!(cancel_allocation))
         .routes(routes!(book))
         .routes(routes!(cancel_booking))
 }
@@ -288,6 +289,28 @@ space_command!(
         SpaceCommand::EndAllocation {
             allocation_id: allocation,
             last_day: b.last_day,
+            reason: b.reason,
+        },
+        None
+    )
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CancelAllocationBody {
+    reason: Reason,
+}
+
+space_command!(
+    cancel_allocation,
+    "/spaces/{id}/allocations/{allocation_id}/cancel",
+    200,
+    "Withdraw an allocation made in error, as if it had never been made",
+    CancelAllocationBody,
+    sub = "allocation_id",
+    |allocation, b| (
+        SpaceCommand::CancelAllocation {
+            allocation_id: allocation,
             reason: b.reason,
         },
         None

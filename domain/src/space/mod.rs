@@ -191,6 +191,9 @@ pub enum SpaceCommand {
         last_day: NaiveDate,
         reason: Option<Reason>,
     },
+    /// Withdraw an allocation made in error, or one whose purpose fell through (a residency
+    /// that could not record the arrival it was made for): as if it had never been made.
+    CancelAllocation { allocation_id: Uuid, reason: Reason },
     Book {
         booking_id: Uuid,
         booked_by: Occupant,
@@ -214,6 +217,7 @@ impl CommandInfo for SpaceCommand {
             Self::Decommission { .. } => "Decommission",
             Self::Allocate { .. } => "Allocate",
             Self::EndAllocation { .. } => "EndAllocation",
+            Self::CancelAllocation { .. } => "CancelAllocation",
             Self::Book { .. } => "Book",
             Self::CancelBooking { .. } => "CancelBooking",
         }
@@ -221,7 +225,9 @@ impl CommandInfo for SpaceCommand {
 
     fn reason(&self) -> Option<&Reason> {
         match self {
-            Self::Decommission { reason, .. } => Some(reason),
+            Self::Decommission { reason, .. } | Self::CancelAllocation { reason, .. } => {
+                Some(reason)
+            }
             Self::EndAllocation { reason, .. } | Self::CancelBooking { reason, .. } => {
                 reason.as_ref()
             }
@@ -264,6 +270,10 @@ pub enum SpaceEvent {
         last_day: NaiveDate,
         reason: Option<Reason>,
     },
+    AllocationCancelled {
+        allocation_id: Uuid,
+        reason: Reason,
+    },
     RoomBooked {
         booking_id: Uuid,
         booked_by: Occupant,
@@ -286,6 +296,7 @@ impl DomainEvent for SpaceEvent {
             Self::SpaceDecommissioned { .. } => "SpaceDecommissioned",
             Self::SpaceAllocated { .. } => "SpaceAllocated",
             Self::AllocationEnded { .. } => "AllocationEnded",
+            Self::AllocationCancelled { .. } => "AllocationCancelled",
             Self::RoomBooked { .. } => "RoomBooked",
             Self::BookingCancelled { .. } => "BookingCancelled",
         }
@@ -598,6 +609,22 @@ impl Space {
                     reason,
                 }
             }
+            C::CancelAllocation {
+                allocation_id,
+                reason,
+            } => {
+                if !s
+                    .allocations
+                    .iter()
+                    .any(|a| a.allocation_id == allocation_id)
+                {
+                    return Err(SpaceError::UnknownAllocation(allocation_id));
+                }
+                E::AllocationCancelled {
+                    allocation_id,
+                    reason,
+                }
+            }
             C::Book {
                 booking_id,
                 booked_by,
@@ -743,6 +770,9 @@ impl Aggregate for Space {
                 {
                     a.to = Some(last_day);
                 }
+            }
+            E::AllocationCancelled { allocation_id, .. } => {
+                s.allocations.retain(|a| a.allocation_id != allocation_id)
             }
             E::RoomBooked {
                 booking_id,

@@ -588,3 +588,40 @@ fn ended_bookings_leave_the_state_when_a_later_one_is_made() {
         .collect();
     assert_eq!(ids, vec![id(2), id(3)]);
 }
+
+#[tokio::test]
+async fn an_allocation_made_in_error_is_cancelled_and_frees_its_days() {
+    let given = vec![
+        atelier_registered(1),
+        allocated(1, startup(1), day(2, 1), None),
+    ];
+    T::with(())
+        .given(given.clone())
+        .when_async(SpaceCommand::CancelAllocation {
+            allocation_id: id(1),
+            reason: reason("arrival not recorded"),
+        })
+        .await
+        .then_expect_events(vec![SpaceEvent::AllocationCancelled {
+            allocation_id: id(1),
+            reason: reason("arrival not recorded"),
+        }]);
+    T::with(())
+        .given(given.clone())
+        .when_async(SpaceCommand::CancelAllocation {
+            allocation_id: id(2),
+            reason: reason("x"),
+        })
+        .await
+        .then_expect_error(SpaceError::UnknownAllocation(id(2)));
+    let mut cancelled = given;
+    cancelled.push(SpaceEvent::AllocationCancelled {
+        allocation_id: id(1),
+        reason: reason("x"),
+    });
+    T::with(())
+        .given(cancelled)
+        .when_async(allocate(2, startup(2), day(2, 1), None))
+        .await
+        .then_expect_events(vec![allocated(2, startup(2), day(2, 1), None)]);
+}

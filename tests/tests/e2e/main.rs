@@ -15,5 +15,6 @@ mod mentors;
 mod operations;
 mod outage;
 mod people;
+mod residencies;
 mod spaces;
 mod startups;

@@ -72,6 +72,67 @@ fn endpoints() -> Vec<Endpoint> {
             fields: &[("reason", Str)],
         },
         Endpoint {
+            path: "/api/v1/residencies",
+            body: json!({"call": "c", "artist": someone, "discipline": "d", "proposal": "p",
+                         "requested_from": "2027-01-01", "requested_to": "2027-02-01"}),
+            fields: &[
+                ("call", Str),
+                ("artist", Str),
+                ("discipline", Str),
+                ("proposal", Str),
+                ("requested_from", Str),
+                ("requested_to", Str),
+                ("applied_on", Str),
+            ],
+        },
+        Endpoint {
+            path: "/api/v1/residencies/{id}/accept",
+            body: json!({}),
+            // No field at all: any named one is unknown.
+            fields: &[("note", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/residencies/{id}/decline",
+            body: json!({"reason": "r"}),
+            fields: &[("reason", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/residencies/{id}/agreement",
+            body: json!({"starts_on": "2027-01-01", "ends_on": "2027-02-01", "stipend": money,
+                         "studio_id": someone}),
+            fields: &[
+                ("starts_on", Str),
+                ("ends_on", Str),
+                ("stipend", Obj),
+                ("studio_id", Str),
+            ],
+        },
+        Endpoint {
+            path: "/api/v1/residencies/{id}/arrive",
+            body: json!({}),
+            fields: &[("arrived_on", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/residencies/{id}/extend",
+            body: json!({"ends_on": "2027-03-01", "reason": "r"}),
+            fields: &[("ends_on", Str), ("reason", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/residencies/{id}/sessions",
+            body: json!({"mentor_id": someone, "held_on": "2027-01-01", "minutes": 60}),
+            fields: &[("mentor_id", Str), ("held_on", Str), ("minutes", Int)],
+        },
+        Endpoint {
+            path: "/api/v1/residencies/{id}/public-moments",
+            body: json!({"kind": "workshop", "title": "t", "held_on": "2027-01-01"}),
+            fields: &[("kind", Str), ("title", Str), ("held_on", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/residencies/{id}/cancel",
+            body: json!({"reason": "r"}),
+            fields: &[("reason", Str)],
+        },
+        Endpoint {
             path: "/api/v1/spaces",
             body: json!({"building": "kesselbetrib", "kind": "hall", "name": "Hangar",
                          "area_m2": 445, "rent_per_m2": money}),

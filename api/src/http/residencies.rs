@@ -1,0 +1,756 @@
+//! `/residencies`: artist residencies from application to completion.
+//!
+//! Arrival and extension also allocate the studio through the space aggregate: the space is
+//! allocated first (so a taken studio refuses the arrival with the space's own 409), then the
+//! residency records it; if the residency refuses, the allocation is cancelled again. A
+//! cancelled residency gives its studio back: allocations not yet started are cancelled,
+//! running ones end the day of the cancellation.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use chrono::{NaiveDate, Utc};
+use incubator_domain::mentor::Mentor;
+use incubator_domain::residency::{
+    Agreement, PublicMoment, PublicMomentKind, Residency, ResidencyCommand, ResidencyState,
+};
+use incubator_domain::space::{Occupant, OccupantKind, Space, SpaceCommand};
+use incubator_domain::values::{
+    Expertise, MentorId, Minutes, Money, PersonId, Proposal, Reason, SessionId, Title,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::common::{self, accepted, EventsQuery, History};
+use super::error::ApiError;
+use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
+use super::openapi::{CommandErrors, RecordReadErrors};
+use super::{AppState, Caller};
+use crate::people::{self, PersonRef};
+
+/// Reads of a residency's state and history (auditors and officers).
+pub fn reads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show))
+        .routes(routes!(events))
+}
+
+/// Every residency command (officers).
+pub fn commands() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(apply))
+        .routes(routes!(accept))
+        .routes(routes!(decline))
+        .routes(routes!(wait_list))
+        .routes(routes!(sign_agreement))
+        .routes(routes!(arrive))
+        .routes(routes!(extend))
+        .routes(routes!(assign_mentor))
+        .routes(routes!(log_session))
+        .routes(routes!(record_public_moment))
+        .routes(routes!(complete))
+        .routes(routes!(cancel))
+}
+
+accepted!(
+    /// What an accepted residency command answers.
+    ResidencyAccepted,
+    residency_id,
+    allocation_id,
+    session_id,
+    moment_id,
+);
+
+/// A record a residency command creates, named in its answer.
+enum Created {
+    Residency,
+    Allocation(Uuid),
+    Session(Uuid),
+    Moment(Uuid),
+}
+
+/// Runs a residency command and answers it.
+async fn run(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    command: ResidencyCommand,
+    created: Option<Created>,
+) -> Result<Response, ApiError> {
+    let committed = common::execute(state, caller, state.store.residencies(), id, command).await?;
+    let version = committed.version;
+    let mut body = ResidencyAccepted::new(id, committed);
+    let mut status = common::status(false);
+    match created {
+        Some(Created::Residency) | Some(Created::Session(_)) | Some(Created::Moment(_)) => {
+            status = StatusCode::CREATED;
+        }
+        _ => {}
+    }
+    match created {
+        Some(Created::Allocation(a)) => body.allocation_id = Some(a),
+        Some(Created::Session(x)) => body.session_id = Some(x),
+        Some(Created::Moment(x)) => body.moment_id = Some(x),
+        Some(Created::Residency) | None => {}
+    }
+    let mut response = common::with_etag(status, body, version);
+    if matches!(created, Some(Created::Residency)) {
+        if let Ok(v) = format!("/api/v1/residencies/{id}").parse() {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    Ok(response)
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// The residency's current state (404 when it does not exist).
+async fn current(state: &AppState, id: Uuid) -> Result<ResidencyState, ApiError> {
+    Ok(common::load(
+        state,
+        state.store.residencies(),
+        id,
+        "residency",
+        |r: Residency| r.state,
+    )
+    .await?
+    .0)
+}
+
+/// Allocates the studio to residency `id` for `[from, to]`; returns the allocation's id.
+async fn allocate_studio(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    studio: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Uuid, ApiError> {
+    let allocation_id = Uuid::now_v7();
+    let command = SpaceCommand::Allocate {
+        allocation_id,
+        occupant: Occupant {
+            kind: OccupantKind::Residency,
+            id,
+            name: None,
+        },
+        from,
+        to: Some(to),
+    };
+    // The residency's If-Match is about the residency, not the space.
+    let for_space = Caller {
+        expected_version: None,
+        ..caller.clone()
+    };
+    common::execute(state, &for_space, state.store.spaces(), studio, command).await?;
+    Ok(allocation_id)
+}
+
+/// Withdraws an allocation whose residency command was refused (best effort: logged if it
+/// cannot be done, and an officer can cancel it through the space).
+async fn withdraw_studio(state: &AppState, caller: &Caller, studio: Uuid, allocation_id: Uuid) {
+    let command = SpaceCommand::CancelAllocation {
+        allocation_id,
+        reason: Reason::parse("the residency refused the change it was made for")
+            .unwrap_or_else(|_| unreachable_reason()),
+    };
+    let for_space = Caller {
+        expected_version: None,
+        ..caller.clone()
+    };
+    if let Err(e) = common::execute(state, &for_space, state.store.spaces(), studio, command).await
+    {
+        tracing::error!(%studio, %allocation_id, error = %e, "could not withdraw a studio allocation");
+    }
+}
+
+fn unreachable_reason() -> Reason {
+    // A fixed, valid text: parse cannot fail on it.
+    Reason::parse("withdrawn").expect("a valid reason")
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ApplyBody {
+    /// The open call applied to.
+    call: Title,
+    /// The artist's entry in the people registry.
+    artist: PersonId,
+    discipline: Expertise,
+    proposal: Proposal,
+    requested_from: NaiveDate,
+    requested_to: NaiveDate,
+    /// Defaults to today.
+    #[serde(default)]
+    applied_on: Option<NaiveDate>,
+}
+
+/// `POST /residencies`: record an application to an open call.
+#[utoipa::path(
+    post,
+    path = "/residencies",
+    tag = "residencies",
+    summary = "Record an artist's application to an open call",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+    ),
+    request_body = ApplyBody,
+    responses(
+        (status = 201, description = "Recorded; `Location` names the residency", body = ResidencyAccepted),
+        CommandErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("officer"))),
+)]
+async fn apply(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<ApplyBody>,
+) -> Result<Response, ApiError> {
+    let command = ResidencyCommand::Apply {
+        call: b.call,
+        artist: b.artist,
+        discipline: b.discipline,
+        proposal: b.proposal,
+        requested_from: b.requested_from,
+        requested_to: b.requested_to,
+        applied_on: b.applied_on.unwrap_or_else(today),
+    };
+    run(
+        &state,
+        &caller,
+        Uuid::now_v7(),
+        command,
+        Some(Created::Residency),
+    )
+    .await
+}
+
+/// A command on one residency.
+macro_rules! residency_command {
+    ($name:ident, $path:tt, $status:tt, $summary:tt, $body:ty, |$state:ident, $caller:ident, $id:ident, $b:ident| $run:expr) => {
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = "residencies",
+            summary = $summary,
+            params(
+                ("id" = Uuid, Path, description = "The residency's id"),
+                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
+                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+            ),
+            request_body = $body,
+            responses(
+                (status = $status, description = "Accepted: the new version (also the ETag) and where the events landed", body = ResidencyAccepted),
+                CommandErrors,
+            ),
+            security(("bearer" = [])),
+            extensions(("x-role" = json!("officer"))),
+        )]
+        async fn $name(
+            State($state): State<AppState>,
+            $caller: Caller,
+            ApiPath(raw): ApiPath<String>,
+            ApiJson($b): ApiJson<$body>,
+        ) -> Result<Response, ApiError> {
+            let $id = parse_id(&raw, "residency")?;
+            $run
+        }
+    };
+}
+
+/// A body with nothing in it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+residency_command!(
+    accept,
+    "/residencies/{id}/accept",
+    200,
+    "Accept the application",
+    Empty,
+    |state, caller, id, _b| run(&state, &caller, id, ResidencyCommand::Accept, None).await
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    reason: Reason,
+}
+
+residency_command!(
+    decline,
+    "/residencies/{id}/decline",
+    200,
+    "Decline the application",
+    ReasonBody,
+    |state, caller, id, b| run(
+        &state,
+        &caller,
+        id,
+        ResidencyCommand::Decline { reason: b.reason },
+        None
+    )
+    .await
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct OptionalReasonBody {
+    #[serde(default)]
+    reason: Option<Reason>,
+}
+
+residency_command!(
+    wait_list,
+    "/residencies/{id}/wait-list",
+    200,
+    "Put the application on the waiting list",
+    OptionalReasonBody,
+    |state, caller, id, b| run(
+        &state,
+        &caller,
+        id,
+        ResidencyCommand::WaitList { reason: b.reason },
+        None
+    )
+    .await
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct AgreementBody {
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    /// In EUR.
+    stipend: Money,
+    /// The space to allocate as the studio on arrival.
+    studio_id: Uuid,
+}
+
+residency_command!(
+    sign_agreement,
+    "/residencies/{id}/agreement",
+    200,
+    "Record the signed agreement: dates, stipend, studio",
+    AgreementBody,
+    |state, caller, id, b| {
+        // The studio must be a registered space.
+        common::load(
+            &state,
+            state.store.spaces(),
+            b.studio_id,
+            "space",
+            |s: Space| s.state,
+        )
+        .await?;
+        let agreement = Agreement {
+            starts_on: b.starts_on,
+            ends_on: b.ends_on,
+            stipend: b.stipend,
+            studio_id: b.studio_id,
+        };
+        run(
+            &state,
+            &caller,
+            id,
+            ResidencyCommand::SignAgreement { agreement },
+            None,
+        )
+        .await
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ArriveBody {
+    /// Defaults to today.
+    #[serde(default)]
+    arrived_on: Option<NaiveDate>,
+}
+
+residency_command!(
+    arrive,
+    "/residencies/{id}/arrive",
+    200,
+    "Record the artist's arrival; allocates the studio until the agreement ends",
+    ArriveBody,
+    |state, caller, id, b| {
+        let arrived_on = b.arrived_on.unwrap_or_else(today);
+        let s = current(&state, id).await?;
+        let Some(agreement) = s.agreement.clone() else {
+            // No agreement: let the residency say why (wrong stage).
+            let command = ResidencyCommand::Arrive {
+                arrived_on,
+                allocation_id: Uuid::now_v7(),
+            };
+            return run(&state, &caller, id, command, None).await;
+        };
+        if arrived_on > agreement.ends_on
+            || s.stage != incubator_domain::residency::ResidencyStage::Contracted
+        {
+            let command = ResidencyCommand::Arrive {
+                arrived_on,
+                allocation_id: Uuid::now_v7(),
+            };
+            return run(&state, &caller, id, command, None).await;
+        }
+        let allocation_id = allocate_studio(
+            &state,
+            &caller,
+            id,
+            agreement.studio_id,
+            arrived_on,
+            agreement.ends_on,
+        )
+        .await?;
+        let command = ResidencyCommand::Arrive {
+            arrived_on,
+            allocation_id,
+        };
+        match run(
+            &state,
+            &caller,
+            id,
+            command,
+            Some(Created::Allocation(allocation_id)),
+        )
+        .await
+        {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                withdraw_studio(&state, &caller, agreement.studio_id, allocation_id).await;
+                Err(e)
+            }
+        }
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ExtendBody {
+    /// The new last day of the stay.
+    ends_on: NaiveDate,
+    reason: Reason,
+}
+
+residency_command!(
+    extend,
+    "/residencies/{id}/extend",
+    200,
+    "Extend the stay; allocates the studio for the added days",
+    ExtendBody,
+    |state, caller, id, b| {
+        let s = current(&state, id).await?;
+        let valid = s.stage == incubator_domain::residency::ResidencyStage::InResidence
+            && s.agreement.as_ref().is_some_and(|a| b.ends_on > a.ends_on);
+        let Some(agreement) = s.agreement.filter(|_| valid) else {
+            let command = ResidencyCommand::Extend {
+                ends_on: b.ends_on,
+                allocation_id: Uuid::now_v7(),
+                reason: b.reason,
+            };
+            return run(&state, &caller, id, command, None).await;
+        };
+        let from = agreement.ends_on.succ_opt().unwrap_or(agreement.ends_on);
+        let allocation_id =
+            allocate_studio(&state, &caller, id, agreement.studio_id, from, b.ends_on).await?;
+        let command = ResidencyCommand::Extend {
+            ends_on: b.ends_on,
+            allocation_id,
+            reason: b.reason,
+        };
+        match run(
+            &state,
+            &caller,
+            id,
+            command,
+            Some(Created::Allocation(allocation_id)),
+        )
+        .await
+        {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                withdraw_studio(&state, &caller, agreement.studio_id, allocation_id).await;
+                Err(e)
+            }
+        }
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MentorBody {
+    mentor_id: MentorId,
+}
+
+residency_command!(
+    assign_mentor,
+    "/residencies/{id}/mentors",
+    200,
+    "Assign a mentor to the resident",
+    MentorBody,
+    |state, caller, id, b| {
+        let (mentor, _) = state
+            .store
+            .load(state.store.mentors(), &b.mentor_id.0.to_string())
+            .await?;
+        let command = ResidencyCommand::AssignMentor {
+            mentor_id: b.mentor_id,
+            standing: Mentor::standing(&mentor),
+        };
+        run(&state, &caller, id, command, None).await
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SessionBody {
+    mentor_id: MentorId,
+    held_on: NaiveDate,
+    minutes: Minutes,
+}
+
+residency_command!(
+    log_session,
+    "/residencies/{id}/sessions",
+    201,
+    "Log a mentoring session with the resident",
+    SessionBody,
+    |state, caller, id, b| {
+        let session_id = SessionId::new();
+        let command = ResidencyCommand::LogSession {
+            session_id,
+            mentor_id: b.mentor_id,
+            held_on: b.held_on,
+            minutes: b.minutes,
+        };
+        run(
+            &state,
+            &caller,
+            id,
+            command,
+            Some(Created::Session(session_id.0)),
+        )
+        .await
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MomentBody {
+    kind: PublicMomentKind,
+    title: Title,
+    held_on: NaiveDate,
+}
+
+residency_command!(
+    record_public_moment,
+    "/residencies/{id}/public-moments",
+    201,
+    "Record a public moment: open studio, exhibition, workshop, publication",
+    MomentBody,
+    |state, caller, id, b| {
+        let moment_id = Uuid::now_v7();
+        let moment = PublicMoment {
+            moment_id,
+            kind: b.kind,
+            title: b.title,
+            held_on: b.held_on,
+        };
+        run(
+            &state,
+            &caller,
+            id,
+            ResidencyCommand::RecordPublicMoment { moment },
+            Some(Created::Moment(moment_id)),
+        )
+        .await
+    }
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CompleteBody {
+    /// Defaults to today.
+    #[serde(default)]
+    completed_on: Option<NaiveDate>,
+}
+
+residency_command!(
+    complete,
+    "/residencies/{id}/complete",
+    200,
+    "Complete the residency (after a public moment)",
+    CompleteBody,
+    |state, caller, id, b| {
+        let command = ResidencyCommand::Complete {
+            completed_on: b.completed_on.unwrap_or_else(today),
+        };
+        run(&state, &caller, id, command, None).await
+    }
+);
+
+residency_command!(
+    cancel,
+    "/residencies/{id}/cancel",
+    200,
+    "Cancel the residency from any open stage; gives the studio back",
+    ReasonBody,
+    |state, caller, id, b| {
+        let response = run(
+            &state,
+            &caller,
+            id,
+            ResidencyCommand::Cancel {
+                reason: b.reason.clone(),
+            },
+            None,
+        )
+        .await?;
+        release_studio(&state, &caller, id, &b.reason).await;
+        Ok(response)
+    }
+);
+
+/// Gives a cancelled residency's studio back (best effort, logged when it cannot).
+async fn release_studio(state: &AppState, caller: &Caller, id: Uuid, reason: &Reason) {
+    let Ok(s) = current(state, id).await else {
+        return;
+    };
+    let Some(agreement) = s.agreement else {
+        return;
+    };
+    let Ok((space, _)) = state
+        .store
+        .load(state.store.spaces(), &agreement.studio_id.to_string())
+        .await
+    else {
+        return;
+    };
+    let Some(space) = space.state else {
+        return;
+    };
+    let today = today();
+    let for_space = Caller {
+        expected_version: None,
+        ..caller.clone()
+    };
+    for a in space
+        .allocations
+        .iter()
+        .filter(|a| s.allocations.contains(&a.allocation_id))
+    {
+        let command = if a.from > today {
+            SpaceCommand::CancelAllocation {
+                allocation_id: a.allocation_id,
+                reason: reason.clone(),
+            }
+        } else if a.to.is_none_or(|to| to > today) {
+            SpaceCommand::EndAllocation {
+                allocation_id: a.allocation_id,
+                last_day: today,
+                reason: Some(reason.clone()),
+            }
+        } else {
+            continue;
+        };
+        if let Err(e) = common::execute(
+            state,
+            &for_space,
+            state.store.spaces(),
+            agreement.studio_id,
+            command,
+        )
+        .await
+        {
+            tracing::error!(residency = %id, error = %e, "could not give the studio back");
+        }
+    }
+}
+
+/// A residency's current state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResidencyView {
+    pub residency_id: Uuid,
+    /// The number of events so far (also the `ETag`).
+    pub version: u64,
+    #[serde(flatten)]
+    pub state: ResidencyState,
+    /// The artist's entry in the registry: name, or erased.
+    pub artist_person: PersonRef,
+}
+
+/// `GET /residencies/{id}`: the current state with its version as ETag.
+#[utoipa::path(
+    get,
+    path = "/residencies/{id}",
+    tag = "residencies",
+    summary = "A residency's current state",
+    params(("id" = Uuid, Path, description = "The residency's id")),
+    responses(
+        (status = 200, description = "The state; `ETag` is its version", body = ResidencyView),
+        RecordReadErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn show(
+    State(state): State<AppState>,
+    ApiPath(raw): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&raw, "residency")?;
+    let (s, version) = common::load(
+        &state,
+        state.store.residencies(),
+        id,
+        "residency",
+        |r: Residency| r.state,
+    )
+    .await?;
+    let artist = s.artist.0;
+    let artist_person = people::describe(&state.store.read, [artist])
+        .await?
+        .remove(&artist)
+        .ok_or_else(|| ApiError::internal(&"the registry answered no reference"))?;
+    Ok(common::with_etag(
+        StatusCode::OK,
+        ResidencyView {
+            residency_id: id,
+            version,
+            state: s,
+            artist_person,
+        },
+        version,
+    ))
+}
+
+/// `GET /residencies/{id}/events[?after=&limit=]`: the residency's events with metadata.
+#[utoipa::path(
+    get,
+    path = "/residencies/{id}/events",
+    tag = "residencies",
+    summary = "A residency's history: its events with metadata, in order",
+    params(("id" = Uuid, Path, description = "The residency's id"), EventsQuery),
+    responses(
+        (status = 200, description = "One page of events", body = History),
+        RecordReadErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn events(
+    State(state): State<AppState>,
+    ApiPath(raw): ApiPath<String>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> Result<Json<History>, ApiError> {
+    let id = parse_id(&raw, "residency")?;
+    common::history(&state, "Residency", "residency", id, q).await
+}
