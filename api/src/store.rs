@@ -21,6 +21,7 @@ use cqrs_es::persist::{
     SerializedSnapshot,
 };
 use cqrs_es::{Aggregate, AggregateError, EventStore};
+use incubator_domain::collaboration::Collaboration;
 use incubator_domain::mentor::Mentor;
 use incubator_domain::residency::Residency;
 use incubator_domain::space::Space;
@@ -75,6 +76,7 @@ pub struct Store {
     mentors: Arc<PersistedEventStore<EventRepo, Mentor>>,
     spaces: Arc<PersistedEventStore<EventRepo, Space>>,
     residencies: Arc<PersistedEventStore<EventRepo, Residency>>,
+    collaborations: Arc<PersistedEventStore<EventRepo, Collaboration>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -142,6 +144,10 @@ impl Store {
             EventRepo::new(&backend),
             SNAPSHOT_EVERY,
         ));
+        let collaborations = Arc::new(PersistedEventStore::new_snapshot_store(
+            EventRepo::new(&backend),
+            SNAPSHOT_EVERY,
+        ));
         Ok(Self {
             backend,
             read,
@@ -150,6 +156,7 @@ impl Store {
             mentors,
             spaces,
             residencies,
+            collaborations,
         })
     }
 
@@ -177,6 +184,11 @@ impl Store {
     /// The residency event store.
     pub fn residencies(&self) -> &PersistedEventStore<EventRepo, Residency> {
         &self.residencies
+    }
+
+    /// The collaboration event store.
+    pub fn collaborations(&self) -> &PersistedEventStore<EventRepo, Collaboration> {
+        &self.collaborations
     }
 
     /// Closes every pool.

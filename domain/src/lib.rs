@@ -6,6 +6,7 @@
 //! - [`mentor`]: mentors, their expertise, retirement.
 //! - [`space`]: spaces in the three buildings, their allocations and hourly bookings.
 //! - [`residency`]: artist residencies from the open call to completion.
+//! - [`collaboration`]: interdisciplinary collaborations (S+T+ARTS).
 //! - [`rule`]: the classification every domain error maps to (not found, conflict, invalid), so
 //!   the API can choose a status without knowing any rule.
 //!
@@ -13,6 +14,7 @@
 //! deterministic and testable with cqrs-es's `TestFramework`.
 #![forbid(unsafe_code)]
 
+pub mod collaboration;
 pub mod mentor;
 pub mod residency;
 pub mod rule;

@@ -1,5 +1,6 @@
 //! The HTTP API under `/api/v1`: routers per area, merged in [`app`].
 
+mod collaborations;
 mod common;
 pub mod error;
 pub mod extract;
@@ -216,11 +217,13 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(commands(spaces::commands()))
         .merge(commands(people::commands()))
         .merge(commands(residencies::commands()))
+        .merge(commands(collaborations::commands()))
         .merge(records(startups::reads()))
         .merge(records(mentors::reads()))
         .merge(records(spaces::reads()))
         .merge(records(people::reads()))
         .merge(records(residencies::reads()))
+        .merge(records(collaborations::reads()))
         .merge(models(funding::router()))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))

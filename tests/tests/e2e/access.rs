@@ -126,7 +126,8 @@ async fn each_role_reaches_exactly_its_routes(backend: Backend) {
             .replace("{mentor_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{milestone_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{allocation_id}", &uuid::Uuid::now_v7().to_string())
-            .replace("{booking_id}", &uuid::Uuid::now_v7().to_string());
+            .replace("{booking_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{participant_id}", &uuid::Uuid::now_v7().to_string());
         assert!(!concrete.contains('{'), "an unknown parameter in {path}");
         let method: Method = method.parse().unwrap();
         let url = format!("{}{concrete}", app.base);

@@ -3,6 +3,7 @@
 
 mod access;
 mod bad_input;
+mod collaborations;
 mod concurrency;
 mod config;
 mod crash;

@@ -72,6 +72,54 @@ fn endpoints() -> Vec<Endpoint> {
             fields: &[("reason", Str)],
         },
         Endpoint {
+            path: "/api/v1/collaborations",
+            body: json!({"title": "t", "challenge": "c", "disciplines": ["a"]}),
+            fields: &[
+                ("title", Str),
+                ("challenge", Str),
+                ("disciplines", Arr),
+                ("proposed_on", Str),
+            ],
+        },
+        Endpoint {
+            path: "/api/v1/collaborations/{id}/participants",
+            body: json!({"kind": "partner", "party_id": someone, "name": "N", "scope": "local",
+                         "discipline": "d", "role": "r"}),
+            fields: &[
+                ("kind", Str),
+                ("party_id", Str),
+                ("name", Str),
+                ("scope", Str),
+                ("discipline", Str),
+                ("role", Str),
+            ],
+        },
+        Endpoint {
+            path: "/api/v1/collaborations/{id}/participants/{sub}/leave",
+            body: json!({"reason": "r"}),
+            fields: &[("reason", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/collaborations/{id}/agreement",
+            body: json!({"ip_terms": "i", "licence": "l"}),
+            fields: &[("ip_terms", Str), ("licence", Str), ("signed_on", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/collaborations/{id}/activate",
+            body: json!({}),
+            fields: &[("on", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/collaborations/{id}/milestones/{sub}/achieve",
+            body: json!({}),
+            fields: &[("on", Str)],
+        },
+        Endpoint {
+            path: "/api/v1/collaborations/{id}/outputs",
+            body: json!({"kind": "artwork", "title": "t", "on": "2027-01-01"}),
+            fields: &[("kind", Str), ("title", Str), ("on", Str)],
+        },
+        Endpoint {
             path: "/api/v1/residencies",
             body: json!({"call": "c", "artist": someone, "discipline": "d", "proposal": "p",
                          "requested_from": "2027-01-01", "requested_to": "2027-02-01"}),
