@@ -32,6 +32,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create, list and revoke API tokens.
     Tokens(TokensArgs),
+    /// Load a realistic year at the hub (deterministic from a seed) into an empty store.
+    Demo(crate::demo::DemoArgs),
     /// Measure throughput and latency against a baseline taken in the same run.
     #[command(subcommand)]
     Bench(crate::bench::Bench),
@@ -131,6 +133,7 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => run_serve(args).await,
             Command::Bench(bench) => crate::bench::run(bench).await,
             Command::Tokens(args) => run_tokens(args).await,
+            Command::Demo(args) => crate::demo::run(args).await,
         }
     });
     match result {
@@ -201,7 +204,7 @@ async fn open_store(url: &str) -> Result<Store, String> {
 }
 
 /// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];

@@ -15,6 +15,7 @@
 pub mod auth;
 pub mod bench;
 pub mod cli;
+pub mod demo;
 pub mod http;
 pub mod metrics;
 pub mod people;

@@ -120,6 +120,12 @@ fn now() -> String {
 /// Adds a person; returns their new id.
 pub async fn create(db: &ReadDb, details: &Details) -> Result<Uuid, PeopleError> {
     let id = Uuid::now_v7();
+    insert(db, id, details).await?;
+    Ok(id)
+}
+
+/// Adds a person under a given id (for loaders that choose their ids, such as the demo).
+pub async fn insert(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), PeopleError> {
     let at = now();
     sqlx::query(
         "INSERT INTO people (person_id, name, email, phone, created_at, updated_at) \
@@ -132,7 +138,7 @@ pub async fn create(db: &ReadDb, details: &Details) -> Result<Uuid, PeopleError>
     .bind(at)
     .execute(&db.pool)
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 /// Replaces a person's details (refused once erased).

@@ -7,6 +7,7 @@ mod collaborations;
 mod concurrency;
 mod config;
 mod crash;
+mod demo;
 mod funding;
 mod idempotency;
 mod limits;
