@@ -493,3 +493,21 @@ async fn concluded_from_active_abandoned_from_open_stages() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_collaboration_holds_at_most_a_hundred_participants() {
+    let mut given = vec![proposed()];
+    for n in 0..MAX_ITEMS as u128 {
+        given.push(E::ParticipantJoined {
+            participant: resident(10_000 + n, "light art"),
+        });
+    }
+    refuse(
+        given,
+        C::Join {
+            participant: resident(1, "sculpture"),
+        },
+        X::TooMany,
+    )
+    .await;
+}
