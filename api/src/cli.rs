@@ -32,6 +32,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create, list and revoke API tokens.
     Tokens(TokensArgs),
+    /// Rebuild read models from the log, or check them against a rebuild.
+    Projections(crate::models_cli::ProjectionsArgs),
     /// Load a realistic year at the hub (deterministic from a seed) into an empty store.
     Demo(crate::demo::DemoArgs),
     /// Measure throughput and latency against a baseline taken in the same run.
@@ -134,6 +136,7 @@ pub fn main() -> ExitCode {
             Command::Bench(bench) => crate::bench::run(bench).await,
             Command::Tokens(args) => run_tokens(args).await,
             Command::Demo(args) => crate::demo::run(args).await,
+            Command::Projections(args) => crate::models_cli::run(args).await,
         }
     });
     match result {
@@ -196,7 +199,7 @@ async fn run_tokens(args: TokensArgs) -> Result<(), String> {
 }
 
 /// Opens the store, turning a failure into its one line.
-async fn open_store(url: &str) -> Result<Store, String> {
+pub(crate) async fn open_store(url: &str) -> Result<Store, String> {
     Store::open(url).await.map_err(|e| match e {
         crate::store::OpenError::Scheme(_) => e.to_string(),
         _ => format!("{e} ({})", redact(url)),

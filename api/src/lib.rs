@@ -18,6 +18,7 @@ pub mod cli;
 pub mod demo;
 pub mod http;
 pub mod metrics;
+pub mod models_cli;
 pub mod people;
 pub mod server;
 pub mod store;

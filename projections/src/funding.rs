@@ -158,6 +158,12 @@ async fn add(
     Ok(())
 }
 
+impl crate::rebuild::Rebuildable for Funding {
+    fn tables(&self) -> &'static [&'static str] {
+        &["rm_funding_amounts", "rm_funding_startups"]
+    }
+}
+
 /// Empties the read model and its checkpoint, in one transaction: the projector then rebuilds
 /// it from the start of the log.
 pub async fn reset(db: &ReadDb) -> Result<(), sqlx::Error> {

@@ -8,6 +8,8 @@
 //! - [`projector`]: tails the log and applies batches to read models, advancing each model's
 //!   checkpoint in the same transaction (exactly-once effect, resumable after a crash).
 //! - [`funding`]: the funding-stage read model and its queries.
+//! - [`models`]: every read model by name; [`rebuild`]: rebuild one from position 0, or check
+//!   a live one against a rebuild, row by row.
 //!
 //! This crate knows the event log's tables and the read-model tables; it knows nothing of HTTP.
 #![forbid(unsafe_code)]
@@ -15,7 +17,9 @@
 pub mod db;
 pub mod funding;
 pub mod log;
+pub mod models;
 pub mod projector;
+pub mod rebuild;
 
 pub use db::{Dialect, ReadDb};
 pub use log::{Checkpoint, LoggedEvent};

@@ -17,6 +17,7 @@ mod mentors;
 mod operations;
 mod outage;
 mod people;
+mod rebuild;
 mod residencies;
 mod spaces;
 mod startups;

@@ -1,0 +1,58 @@
+//! Every read model, by name: what the server runs and `incubator projections` rebuilds and
+//! checks.
+
+use sqlx::AnyConnection;
+
+use crate::db::ReadDb;
+use crate::funding::Funding;
+use crate::log::LoggedEvent;
+use crate::projector::{Projection, ProjectionError};
+use crate::rebuild::Rebuildable;
+
+/// One of the read models.
+#[derive(Debug, Clone, Copy)]
+pub enum Model {
+    Funding(Funding),
+}
+
+impl Model {
+    /// Every read model.
+    pub const ALL: [Model; 1] = [Model::Funding(Funding)];
+
+    /// The model named `name`, if any.
+    pub fn named(name: &str) -> Option<Model> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Every model's name.
+    pub fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(Projection::name).collect()
+    }
+}
+
+impl Projection for Model {
+    fn name(&self) -> &'static str {
+        match self {
+            Model::Funding(m) => m.name(),
+        }
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        db: &ReadDb,
+        event: &LoggedEvent,
+    ) -> Result<(), ProjectionError> {
+        match self {
+            Model::Funding(m) => m.apply(conn, db, event).await,
+        }
+    }
+}
+
+impl Rebuildable for Model {
+    fn tables(&self) -> &'static [&'static str] {
+        match self {
+            Model::Funding(m) => m.tables(),
+        }
+    }
+}
