@@ -124,9 +124,7 @@ async fn rebuild_and_check_the_read_models(backend: Backend) {
     let (ok, stdout, _) = projections(&url, &["check"]).await;
     assert!(ok, "{stdout}");
     let s = app
-        .get_json(&format!(
-            "/api/v1/funding/startups?stage=screening&limit=500"
-        ))
+        .get_json("/api/v1/funding/startups?stage=screening&limit=500")
         .await;
     assert_eq!(s["items"].as_array().unwrap().len(), 12);
 
