@@ -30,6 +30,7 @@ pub async fn serve(
         store.committed.clone(),
         progress_tx,
         stop_rx,
+        format!("pid-{}-{}", std::process::id(), uuid::Uuid::now_v7()),
     ));
     let purge = tokio::spawn(idempotency::purge_expired(
         store.read.clone(),

@@ -43,6 +43,65 @@ pub struct Progress {
     pub checkpoint: Checkpoint,
     /// Batches that failed in a row (0 when the last one succeeded or there was nothing to do).
     pub consecutive_failures: u32,
+    /// Whether this process holds the lease and projects (otherwise another process does, and
+    /// this one follows the checkpoint).
+    pub leading: bool,
+}
+
+/// How long a lease lasts without renewal: a projector that dies is replaced this soon.
+pub const LEASE_TTL: Duration = Duration::from_secs(5);
+
+/// How often a standby process tries for the lease and re-reads the checkpoint.
+const STANDBY_POLL: Duration = Duration::from_millis(500);
+
+/// The lease all projectors of one database compete for.
+const LEASE: &str = "projector";
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Takes or renews the lease for `holder`; true when `holder` has it.
+pub async fn try_lead(db: &ReadDb, holder: &str) -> Result<bool, sqlx::Error> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "INSERT INTO projector_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+         WHERE projector_leases.holder = excluded.holder OR projector_leases.expires_at < $4",
+    )
+    .bind(LEASE)
+    .bind(holder)
+    .bind(now + i64::try_from(LEASE_TTL.as_millis()).unwrap_or(5_000))
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives the lease up (at shutdown), so that a standby takes over at once.
+pub async fn release(db: &ReadDb, holder: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM projector_leases WHERE name = $1 AND holder = $2")
+        .bind(LEASE)
+        .bind(holder)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Who holds the lease now, if anyone.
+pub async fn lease_holder(db: &ReadDb) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT holder, expires_at FROM projector_leases WHERE name = $1")
+        .bind(LEASE)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.and_then(|r| {
+        let expires: i64 = sqlx::Row::try_get(&r, "expires_at").ok()?;
+        (expires >= now_ms())
+            .then(|| sqlx::Row::try_get(&r, "holder").ok())
+            .flatten()
+    }))
 }
 
 /// A read model built from the log.
@@ -126,23 +185,50 @@ pub async fn step<P: Projection>(
     Ok(Some(to))
 }
 
-/// Runs a projection until `shutdown` turns true: catches up, then waits for `wake` (a local
-/// command committed) or a short poll (another process committed).
+/// Runs a projection until `shutdown` turns true, as `holder` (unique per process): while it
+/// holds the lease, catches up, then waits for `wake` (a local command committed) or a short
+/// poll (another process committed); while another process holds it, follows the checkpoint
+/// and tries for the lease every half second.
 pub async fn run<P: Projection>(
     db: ReadDb,
     projection: P,
     wake: Arc<Notify>,
     progress: watch::Sender<Progress>,
     mut shutdown: watch::Receiver<bool>,
+    holder: String,
 ) {
     let name = projection.name();
     let mut failures: u32 = 0;
     if let Ok(cp) = checkpoint(&db, name).await {
         progress.send_modify(|p| p.checkpoint = cp);
     }
+    let mut renewed = tokio::time::Instant::now() - LEASE_TTL;
+    let mut leading = false;
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        // Renew at least every second while leading; try every half second while standing by.
+        if !leading || renewed.elapsed() >= Duration::from_secs(1) {
+            let now_leading = try_lead(&db, &holder).await.unwrap_or(false);
+            if now_leading {
+                renewed = tokio::time::Instant::now();
+            }
+            if now_leading != leading {
+                tracing::info!(projection = name, leading = now_leading, "projector lease");
+            }
+            leading = now_leading;
+            progress.send_if_modified(|p| std::mem::replace(&mut p.leading, leading) != leading);
+        }
+        if !leading {
+            if let Ok(cp) = checkpoint(&db, name).await {
+                progress.send_if_modified(|p| std::mem::replace(&mut p.checkpoint, cp) != cp);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(STANDBY_POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
         }
         match step(&db, &projection, BATCH).await {
             Ok(Some(cp)) => {
@@ -150,6 +236,7 @@ pub async fn run<P: Projection>(
                 progress.send_replace(Progress {
                     checkpoint: cp,
                     consecutive_failures: 0,
+                    leading: true,
                 });
                 continue;
             }
@@ -179,6 +266,9 @@ pub async fn run<P: Projection>(
             _ = tokio::time::sleep(pause) => {}
             _ = shutdown.changed() => {}
         }
+    }
+    if leading {
+        let _ = release(&db, &holder).await;
     }
     tracing::info!(projection = name, "projector stopped");
 }

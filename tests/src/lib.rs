@@ -387,6 +387,11 @@ impl ServerProcess {
         panic!("the server did not start");
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+
     /// SIGKILL: no shutdown, no flush, nothing.
     pub async fn kill(mut self) {
         self.child.kill().await.expect("kill");

@@ -426,15 +426,18 @@ async fn readyz(State(state): State<AppState>) -> Response {
         "stopped"
     } else if progress.consecutive_failures >= 3 {
         "failing"
-    } else {
+    } else if progress.leading {
         "running"
+    } else {
+        // Another process projects; this one follows its checkpoint.
+        "standby"
     };
     let checks = json!({
         "store": store,
         "projector": projector,
         "position": progress.checkpoint.position,
     });
-    if store == "ok" && projector == "running" {
+    if store == "ok" && matches!(projector, "running" | "standby") {
         Json(json!({"status": "ready", "checks": checks})).into_response()
     } else {
         ApiError::NotReady { checks }.into_response()

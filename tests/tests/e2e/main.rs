@@ -21,3 +21,4 @@ mod rebuild;
 mod residencies;
 mod spaces;
 mod startups;
+mod takeover;
