@@ -204,3 +204,28 @@ pub async fn head_position(conn: &mut AnyConnection) -> Result<i64, sqlx::Error>
         .await?;
     int(&row, "head")
 }
+
+/// The log coordinates of the event at `position`, if there is one (committed and visible).
+pub async fn at_position(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    position: i64,
+) -> Result<Option<Checkpoint>, sqlx::Error> {
+    let txid = match dialect {
+        Dialect::Sqlite => "0",
+        Dialect::Postgres => "transaction_id::text::bigint",
+    };
+    let row = sqlx::query(&format!(
+        "SELECT {txid} AS transaction_id, position FROM events WHERE position = $1"
+    ))
+    .bind(position)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(Checkpoint {
+            transaction_id: int(&r, "transaction_id")?,
+            position: int(&r, "position")?,
+        })
+    })
+    .transpose()
+}

@@ -71,6 +71,9 @@ pub enum ApiError {
     /// 503: the server is at its limit of concurrent requests.
     #[error("the server is busy; retry shortly")]
     Busy,
+    /// 503: the read model has not reached the position the read asked for in time.
+    #[error("the read model has not reached position {wanted} yet (it is at {current}); retry")]
+    NotYetProjected { wanted: i64, current: i64 },
     /// 503: `/readyz` found a check failing; `checks` says which.
     #[error("the service is not ready")]
     NotReady { checks: serde_json::Value },
@@ -123,9 +126,11 @@ impl ApiError {
             },
             Self::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::KeyInProgress => StatusCode::CONFLICT,
-            Self::Busy | Self::Timeout | Self::Unavailable | Self::NotReady { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::Busy
+            | Self::Timeout
+            | Self::Unavailable
+            | Self::NotReady { .. }
+            | Self::NotYetProjected { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -150,6 +155,7 @@ impl ApiError {
             Self::Timeout => "request_timeout",
             Self::Unavailable => "store_unavailable",
             Self::NotReady { .. } => "not_ready",
+            Self::NotYetProjected { .. } => "not_yet_projected",
             Self::Internal => "internal_error",
         }
     }
@@ -188,7 +194,7 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
-            Self::Busy | Self::Timeout | Self::KeyInProgress => {
+            Self::Busy | Self::Timeout | Self::KeyInProgress | Self::NotYetProjected { .. } => {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use super::error::ApiError;
 use super::extract::{page_limit, ApiQuery};
 use super::openapi::ListErrors;
-use super::{position, AppState};
+use super::{position, wait_for_position, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,6 +27,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct PipelineQuery {
     /// Only this cohort.
     cohort: Option<Cohort>,
+    /// Wait (up to 5 s) until the model has applied the event at this position: the
+    /// `position` a command answered with, to read one's own writes.
+    min_position: Option<i64>,
 }
 
 /// The funding pipeline, and the log position it reflects.
@@ -53,6 +56,7 @@ async fn pipeline(
     state: State<AppState>,
     ApiQuery(q): ApiQuery<PipelineQuery>,
 ) -> Result<Json<PipelineView>, ApiError> {
+    wait_for_position(&state, q.min_position).await?;
     let at = position(&state);
     let p = funding::pipeline(&state.store.read, q.cohort.as_ref().map(Cohort::as_str)).await?;
     Ok(Json(PipelineView {
@@ -65,6 +69,8 @@ async fn pipeline(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct StartupsQuery {
+    /// Wait (up to 5 s) until the model has applied the event at this position.
+    min_position: Option<i64>,
     /// Only startups in this stage.
     stage: Option<Stage>,
     /// Only this cohort.
@@ -102,6 +108,7 @@ async fn startups(
     ApiQuery(q): ApiQuery<StartupsQuery>,
 ) -> Result<Json<StartupPage>, ApiError> {
     let limit = page_limit(q.limit)?;
+    wait_for_position(&state, q.min_position).await?;
     let at = position(&state);
     let items = funding::startups(
         &state.store.read,

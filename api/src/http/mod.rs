@@ -483,3 +483,43 @@ async fn method_not_allowed() -> ApiError {
 pub fn position(state: &State<AppState>) -> i64 {
     state.funding_progress.borrow().checkpoint.position
 }
+
+/// How long a read waits for its read model to reach the position it asked for.
+pub const FRESHNESS_WAIT: Duration = Duration::from_secs(5);
+
+/// Waits (up to [`FRESHNESS_WAIT`]) until the read model has applied the event at
+/// `min_position` — the position a command answered with — so a client reads its own writes.
+/// 422 if no event has that position; 503 `not_yet_projected` if the wait runs out.
+pub async fn wait_for_position(
+    state: &AppState,
+    min_position: Option<i64>,
+) -> Result<(), ApiError> {
+    let Some(wanted) = min_position else {
+        return Ok(());
+    };
+    if state.funding_progress.borrow().checkpoint.position >= wanted
+        && state.store.dialect() == incubator_projections::Dialect::Sqlite
+    {
+        return Ok(());
+    }
+    let target = {
+        let mut conn = state.store.read.pool.acquire().await?;
+        incubator_projections::log::at_position(&mut conn, state.store.dialect(), wanted).await?
+    }
+    .ok_or_else(|| ApiError::invalid("min_position", format!("no event has position {wanted}")))?;
+    let mut progress = state.funding_progress.clone();
+    let reached = tokio::time::timeout(FRESHNESS_WAIT, async {
+        progress
+            .wait_for(|p| p.checkpoint >= target)
+            .await
+            .map(|_| ())
+    })
+    .await;
+    match reached {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) | Err(_) => Err(ApiError::NotYetProjected {
+            wanted,
+            current: state.funding_progress.borrow().checkpoint.position,
+        }),
+    }
+}

@@ -4,7 +4,49 @@ use incubator_tests::{both_stores, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-both_stores!(the_pipeline_counts_stages_and_sums_funding_per_currency);
+both_stores!(
+    the_pipeline_counts_stages_and_sums_funding_per_currency,
+    a_client_reads_its_own_writes_by_position,
+);
+
+/// A command answers with the position of its last event; a read given that position waits
+/// until the model has applied it.
+async fn a_client_reads_its_own_writes_by_position(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for i in 1..=15 {
+        let r = app
+            .post(
+                "/api/v1/startups",
+                json!({"name": format!("Fresh {i}"), "founders": [uuid::Uuid::now_v7()]}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let position = r.json::<Value>().await.unwrap()["position"]
+            .as_i64()
+            .unwrap();
+        let p = app
+            .get_json(&format!("/api/v1/funding/pipeline?min_position={position}"))
+            .await;
+        assert_eq!(p["startups"], i, "read after write {i}");
+        assert!(p["position"].as_i64().unwrap() >= position);
+        let list = app
+            .get_json(&format!(
+                "/api/v1/funding/startups?min_position={position}&limit=500"
+            ))
+            .await;
+        assert_eq!(list["items"].as_array().unwrap().len(), i as usize);
+    }
+    for (query, status) in [
+        ("min_position=999999", StatusCode::UNPROCESSABLE_ENTITY),
+        ("min_position=soon", StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let r = app.get(&format!("/api/v1/funding/pipeline?{query}")).await;
+        assert_eq!(r.status(), status, "{query}");
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["field"], "min_position");
+    }
+    app.stop().await;
+}
 
 fn stage_counts(p: &Value) -> Vec<(String, i64)> {
     p["stages"]
