@@ -3,8 +3,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use incubator_projections::funding::Funding;
-use incubator_projections::projector::{self, Progress};
+use std::collections::BTreeMap;
+
+use incubator_projections::models::Model;
+use incubator_projections::projector::{self, Progress, Projection};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -23,27 +25,36 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (progress_tx, progress_rx) = watch::channel(Progress::default());
-    let projector = tokio::spawn(projector::run(
-        store.read.clone(),
-        Funding,
-        store.committed.clone(),
-        progress_tx,
-        stop_rx,
-        format!("pid-{}-{}", std::process::id(), uuid::Uuid::now_v7()),
-    ));
+    // One projector task per read model, all under this process's lease.
+    let holder = format!("pid-{}-{}", std::process::id(), uuid::Uuid::now_v7());
+    let mut models = BTreeMap::new();
+    let mut projectors = Vec::new();
+    for model in Model::ALL {
+        let (progress_tx, progress_rx) = watch::channel(Progress::default());
+        models.insert(model.name(), progress_rx);
+        projectors.push(tokio::spawn(projector::run(
+            store.read.clone(),
+            model,
+            store.committed.clone(),
+            progress_tx,
+            stop_rx.clone(),
+            holder.clone(),
+        )));
+    }
     let purge = tokio::spawn(idempotency::purge_expired(
         store.read.clone(),
         settings.idempotency_retention,
         (settings.idempotency_retention / 10).clamp(Duration::from_secs(1), PURGE_AT_MOST_EVERY),
     ));
-    let state = AppState::new(store.clone(), progress_rx, settings);
+    let state = AppState::new(store.clone(), models, settings);
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;
     purge.abort();
     let _ = stop_tx.send(true);
-    let _ = projector.await;
+    for projector in projectors {
+        let _ = projector.await;
+    }
     store.close().await;
     result
 }

@@ -38,10 +38,12 @@ fn migrator(dialect: Dialect) -> Migrator {
     let migrations = match dialect {
         Dialect::Sqlite => migrations!("sqlite":
             1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens",
-            4 => "0004_idempotency", 5 => "0005_people", 6 => "0006_projector_lease"),
+            4 => "0004_idempotency", 5 => "0005_people", 6 => "0006_projector_lease",
+            7 => "0007_mentorship"),
         Dialect::Postgres => migrations!("postgres":
             1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens",
-            4 => "0004_idempotency", 5 => "0005_people", 6 => "0006_projector_lease"),
+            4 => "0004_idempotency", 5 => "0005_people", 6 => "0006_projector_lease",
+            7 => "0007_mentorship"),
     };
     Migrator {
         migrations: Cow::Owned(migrations),

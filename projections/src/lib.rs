@@ -17,6 +17,7 @@
 pub mod db;
 pub mod funding;
 pub mod log;
+pub mod mentorship;
 pub mod models;
 pub mod projector;
 pub mod rebuild;

@@ -6,6 +6,7 @@ use sqlx::AnyConnection;
 use crate::db::ReadDb;
 use crate::funding::Funding;
 use crate::log::LoggedEvent;
+use crate::mentorship::Mentorship;
 use crate::projector::{Projection, ProjectionError};
 use crate::rebuild::Rebuildable;
 
@@ -13,11 +14,12 @@ use crate::rebuild::Rebuildable;
 #[derive(Debug, Clone, Copy)]
 pub enum Model {
     Funding(Funding),
+    Mentorship(Mentorship),
 }
 
 impl Model {
     /// Every read model.
-    pub const ALL: [Model; 1] = [Model::Funding(Funding)];
+    pub const ALL: [Model; 2] = [Model::Funding(Funding), Model::Mentorship(Mentorship)];
 
     /// The model named `name`, if any.
     pub fn named(name: &str) -> Option<Model> {
@@ -34,6 +36,7 @@ impl Projection for Model {
     fn name(&self) -> &'static str {
         match self {
             Model::Funding(m) => m.name(),
+            Model::Mentorship(m) => m.name(),
         }
     }
 
@@ -45,6 +48,7 @@ impl Projection for Model {
     ) -> Result<(), ProjectionError> {
         match self {
             Model::Funding(m) => m.apply(conn, db, event).await,
+            Model::Mentorship(m) => m.apply(conn, db, event).await,
         }
     }
 }
@@ -53,6 +57,7 @@ impl Rebuildable for Model {
     fn tables(&self) -> &'static [&'static str] {
         match self {
             Model::Funding(m) => m.tables(),
+            Model::Mentorship(m) => m.tables(),
         }
     }
 }

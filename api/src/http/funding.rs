@@ -56,8 +56,8 @@ async fn pipeline(
     state: State<AppState>,
     ApiQuery(q): ApiQuery<PipelineQuery>,
 ) -> Result<Json<PipelineView>, ApiError> {
-    wait_for_position(&state, q.min_position).await?;
-    let at = position(&state);
+    wait_for_position(&state, "funding", q.min_position).await?;
+    let at = position(&state, "funding");
     let p = funding::pipeline(&state.store.read, q.cohort.as_ref().map(Cohort::as_str)).await?;
     Ok(Json(PipelineView {
         pipeline: p,
@@ -108,8 +108,8 @@ async fn startups(
     ApiQuery(q): ApiQuery<StartupsQuery>,
 ) -> Result<Json<StartupPage>, ApiError> {
     let limit = page_limit(q.limit)?;
-    wait_for_position(&state, q.min_position).await?;
-    let at = position(&state);
+    wait_for_position(&state, "funding", q.min_position).await?;
+    let at = position(&state, "funding");
     let items = funding::startups(
         &state.store.read,
         &StartupFilter {

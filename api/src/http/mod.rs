@@ -7,13 +7,14 @@ pub mod extract;
 mod funding;
 pub mod idempotency;
 mod mentors;
+mod mentorship;
 pub mod openapi;
 mod people;
 mod residencies;
 mod spaces;
 mod startups;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,8 +69,8 @@ impl Default for Settings {
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
-    /// The funding projection's progress.
-    pub funding_progress: watch::Receiver<Progress>,
+    /// Each read model's progress, by name.
+    pub models: Arc<BTreeMap<&'static str, watch::Receiver<Progress>>>,
     pub settings: Settings,
     /// Permits for requests under `/api/v1` ([`Settings::max_concurrent_requests`]).
     pub permits: Arc<Semaphore>,
@@ -77,17 +78,25 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A read model's progress now (the default before its projector reports).
+    pub fn progress(&self, model: &str) -> Progress {
+        self.models
+            .get(model)
+            .map(|r| *r.borrow())
+            .unwrap_or_default()
+    }
+
     /// The state of a service on `store`.
     pub fn new(
         store: Store,
-        funding_progress: watch::Receiver<Progress>,
+        models: BTreeMap<&'static str, watch::Receiver<Progress>>,
         settings: Settings,
     ) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(settings.max_concurrent_requests)),
             metrics: Arc::new(Metrics::default()),
             store,
-            funding_progress,
+            models: Arc::new(models),
             settings,
         }
     }
@@ -225,6 +234,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(records(residencies::reads()))
         .merge(records(collaborations::reads()))
         .merge(models(funding::router()))
+        .merge(models(mentorship::router()))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(middleware::from_fn_with_state(
@@ -421,21 +431,48 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
         Err(_) => "timeout",
     };
-    let progress = *state.funding_progress.borrow();
-    let projector = if state.funding_progress.has_changed().is_err() {
+    let mut models = serde_json::Map::new();
+    let mut worst = "running";
+    let mut lowest: Option<i64> = None;
+    for (name, receiver) in state.models.iter() {
+        let progress = *receiver.borrow();
+        let status = if receiver.has_changed().is_err() {
+            "stopped"
+        } else if progress.consecutive_failures >= 3 {
+            "failing"
+        } else if progress.leading {
+            "running"
+        } else {
+            // Another process projects; this one follows its checkpoint.
+            "standby"
+        };
+        let rank = |s: &str| match s {
+            "running" => 0,
+            "standby" => 1,
+            "failing" => 2,
+            _ => 3,
+        };
+        if rank(status) > rank(worst) {
+            worst = status;
+        }
+        lowest = Some(lowest.map_or(progress.checkpoint.position, |l: i64| {
+            l.min(progress.checkpoint.position)
+        }));
+        models.insert(
+            (*name).to_owned(),
+            json!({"projector": status, "position": progress.checkpoint.position}),
+        );
+    }
+    let projector = if state.models.is_empty() {
         "stopped"
-    } else if progress.consecutive_failures >= 3 {
-        "failing"
-    } else if progress.leading {
-        "running"
     } else {
-        // Another process projects; this one follows its checkpoint.
-        "standby"
+        worst
     };
     let checks = json!({
         "store": store,
         "projector": projector,
-        "position": progress.checkpoint.position,
+        "position": lowest.unwrap_or(0),
+        "models": models,
     });
     if store == "ok" && matches!(projector, "running" | "standby") {
         Json(json!({"status": "ready", "checks": checks})).into_response()
@@ -453,12 +490,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String)),
 )]
 async fn metrics(State(state): State<AppState>) -> Response {
-    let position = state.funding_progress.borrow().checkpoint.position;
     if let Ok(Ok(mut conn)) =
         tokio::time::timeout(Duration::from_secs(2), state.store.read.pool.acquire()).await
     {
         if let Ok(head) = incubator_projections::log::head_position(&mut conn).await {
-            state.metrics.projection("funding", position, head);
+            for (name, receiver) in state.models.iter() {
+                let position = receiver.borrow().checkpoint.position;
+                state.metrics.projection(name, position, head);
+            }
         }
     }
     (
@@ -479,9 +518,9 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// The position a read model reflects, for read responses.
-pub fn position(state: &State<AppState>) -> i64 {
-    state.funding_progress.borrow().checkpoint.position
+/// The position read model `model` reflects, for read responses.
+pub fn position(state: &AppState, model: &str) -> i64 {
+    state.progress(model).checkpoint.position
 }
 
 /// How long a read waits for its read model to reach the position it asked for.
@@ -492,12 +531,13 @@ pub const FRESHNESS_WAIT: Duration = Duration::from_secs(5);
 /// 422 if no event has that position; 503 `not_yet_projected` if the wait runs out.
 pub async fn wait_for_position(
     state: &AppState,
+    model: &str,
     min_position: Option<i64>,
 ) -> Result<(), ApiError> {
     let Some(wanted) = min_position else {
         return Ok(());
     };
-    if state.funding_progress.borrow().checkpoint.position >= wanted
+    if position(state, model) >= wanted
         && state.store.dialect() == incubator_projections::Dialect::Sqlite
     {
         return Ok(());
@@ -507,7 +547,9 @@ pub async fn wait_for_position(
         incubator_projections::log::at_position(&mut conn, state.store.dialect(), wanted).await?
     }
     .ok_or_else(|| ApiError::invalid("min_position", format!("no event has position {wanted}")))?;
-    let mut progress = state.funding_progress.clone();
+    let Some(mut progress) = state.models.get(model).cloned() else {
+        return Err(ApiError::internal(&format!("no read model {model}")));
+    };
     let reached = tokio::time::timeout(FRESHNESS_WAIT, async {
         progress
             .wait_for(|p| p.checkpoint >= target)
@@ -519,7 +561,7 @@ pub async fn wait_for_position(
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) | Err(_) => Err(ApiError::NotYetProjected {
             wanted,
-            current: state.funding_progress.borrow().checkpoint.position,
+            current: position(state, model),
         }),
     }
 }

@@ -14,6 +14,7 @@ mod limits;
 mod log_order;
 mod malformed;
 mod mentors;
+mod mentorship;
 mod operations;
 mod outage;
 mod people;

@@ -1,0 +1,193 @@
+//! `/mentorship`: the mentorship read model (viewers and up).
+
+use axum::extract::State;
+use axum::Json;
+use chrono::NaiveDate;
+use incubator_projections::mentorship::{self, Mentee, MentorLoad, Period};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::{page_limit, ApiQuery};
+use super::openapi::ListErrors;
+use super::{position, wait_for_position, AppState};
+
+const MODEL: &str = "mentorship";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(mentors))
+        .routes(routes!(mentees))
+}
+
+fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Period, ApiError> {
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            return Err(ApiError::invalid("to", "the period ends before it starts"));
+        }
+    }
+    Ok(Period { from, to })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct MentorsQuery {
+    /// Only this mentor.
+    mentor: Option<Uuid>,
+    /// Count sessions held on or after this day.
+    from: Option<NaiveDate>,
+    /// Count sessions held on or before this day.
+    to: Option<NaiveDate>,
+    /// Mentors per page, 1 to 500 (default 50).
+    limit: Option<u32>,
+    /// The previous page's `next`.
+    after: Option<Uuid>,
+    /// Wait (up to 5 s) until the model has applied the event at this position.
+    min_position: Option<i64>,
+}
+
+/// One page of mentors.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MentorsPage {
+    pub items: Vec<MentorLoad>,
+    /// The cursor of the next page (`?after=`), null on the last.
+    pub next: Option<String>,
+    /// The global log position the read model reflects.
+    pub position: i64,
+}
+
+/// `GET /mentorship/mentors`: per mentor, current load, mentees, sessions and hours (total,
+/// per month, per year) in the period.
+#[utoipa::path(
+    get,
+    path = "/mentorship/mentors",
+    tag = "mentorship",
+    summary = "Mentors: load, mentees, sessions and hours per month and year",
+    params(MentorsQuery),
+    responses((status = 200, description = "One page", body = MentorsPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("viewer"))),
+)]
+async fn mentors(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<MentorsQuery>,
+) -> Result<Json<MentorsPage>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let period = period(q.from, q.to)?;
+    wait_for_position(&state, MODEL, q.min_position).await?;
+    let at = position(&state, MODEL);
+    let mentor = q.mentor.map(|m| m.to_string());
+    let after = q.after.map(|a| a.to_string());
+    let mut items = mentorship::mentors(
+        &state.store.read,
+        mentor.as_deref(),
+        period,
+        after.as_deref(),
+        i64::from(limit) + 1,
+    )
+    .await?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next = more
+        .then(|| items.last().map(|m| m.mentor_id.clone()))
+        .flatten();
+    Ok(Json(MentorsPage {
+        items,
+        next,
+        position: at,
+    }))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum MenteeKind {
+    Startup,
+    Resident,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct MenteesQuery {
+    /// `startup` or `resident`.
+    kind: Option<MenteeKind>,
+    /// Only those in the programme who have no mentor.
+    #[serde(default)]
+    without_mentor: bool,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    limit: Option<u32>,
+    /// The previous page's `next` (`kind:id`).
+    after: Option<String>,
+    min_position: Option<i64>,
+}
+
+/// One page of startups and residents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MenteesPage {
+    pub items: Vec<Mentee>,
+    /// The cursor of the next page (`?after=`), null on the last.
+    pub next: Option<String>,
+    pub position: i64,
+}
+
+/// `GET /mentorship/mentees`: startups and residents with their mentors and hours; with
+/// `without_mentor=true`, who in the programme has no mentor.
+#[utoipa::path(
+    get,
+    path = "/mentorship/mentees",
+    tag = "mentorship",
+    summary = "Startups and residents: mentors and hours; who has no mentor",
+    params(MenteesQuery),
+    responses((status = 200, description = "One page", body = MenteesPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("viewer"))),
+)]
+async fn mentees(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<MenteesQuery>,
+) -> Result<Json<MenteesPage>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let period = period(q.from, q.to)?;
+    let after = match &q.after {
+        None => None,
+        Some(a) => Some(
+            a.split_once(':')
+                .filter(|(k, id)| {
+                    matches!(*k, "startup" | "resident") && Uuid::parse_str(id).is_ok()
+                })
+                .ok_or_else(|| {
+                    ApiError::invalid("after", "a cursor is `kind:id`, as `next` gives")
+                })?,
+        ),
+    };
+    wait_for_position(&state, MODEL, q.min_position).await?;
+    let at = position(&state, MODEL);
+    let kind = q.kind.map(|k| match k {
+        MenteeKind::Startup => "startup",
+        MenteeKind::Resident => "resident",
+    });
+    let mut items = mentorship::mentees(
+        &state.store.read,
+        kind,
+        q.without_mentor,
+        period,
+        after,
+        i64::from(limit) + 1,
+    )
+    .await?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next = more
+        .then(|| items.last().map(|m| format!("{}:{}", m.kind, m.id)))
+        .flatten();
+    Ok(Json(MenteesPage {
+        items,
+        next,
+        position: at,
+    }))
+}
