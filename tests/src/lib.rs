@@ -306,27 +306,36 @@ pub async fn settle(pool: &AnyPool, backend: Backend) {
     let pending = match backend {
         Backend::Sqlite => {
             "SELECT COUNT(*) AS n FROM events WHERE position > \
-             COALESCE((SELECT position FROM projector_checkpoints WHERE projection = 'funding'), 0)"
+             COALESCE((SELECT position FROM projector_checkpoints WHERE projection = $1), 0)"
         }
         Backend::Postgres => {
             "SELECT COUNT(*) AS n FROM events e LEFT JOIN projector_checkpoints c \
-             ON c.projection = 'funding' \
+             ON c.projection = $1 \
              WHERE c.projection IS NULL \
                 OR (e.transaction_id, e.position) > (c.transaction_id::text::xid8, c.position)"
         }
     };
-    for _ in 0..400 {
-        let n: i64 = sqlx::query(pending)
-            .fetch_one(pool)
-            .await
-            .expect("count pending")
-            .get("n");
-        if n == 0 {
-            return;
+    // Every read model, not only the first.
+    for model in incubator_projections::models::Model::names() {
+        let mut caught_up = false;
+        for _ in 0..400 {
+            let n: i64 = sqlx::query(pending)
+                .bind(model)
+                .fetch_one(pool)
+                .await
+                .expect("count pending")
+                .get("n");
+            if n == 0 {
+                caught_up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            caught_up,
+            "the {model} projector did not catch up within 20 s"
+        );
     }
-    panic!("the projector did not catch up within 20 s");
 }
 
 /// Counts the events in the log.

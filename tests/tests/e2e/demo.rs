@@ -85,9 +85,27 @@ async fn the_demo_loads_a_believable_year(backend: Backend) {
     assert_eq!(event_count(&pool).await, events);
     pool.close().await;
 
-    // The API reads it.
+    // The API reads it; the projectors catch up, and equal a rebuild row for row.
     let app = TestApp::spawn_on(db).await;
     app.settle().await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_incubator-e2e"))
+        .args(["projections", "check", "--json"])
+        .env("DATABASE_URL", &app.db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["differences"], 0);
+    assert_eq!(
+        report["checked"].as_array().unwrap().len(),
+        incubator_projections::models::Model::ALL.len()
+    );
     let pipeline: Value = app.get_json("/api/v1/funding/pipeline").await;
     assert_eq!(pipeline["startups"], 28);
     let spring: Value = app
