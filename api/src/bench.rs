@@ -27,6 +27,20 @@ use crate::store::{EventRepo, Store, SNAPSHOT_EVERY};
 pub enum Bench {
     /// Commands per second and latency: cqrs-es execute vs our dispatch vs HTTP.
     Commands(CommandsArgs),
+    /// Rebuild speed of all read models together against the floor: reading and decoding the
+    /// same events without applying them.
+    Rebuild(RebuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// `sqlite` (a temporary file) or a postgres:// URL of a server where a temporary database
+    /// may be created.
+    #[arg(long, default_value = "sqlite")]
+    pub store: String,
+    /// Events in the log: the demo year, copied with fresh ids until there are this many.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
 }
 
 #[derive(Debug, Args)]
@@ -47,6 +61,7 @@ pub struct CommandsArgs {
 pub async fn run(bench: Bench) -> Result<(), String> {
     match bench {
         Bench::Commands(args) => commands(args).await,
+        Bench::Rebuild(args) => rebuild_bench(args).await,
     }
 }
 
@@ -386,4 +401,234 @@ async fn commands_on(url: &str, args: &CommandsArgs) -> Result<Vec<Sample>, Stri
     let _ = stop_tx.send(());
     let _ = server.await;
     Ok(samples)
+}
+
+/// Replaces the first eight hex digits of every UUID in `text` with `copy`'s, so that each copy
+/// of the demo year has ids of its own, consistent within the copy.
+fn recopy(text: &str, copy: u32) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let is_hex = |c: u8| c.is_ascii_hexdigit();
+    while i < b.len() {
+        let candidate = b.len() - i >= 36
+            && b[i..i + 36].iter().enumerate().all(|(k, c)| {
+                if matches!(k, 8 | 13 | 18 | 23) {
+                    *c == b'-'
+                } else {
+                    is_hex(*c)
+                }
+            });
+        if candidate {
+            out.push_str(&format!("{copy:08x}"));
+            out.push_str(&text[i + 8..i + 36]);
+            i += 36;
+        } else {
+            let ch = text[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+/// Fills `store` with the demo year, then copies of it, up to `target` events.
+async fn fill(store: &Store, target: u64) -> Result<u64, String> {
+    crate::demo::load(store, 1535, 1, false).await?;
+    let db = &store.read;
+    let payload = match db.dialect {
+        incubator_projections::Dialect::Sqlite => "payload, metadata",
+        incubator_projections::Dialect::Postgres => {
+            "payload::text AS payload, metadata::text AS metadata"
+        }
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, {payload} \
+         FROM events ORDER BY position"
+    ))
+    .fetch_all(&db.pool)
+    .await
+    .map_err(|e| e.to_string())?;
+    let year: Vec<(String, String, i64, String, String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            use sqlx::Row;
+            Ok((
+                r.try_get("aggregate_type")?,
+                r.try_get("aggregate_id")?,
+                r.try_get("sequence")?,
+                r.try_get("event_type")?,
+                r.try_get("event_version")?,
+                r.try_get("payload")?,
+                r.try_get("metadata")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(|e| e.to_string())?;
+    let (cast_open, cast_close) = match db.dialect {
+        incubator_projections::Dialect::Sqlite => ("", ""),
+        incubator_projections::Dialect::Postgres => ("CAST(", " AS jsonb)"),
+    };
+    let mut count = year.len() as u64;
+    let mut copy = 1u32;
+    let bar = indicatif::ProgressBar::new(target);
+    bar.set_position(count);
+    while count < target {
+        let mut tx = db.pool.begin().await.map_err(|e| e.to_string())?;
+        for chunk in year.chunks(500) {
+            let take = chunk.len().min((target - count) as usize);
+            if take == 0 {
+                break;
+            }
+            let mut sql = String::from(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+                 event_version, payload, metadata) VALUES ",
+            );
+            for k in 0..take {
+                let n = k * 7;
+                if k > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, {cast_open}${}{cast_close}, {cast_open}${}{cast_close})",
+                    n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7
+                ));
+            }
+            let mut q = sqlx::query(&sql);
+            for (t, id, seq, et, ev, p, m) in &chunk[..take] {
+                q = q
+                    .bind(t.clone())
+                    .bind(recopy(id, copy))
+                    .bind(*seq)
+                    .bind(et.clone())
+                    .bind(ev.clone())
+                    .bind(recopy(p, copy))
+                    .bind(recopy(m, copy));
+            }
+            q.execute(&mut *tx).await.map_err(|e| e.to_string())?;
+            count += take as u64;
+        }
+        tx.commit().await.map_err(|e| e.to_string())?;
+        bar.set_position(count);
+        copy += 1;
+    }
+    bar.finish_and_clear();
+    Ok(count)
+}
+
+/// Reads every event in commit order and decodes its payload, applying nothing: the floor a
+/// rebuild cannot beat.
+async fn read_and_decode(db: &incubator_projections::ReadDb) -> Result<u64, String> {
+    use incubator_domain::{collaboration, mentor, residency, space, startup};
+    let mut conn = db.pool.acquire().await.map_err(|e| e.to_string())?;
+    let mut at = incubator_projections::Checkpoint::default();
+    let mut n = 0u64;
+    loop {
+        let events = incubator_projections::log::read_after(&mut conn, db.dialect, at, 5_000)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(last) = events.last() else {
+            break;
+        };
+        at = last.checkpoint;
+        for e in &events {
+            let ok = match e.aggregate_type.as_str() {
+                "Startup" => serde_json::from_str::<startup::StartupEvent>(&e.payload).is_ok(),
+                "Mentor" => serde_json::from_str::<mentor::MentorEvent>(&e.payload).is_ok(),
+                "Space" => serde_json::from_str::<space::SpaceEvent>(&e.payload).is_ok(),
+                "Residency" => {
+                    serde_json::from_str::<residency::ResidencyEvent>(&e.payload).is_ok()
+                }
+                "Collaboration" => {
+                    serde_json::from_str::<collaboration::CollaborationEvent>(&e.payload).is_ok()
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(format!(
+                    "event at position {} does not decode",
+                    e.position()
+                ));
+            }
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+async fn rebuild_bench(args: RebuildArgs) -> Result<(), String> {
+    let db = TempDb::create(&args.store).await?;
+    let result = rebuild_on(&db.url, args.events).await;
+    db.remove().await;
+    let (events, floor, rebuild, models) = result?;
+    println!(
+        "bench rebuild  store={}  events={events}  read models: {}",
+        if args.store == "sqlite" {
+            "sqlite"
+        } else {
+            "postgres"
+        },
+        models.join(", ")
+    );
+    println!(
+        "{:<34} {:>9} {:>12} {:>10}",
+        "mode", "seconds", "events/s", "vs floor"
+    );
+    let floor_rate = events as f64 / floor;
+    for (mode, secs) in [
+        ("floor: read + decode, no apply", floor),
+        ("rebuild: all models, one pass", rebuild),
+    ] {
+        let rate = events as f64 / secs;
+        println!(
+            "{mode:<34} {secs:>9.2} {rate:>12.0} {:>9.2}x",
+            rate / floor_rate
+        );
+    }
+    Ok(())
+}
+
+async fn rebuild_on(url: &str, target: u64) -> Result<(u64, f64, f64, Vec<&'static str>), String> {
+    let store = Store::open(url).await.map_err(|e| e.to_string())?;
+    let events = fill(&store, target).await?;
+    let started = Instant::now();
+    let decoded = read_and_decode(&store.read).await?;
+    let floor = started.elapsed().as_secs_f64();
+    if decoded != events {
+        return Err(format!("read {decoded} of {events} events"));
+    }
+    let models = incubator_projections::models::Model::ALL;
+    let started = Instant::now();
+    let rebuilt = incubator_projections::rebuild::rebuild_together(&store.read, &models, &|_| {})
+        .await
+        .map_err(|e| e.to_string())?;
+    let rebuild = started.elapsed().as_secs_f64();
+    if rebuilt.first().map(|r| r.events) != Some(events) {
+        return Err("the rebuild did not see every event".into());
+    }
+    store.close().await;
+    Ok((
+        events,
+        floor,
+        rebuild,
+        models
+            .iter()
+            .map(incubator_projections::projector::Projection::name)
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recopy;
+
+    #[test]
+    fn copies_get_ids_of_their_own() {
+        let text = r#"{"a":"019ba8c3-beb0-77a1-aa27-7f14e42789d1","b":"x"}"#;
+        assert_eq!(
+            recopy(text, 3),
+            r#"{"a":"00000003-beb0-77a1-aa27-7f14e42789d1","b":"x"}"#
+        );
+        assert_eq!(recopy("Zoé 2026-03-01", 1), "Zoé 2026-03-01");
+    }
 }

@@ -224,7 +224,7 @@ enum Step {
 }
 
 /// What the plan of one hub holds besides its steps.
-struct Plan {
+pub(crate) struct Plan {
     people: Vec<(Uuid, Details)>,
     steps: Vec<Step>,
     /// Per bookable room, its bookings (and cancellations) in order: one lane each.
@@ -1089,13 +1089,52 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         ));
     }
     let started = Instant::now();
-    let mut rng = Rng(args.seed);
-    let plans: Vec<Plan> = (0..args.scale).map(|hub| plan(&mut rng, hub)).collect();
+    let (plans, total, events, people_count) = load(&store, args.seed, args.scale, true).await?;
+    let elapsed = started.elapsed();
+    let mut by_type: HashMap<&str, usize> = HashMap::new();
+    for p in &plans {
+        for s in p.steps.iter().chain(p.lanes.iter().flatten()) {
+            *by_type.entry(step_type(s)).or_default() += 1;
+        }
+    }
+    let mut summary = format!(
+        "demo loaded: {} commands ({} events) for {} hub(s) in {:.1} s, {} people in the registry\n",
+        total,
+        events,
+        args.scale,
+        elapsed.as_secs_f64(),
+        people_count
+    );
+    let mut kinds: Vec<_> = by_type.into_iter().collect();
+    kinds.sort();
+    for (kind, n) in kinds {
+        summary.push_str(&format!("  {kind:<14} {n:>7} commands\n"));
+    }
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), summary.as_bytes());
+    store.close().await;
+    Ok(())
+}
+
+/// Plans and loads `scale` hubs from `seed` into `store`; returns the plans, the commands run,
+/// the events appended and the people added.
+pub(crate) async fn load(
+    store: &Store,
+    seed: u64,
+    scale: u32,
+    show_progress: bool,
+) -> Result<(Vec<Plan>, usize, u64, usize), String> {
+    let mut rng = Rng(seed);
+    let plans: Vec<Plan> = (0..scale).map(|hub| plan(&mut rng, hub)).collect();
     let total: usize = plans
         .iter()
         .map(|p| p.steps.len() + p.lanes.iter().map(Vec::len).sum::<usize>())
         .sum();
-    let bar = ProgressBar::new(total as u64);
+    let bar = if show_progress {
+        ProgressBar::new(total as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} commands ({per_sec}, {eta} left)",
@@ -1113,7 +1152,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
             people_count += 1;
         }
         for step in &p.steps {
-            execute(&store, step, &counter).await?;
+            execute(store, step, &counter).await?;
             bar.inc(1);
         }
         // Each room's bookings in order, rooms side by side.
@@ -1132,30 +1171,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         }
     }
     bar.finish_and_clear();
-    let elapsed = started.elapsed();
-    let mut by_type: HashMap<&str, usize> = HashMap::new();
-    for p in &plans {
-        for s in p.steps.iter().chain(p.lanes.iter().flatten()) {
-            *by_type.entry(step_type(s)).or_default() += 1;
-        }
-    }
-    let mut summary = format!(
-        "demo loaded: {} commands ({} events) for {} hub(s) in {:.1} s, {} people in the registry\n",
-        total,
-        counter.load(Ordering::Relaxed),
-        args.scale,
-        elapsed.as_secs_f64(),
-        people_count
-    );
-    let mut kinds: Vec<_> = by_type.into_iter().collect();
-    kinds.sort();
-    for (kind, n) in kinds {
-        summary.push_str(&format!("  {kind:<14} {n:>7} commands\n"));
-    }
-    // A closed pipe (`| head`) is not an error worth a panic.
-    let _ = std::io::Write::write_all(&mut std::io::stdout(), summary.as_bytes());
-    store.close().await;
-    Ok(())
+    Ok((plans, total, counter.load(Ordering::Relaxed), people_count))
 }
 
 fn step_type(s: &Step) -> &'static str {

@@ -85,27 +85,33 @@ async fn rebuild_all(store: &Store, t: &Target) -> Result<(), String> {
     let total = rebuild::log_size(&store.read)
         .await
         .map_err(|e| e.to_string())?;
+    let models = models(t.name.as_deref())?;
+    let label = if models.len() == 1 {
+        models[0].name()
+    } else {
+        "all"
+    };
+    let bar = bar(total, t.json, label);
+    let started = Instant::now();
+    let done = rebuild::rebuild_together(&store.read, &models, &|n| bar.set_position(n))
+        .await
+        .map_err(|e| format!("cannot rebuild {label}: {e}"))?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
     let mut reports = Vec::new();
-    for model in models(t.name.as_deref())? {
-        let bar = bar(total, t.json, model.name());
-        let started = Instant::now();
-        let done = rebuild::rebuild(&store.read, &model, &|n| bar.set_position(n))
-            .await
-            .map_err(|e| format!("cannot rebuild {}: {e}", model.name()))?;
-        bar.finish_and_clear();
-        let seconds = started.elapsed().as_secs_f64();
+    for r in &done {
         if !t.json {
             println!(
-                "{}: rebuilt from {} events in {:.2} s ({:.0} events/s), at position {}",
-                done.model,
-                done.events,
+                "{}: rebuilt from {} events in {:.2} s ({:.0} events/s, all models together), at position {}",
+                r.model,
+                r.events,
                 seconds,
-                done.events as f64 / seconds.max(1e-9),
-                done.checkpoint.position
+                r.events as f64 / seconds.max(1e-9),
+                r.checkpoint.position
             );
         }
-        reports.push(json!({"model": done.model, "events": done.events,
-            "position": done.checkpoint.position, "seconds": seconds}));
+        reports.push(json!({"model": r.model, "events": r.events,
+            "position": r.checkpoint.position, "seconds": seconds}));
     }
     if t.json {
         println!("{}", json!({ "rebuilt": reports }));

@@ -157,6 +157,60 @@ pub async fn rebuild<P: Rebuildable>(
     })
 }
 
+/// Rebuilds several models in one pass over the log (each event read and decoded once per
+/// model that wants it) and swaps them all in at commit.
+pub async fn rebuild_together<P: Rebuildable>(
+    db: &ReadDb,
+    models: &[P],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<Rebuilt>, ProjectionError> {
+    let mut tx = db.pool.begin().await?;
+    for model in models {
+        lock(&mut tx, model.name()).await?;
+        for table in model.tables() {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    let mut at = Checkpoint::default();
+    let mut applied = 0u64;
+    loop {
+        let events = read_after(&mut tx, db.dialect, at, BATCH).await?;
+        let Some(last) = events.last() else {
+            break;
+        };
+        let last = last.checkpoint;
+        for event in &events {
+            for model in models {
+                model.apply(&mut tx, db, event).await?;
+            }
+        }
+        at = last;
+        applied += events.len() as u64;
+        progress(applied);
+    }
+    let mut out = Vec::with_capacity(models.len());
+    for model in models {
+        sqlx::query(
+            "UPDATE projector_checkpoints SET transaction_id = $1, position = $2 \
+             WHERE projection = $3",
+        )
+        .bind(at.transaction_id)
+        .bind(at.position)
+        .bind(model.name())
+        .execute(&mut *tx)
+        .await?;
+        out.push(Rebuilt {
+            model: model.name(),
+            events: applied,
+            checkpoint: at,
+        });
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
 /// Rebuilds `model` aside, up to the live checkpoint, and compares it with the live model row
 /// by row. Changes nothing.
 pub async fn check<P: Rebuildable>(
