@@ -513,6 +513,14 @@ async fn fill(store: &Store, target: u64) -> Result<u64, String> {
         copy += 1;
     }
     bar.finish_and_clear();
+    if db.dialect == incubator_projections::Dialect::Postgres {
+        // As autovacuum would after a load this size: without statistics the planner may read
+        // the log with a sequential scan and a sort per batch.
+        sqlx::query("ANALYZE events")
+            .execute(&db.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     Ok(count)
 }
 

@@ -97,7 +97,7 @@ pub async fn read_after(
             "SELECT {cols} FROM events \
              WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
                AND (transaction_id, position) > ($2::bigint::text::xid8, $1) \
-             ORDER BY transaction_id, position LIMIT $3"
+             ORDER BY events.transaction_id, events.position LIMIT $3"
         ),
     };
     let rows = sqlx::query(&sql)

@@ -3,6 +3,7 @@
 
 use sqlx::AnyConnection;
 
+use crate::collaborations::Collaborations;
 use crate::db::ReadDb;
 use crate::funding::Funding;
 use crate::log::LoggedEvent;
@@ -15,11 +16,16 @@ use crate::rebuild::Rebuildable;
 pub enum Model {
     Funding(Funding),
     Mentorship(Mentorship),
+    Collaborations(Collaborations),
 }
 
 impl Model {
     /// Every read model.
-    pub const ALL: [Model; 2] = [Model::Funding(Funding), Model::Mentorship(Mentorship)];
+    pub const ALL: [Model; 3] = [
+        Model::Funding(Funding),
+        Model::Mentorship(Mentorship),
+        Model::Collaborations(Collaborations),
+    ];
 
     /// The model named `name`, if any.
     pub fn named(name: &str) -> Option<Model> {
@@ -37,6 +43,7 @@ impl Projection for Model {
         match self {
             Model::Funding(m) => m.name(),
             Model::Mentorship(m) => m.name(),
+            Model::Collaborations(m) => m.name(),
         }
     }
 
@@ -49,6 +56,7 @@ impl Projection for Model {
         match self {
             Model::Funding(m) => m.apply(conn, db, event).await,
             Model::Mentorship(m) => m.apply(conn, db, event).await,
+            Model::Collaborations(m) => m.apply(conn, db, event).await,
         }
     }
 }
@@ -58,6 +66,7 @@ impl Rebuildable for Model {
         match self {
             Model::Funding(m) => m.tables(),
             Model::Mentorship(m) => m.tables(),
+            Model::Collaborations(m) => m.tables(),
         }
     }
 }

@@ -10,6 +10,7 @@ mod mentors;
 mod mentorship;
 pub mod openapi;
 mod people;
+mod portfolio;
 mod residencies;
 mod spaces;
 mod startups;
@@ -235,6 +236,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(records(collaborations::reads()))
         .merge(models(funding::router()))
         .merge(models(mentorship::router()))
+        .merge(models(portfolio::router()))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(middleware::from_fn_with_state(

@@ -18,6 +18,7 @@ mod mentorship;
 mod operations;
 mod outage;
 mod people;
+mod portfolio;
 mod rebuild;
 mod residencies;
 mod spaces;
