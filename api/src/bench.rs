@@ -30,6 +30,26 @@ pub enum Bench {
     /// Rebuild speed of all read models together against the floor: reading and decoding the
     /// same events without applying them.
     Rebuild(RebuildArgs),
+    /// The read endpoints under concurrent load (p50, p99) on the demo data, beside `/healthz`
+    /// (the HTTP floor) measured in the same run.
+    Reads(ReadsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReadsArgs {
+    /// `sqlite` (a temporary file) or a postgres:// URL of a server where a temporary database
+    /// may be created.
+    #[arg(long, default_value = "sqlite")]
+    pub store: String,
+    /// Hubs' worth of demo data.
+    #[arg(long, default_value_t = 10)]
+    pub scale: u32,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    pub tasks: usize,
+    /// Seconds per endpoint.
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +82,7 @@ pub async fn run(bench: Bench) -> Result<(), String> {
     match bench {
         Bench::Commands(args) => commands(args).await,
         Bench::Rebuild(args) => rebuild_bench(args).await,
+        Bench::Reads(args) => reads_bench(args).await,
     }
 }
 
@@ -639,4 +660,147 @@ mod tests {
         );
         assert_eq!(recopy("Zoé 2026-03-01", 1), "Zoé 2026-03-01");
     }
+}
+
+/// The read endpoints measured by `bench reads`, after the HTTP floor.
+const READS: [&str; 8] = [
+    "/healthz",
+    "/api/v1/funding/pipeline",
+    "/api/v1/funding/pipeline?cohort=2026-spring",
+    "/api/v1/funding/startups?stage=incubation&limit=50",
+    "/api/v1/mentorship/mentors?limit=50",
+    "/api/v1/mentorship/mentees?without_mentor=true&limit=50",
+    "/api/v1/portfolio/summary",
+    "/api/v1/portfolio/collaborations?when=active&limit=50",
+];
+
+async fn reads_bench(args: ReadsArgs) -> Result<(), String> {
+    let db = TempDb::create(&args.store).await?;
+    let result = reads_on(&db.url, &args).await;
+    db.remove().await;
+    let (events, rows) = result?;
+    println!(
+        "bench reads  store={}  scale={} ({events} events)  tasks={}  seconds={}",
+        if args.store == "sqlite" {
+            "sqlite"
+        } else {
+            "postgres"
+        },
+        args.scale,
+        args.tasks,
+        args.seconds
+    );
+    println!(
+        "{:<58} {:>9} {:>8} {:>8} {:>7}",
+        "endpoint", "reads/s", "p50 ms", "p99 ms", "errors"
+    );
+    for (path, s) in rows {
+        println!(
+            "{path:<58} {:>9.0} {:>8.2} {:>8.2} {:>7}",
+            s.rate(),
+            s.percentile(0.5),
+            s.percentile(0.99),
+            s.errors
+        );
+    }
+    Ok(())
+}
+
+async fn reads_on(
+    url: &str,
+    args: &ReadsArgs,
+) -> Result<(i64, Vec<(&'static str, Sample)>), String> {
+    let store = Store::open(url).await.map_err(|e| e.to_string())?;
+    crate::demo::load(&store, 1535, args.scale.max(1), true).await?;
+    let head = {
+        let mut conn = store.read.pool.acquire().await.map_err(|e| e.to_string())?;
+        incubator_projections::log::head_position(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?
+    };
+    let token = crate::auth::create(&store.read, "bench-reader", crate::auth::Role::Viewer)
+        .await
+        .map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::server::serve(
+        listener,
+        store.clone(),
+        crate::http::Settings {
+            max_concurrent_requests: 1024,
+            ..crate::http::Settings::default()
+        },
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}")
+            .parse()
+            .map_err(|_| "bad token header")?,
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    // Every read model caught up with the whole log first.
+    for model in ["funding", "mentorship", "collaborations"] {
+        let path = match model {
+            "funding" => "/api/v1/funding/pipeline",
+            "mentorship" => "/api/v1/mentorship/mentors?limit=1",
+            _ => "/api/v1/portfolio/summary",
+        };
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut ready = false;
+        for _ in 0..60 {
+            let r = client
+                .get(format!("{base}{path}{sep}min_position={head}"))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            if r.status().is_success() {
+                ready = true;
+                break;
+            }
+        }
+        if !ready {
+            return Err(format!("the {model} model did not catch up"));
+        }
+    }
+    let mut rows = Vec::new();
+    let dummy: Vec<(String, MentorId)> = (0..args.tasks.max(1))
+        .map(|_| (String::new(), MentorId::new()))
+        .collect();
+    for path in READS {
+        let (c, url) = (client.clone(), format!("{base}{path}"));
+        let sample = measure(
+            "read",
+            args.tasks.max(1),
+            args.seconds,
+            &dummy,
+            move |_, _, _| {
+                let (c, url) = (c.clone(), url.clone());
+                async move {
+                    match c.get(&url).send().await {
+                        Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                        _ => false,
+                    }
+                }
+            },
+        )
+        .await;
+        rows.push((path, sample));
+    }
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    Ok((head, rows))
 }
