@@ -647,21 +647,6 @@ async fn rebuild_on(url: &str, target: u64) -> Result<(u64, f64, f64, Vec<&'stat
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::recopy;
-
-    #[test]
-    fn copies_get_ids_of_their_own() {
-        let text = r#"{"a":"019ba8c3-beb0-77a1-aa27-7f14e42789d1","b":"x"}"#;
-        assert_eq!(
-            recopy(text, 3),
-            r#"{"a":"00000003-beb0-77a1-aa27-7f14e42789d1","b":"x"}"#
-        );
-        assert_eq!(recopy("Zoé 2026-03-01", 1), "Zoé 2026-03-01");
-    }
-}
-
 /// The read endpoints measured by `bench reads`, after the HTTP floor.
 const READS: [&str; 8] = [
     "/healthz",
@@ -803,4 +788,19 @@ async fn reads_on(
     let _ = stop_tx.send(());
     let _ = server.await;
     Ok((head, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recopy;
+
+    #[test]
+    fn copies_get_ids_of_their_own() {
+        let text = r#"{"a":"019ba8c3-beb0-77a1-aa27-7f14e42789d1","b":"x"}"#;
+        assert_eq!(
+            recopy(text, 3),
+            r#"{"a":"00000003-beb0-77a1-aa27-7f14e42789d1","b":"x"}"#
+        );
+        assert_eq!(recopy("Zoé 2026-03-01", 1), "Zoé 2026-03-01");
+    }
 }
