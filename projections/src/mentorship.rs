@@ -369,51 +369,63 @@ pub async fn mentors(
     .fetch_all(&db.pool)
     .await?;
     let (from, to) = period.bounds();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let mentor_id: String = r.try_get("mentor_id")?;
-        let mentees = sqlx::query(
-            "SELECT a.kind, a.mentee_id, m.name FROM rm_mentorship_assignments a \
-             JOIN rm_mentorship_mentees m ON m.kind = a.kind AND m.mentee_id = a.mentee_id \
-             WHERE a.mentor_id = $1 ORDER BY a.kind, a.mentee_id",
-        )
-        .bind(&mentor_id)
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|m| {
-            Ok(MenteeRef {
+    // One query each for the page's assignments and sessions: the page is a range of ids.
+    let first = after.unwrap_or("");
+    let last: String = match rows.last() {
+        Some(r) => r.try_get("mentor_id")?,
+        None => return Ok(Vec::new()),
+    };
+    let mut mentees_of: BTreeMap<String, Vec<MenteeRef>> = BTreeMap::new();
+    for m in sqlx::query(
+        "SELECT a.mentor_id, a.kind, a.mentee_id, m.name FROM rm_mentorship_assignments a \
+         JOIN rm_mentorship_mentees m ON m.kind = a.kind AND m.mentee_id = a.mentee_id \
+         WHERE a.mentor_id > $1 AND a.mentor_id <= $2 ORDER BY a.mentor_id, a.kind, a.mentee_id",
+    )
+    .bind(first)
+    .bind(&last)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        mentees_of
+            .entry(m.try_get("mentor_id")?)
+            .or_default()
+            .push(MenteeRef {
                 kind: m.try_get("kind")?,
                 id: m.try_get("mentee_id")?,
                 name: m.try_get("name")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        let sessions = sqlx::query(
-            "SELECT held_on, minutes FROM rm_mentorship_sessions \
-             WHERE mentor_id = $1 AND held_on >= $2 AND held_on <= $3",
-        )
-        .bind(&mentor_id)
-        .bind(&from)
-        .bind(&to)
-        .fetch_all(&db.pool)
-        .await?;
-        let mut total = Time::default();
-        let mut per_month: BTreeMap<String, Time> = BTreeMap::new();
-        let mut per_year: BTreeMap<String, Time> = BTreeMap::new();
-        for s in sessions {
-            let held_on: String = s.try_get("held_on")?;
-            let minutes: i64 = s.try_get("minutes")?;
-            total.add(minutes);
-            per_month
-                .entry(held_on.get(..7).unwrap_or("").to_owned())
-                .or_default()
-                .add(minutes);
-            per_year
-                .entry(held_on.get(..4).unwrap_or("").to_owned())
-                .or_default()
-                .add(minutes);
-        }
+            });
+    }
+    type Times = (Time, BTreeMap<String, Time>, BTreeMap<String, Time>);
+    let mut time_of: BTreeMap<String, Times> = BTreeMap::new();
+    for s in sqlx::query(
+        "SELECT mentor_id, held_on, minutes FROM rm_mentorship_sessions \
+         WHERE mentor_id > $1 AND mentor_id <= $2 AND held_on >= $3 AND held_on <= $4",
+    )
+    .bind(first)
+    .bind(&last)
+    .bind(&from)
+    .bind(&to)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        let held_on: String = s.try_get("held_on")?;
+        let minutes: i64 = s.try_get("minutes")?;
+        let (total, per_month, per_year) = time_of.entry(s.try_get("mentor_id")?).or_default();
+        total.add(minutes);
+        per_month
+            .entry(held_on.get(..7).unwrap_or("").to_owned())
+            .or_default()
+            .add(minutes);
+        per_year
+            .entry(held_on.get(..4).unwrap_or("").to_owned())
+            .or_default()
+            .add(minutes);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mentor_id: String = r.try_get("mentor_id")?;
+        let mentees = mentees_of.remove(&mentor_id).unwrap_or_default();
+        let (total, per_month, per_year) = time_of.remove(&mentor_id).unwrap_or_default();
         out.push(MentorLoad {
             load: mentees.len() as i64,
             mentor_id,
