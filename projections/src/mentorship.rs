@@ -482,35 +482,56 @@ pub async fn mentees(
     .fetch_all(&db.pool)
     .await?;
     let (from, to) = period.bounds();
+    // One query each for the page's assignments and sessions: the page is a range of keys.
+    let (last_kind, last_id): (String, String) = match rows.last() {
+        Some(r) => (r.try_get("kind")?, r.try_get("mentee_id")?),
+        None => return Ok(Vec::new()),
+    };
+    let in_page = "(kind > $1 OR (kind = $1 AND mentee_id > $2)) \
+                   AND (kind < $3 OR (kind = $3 AND mentee_id <= $4))";
+    let mut mentors_of: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for m in sqlx::query(&format!(
+        "SELECT kind, mentee_id, mentor_id FROM rm_mentorship_assignments WHERE {in_page} \
+         ORDER BY kind, mentee_id, mentor_id"
+    ))
+    .bind(after_kind)
+    .bind(after_id)
+    .bind(&last_kind)
+    .bind(&last_id)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        mentors_of
+            .entry((m.try_get("kind")?, m.try_get("mentee_id")?))
+            .or_default()
+            .push(m.try_get("mentor_id")?);
+    }
+    let mut time_of: BTreeMap<(String, String), Time> = BTreeMap::new();
+    for t in sqlx::query(&format!(
+        "SELECT kind, mentee_id, minutes FROM rm_mentorship_sessions WHERE {in_page} \
+         AND held_on >= $5 AND held_on <= $6"
+    ))
+    .bind(after_kind)
+    .bind(after_id)
+    .bind(&last_kind)
+    .bind(&last_id)
+    .bind(&from)
+    .bind(&to)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        time_of
+            .entry((t.try_get("kind")?, t.try_get("mentee_id")?))
+            .or_default()
+            .add(t.try_get("minutes")?);
+    }
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let kind: String = r.try_get("kind")?;
         let id: String = r.try_get("mentee_id")?;
-        let mentors = sqlx::query(
-            "SELECT mentor_id FROM rm_mentorship_assignments WHERE kind = $1 AND mentee_id = $2 \
-             ORDER BY mentor_id",
-        )
-        .bind(&kind)
-        .bind(&id)
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|m| m.try_get("mentor_id"))
-        .collect::<Result<Vec<String>, _>>()?;
-        let mut total = Time::default();
-        for s in sqlx::query(
-            "SELECT minutes FROM rm_mentorship_sessions \
-             WHERE kind = $1 AND mentee_id = $2 AND held_on >= $3 AND held_on <= $4",
-        )
-        .bind(&kind)
-        .bind(&id)
-        .bind(&from)
-        .bind(&to)
-        .fetch_all(&db.pool)
-        .await?
-        {
-            total.add(s.try_get("minutes")?);
-        }
+        let key = (kind.clone(), id.clone());
+        let mentors = mentors_of.remove(&key).unwrap_or_default();
+        let total = time_of.remove(&key).unwrap_or_default();
         let in_programme: i64 = r.try_get("in_programme")?;
         out.push(Mentee {
             name: r.try_get("name")?,
