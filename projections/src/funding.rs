@@ -164,20 +164,6 @@ impl crate::rebuild::Rebuildable for Funding {
     }
 }
 
-/// Empties the read model and its checkpoint, in one transaction: the projector then rebuilds
-/// it from the start of the log.
-pub async fn reset(db: &ReadDb) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool.begin().await?;
-    for sql in [
-        "DELETE FROM projector_checkpoints WHERE projection = 'funding'",
-        "DELETE FROM rm_funding_amounts",
-        "DELETE FROM rm_funding_startups",
-    ] {
-        sqlx::query(sql).execute(&mut *tx).await?;
-    }
-    tx.commit().await
-}
-
 /// An amount in one currency.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -14,9 +14,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Column, Row};
 
-use crate::db::{Dialect, ReadDb};
+use crate::db::ReadDb;
 use crate::log::{read_after, Checkpoint};
-use crate::projector::{checkpoint, Projection, ProjectionError};
+use crate::projector::{Projection, ProjectionError};
 
 /// Events replayed per read.
 const BATCH: i64 = 5_000;
@@ -132,6 +132,22 @@ async fn replay<P: Rebuildable>(
     Ok((applied, at))
 }
 
+/// Empties `model` and its checkpoint in one transaction: the running projector then rebuilds
+/// it from the start of the log.
+pub async fn reset<P: Rebuildable>(db: &ReadDb, model: &P) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("DELETE FROM projector_checkpoints WHERE projection = $1")
+        .bind(model.name())
+        .execute(&mut *tx)
+        .await?;
+    for table in model.tables() {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
 /// Rebuilds `model` from position 0 and swaps it in at commit.
 pub async fn rebuild<P: Rebuildable>(
     db: &ReadDb,
@@ -222,12 +238,12 @@ pub async fn check<P: Rebuildable>(
     let live_at = lock(&mut tx, model.name()).await?;
     let mut live = Vec::new();
     for table in model.tables() {
-        live.push(rows(&mut tx, db.dialect, table).await?);
+        live.push(rows(&mut tx, table).await?);
     }
     let (events, at) = replay(&mut tx, db, model, Some(live_at), progress).await?;
     let mut tables = Vec::new();
     for (table, live_rows) in model.tables().iter().zip(live) {
-        let rebuilt = rows(&mut tx, db.dialect, table).await?;
+        let rebuilt = rows(&mut tx, table).await?;
         let (only_live, only_rebuilt) = diff(&live_rows, &rebuilt);
         tables.push(TableDiff {
             table,
@@ -246,11 +262,7 @@ pub async fn check<P: Rebuildable>(
 }
 
 /// Every row of `table`, rendered as `column=value` text, sorted.
-async fn rows(
-    conn: &mut AnyConnection,
-    _dialect: Dialect,
-    table: &str,
-) -> Result<Vec<String>, sqlx::Error> {
+async fn rows(conn: &mut AnyConnection, table: &str) -> Result<Vec<String>, sqlx::Error> {
     let fetched = sqlx::query(&format!("SELECT * FROM {table}"))
         .fetch_all(conn)
         .await?;
@@ -308,14 +320,6 @@ fn diff(a: &[String], b: &[String]) -> (Vec<String>, Vec<String>) {
         }
     }
     (only_a, only_b)
-}
-
-/// The model's live checkpoint (re-exported for callers that report it).
-pub async fn live_checkpoint<P: Projection>(
-    db: &ReadDb,
-    model: &P,
-) -> Result<Checkpoint, sqlx::Error> {
-    checkpoint(db, model.name()).await
 }
 
 #[cfg(test)]

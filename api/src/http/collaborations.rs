@@ -1,7 +1,7 @@
 //! `/collaborations`: interdisciplinary collaborations (S+T+ARTS), from proposal to outputs.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
@@ -84,9 +84,7 @@ async fn run(
     }
     let mut response = common::with_etag(common::status(created.is_some()), body, version);
     if matches!(created, Some(Created::Collaboration)) {
-        if let Ok(v) = format!("/api/v1/collaborations/{id}").parse() {
-            response.headers_mut().insert(header::LOCATION, v);
-        }
+        response = common::with_location(response, &format!("/api/v1/collaborations/{id}"));
     }
     Ok(response)
 }

@@ -137,7 +137,7 @@ pub async fn history(
     let after = i64::from(q.after.unwrap_or(0));
     let db = &state.store.read;
     let mut conn = db.pool.acquire().await?;
-    let mut events = log::read_stream(
+    let events = log::read_stream(
         &mut conn,
         db.dialect,
         aggregate_type,
@@ -149,9 +149,7 @@ pub async fn history(
     if events.is_empty() && after == 0 {
         return Err(ApiError::not_found(format!("no {what} with id {id}")));
     }
-    let more = events.len() > limit as usize;
-    events.truncate(limit as usize);
-    let next = more.then(|| events.last().map(|e| e.sequence)).flatten();
+    let (events, next) = page(events, limit, |e| e.sequence);
     let events = events
         .into_iter()
         .map(|e| EventView {
@@ -170,6 +168,23 @@ pub async fn history(
         events,
         next,
     }))
+}
+
+/// Splits a fetch of up to `limit + 1` rows into one page of `limit` and the cursor of the next
+/// page (the last row's key, when there is a next page).
+pub fn page<T, C>(mut items: Vec<T>, limit: u32, key: impl FnOnce(&T) -> C) -> (Vec<T>, Option<C>) {
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next = if more { items.last().map(key) } else { None };
+    (items, next)
+}
+
+/// Adds `Location: path` to a response (a command that created a record).
+pub fn with_location(mut response: Response, path: &str) -> Response {
+    if let Ok(v) = path.parse() {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
 }
 
 /// The status of a command answer: 201 when it created a record or sub-record.

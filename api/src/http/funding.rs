@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::common;
 use super::error::ApiError;
 use super::extract::{page_limit, ApiQuery};
 use super::openapi::ListErrors;
@@ -120,11 +121,7 @@ async fn startups(
         },
     )
     .await?;
-    let more = items.len() > limit as usize;
-    let items: Vec<_> = items.into_iter().take(limit as usize).collect();
-    let next = more
-        .then(|| items.last().map(|s| s.startup_id.clone()))
-        .flatten();
+    let (items, next) = common::page(items, limit, |s| s.startup_id.clone());
     Ok(Json(StartupPage {
         items,
         next,

@@ -2,7 +2,7 @@
 //! state and history.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use chrono::NaiveDate;
@@ -59,9 +59,7 @@ async fn run(
         version,
     );
     if created {
-        if let Ok(v) = format!("/api/v1/mentors/{id}").parse() {
-            response.headers_mut().insert(header::LOCATION, v);
-        }
+        response = common::with_location(response, &format!("/api/v1/mentors/{id}"));
     }
     Ok(response)
 }

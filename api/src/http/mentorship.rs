@@ -10,6 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::common;
 use super::error::ApiError;
 use super::extract::{page_limit, ApiQuery};
 use super::openapi::ListErrors;
@@ -82,7 +83,7 @@ async fn mentors(
     let at = position(&state, MODEL);
     let mentor = q.mentor.map(|m| m.to_string());
     let after = q.after.map(|a| a.to_string());
-    let mut items = mentorship::mentors(
+    let items = mentorship::mentors(
         &state.store.read,
         mentor.as_deref(),
         period,
@@ -90,11 +91,7 @@ async fn mentors(
         i64::from(limit) + 1,
     )
     .await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next = more
-        .then(|| items.last().map(|m| m.mentor_id.clone()))
-        .flatten();
+    let (items, next) = common::page(items, limit, |m| m.mentor_id.clone());
     Ok(Json(MentorsPage {
         items,
         next,
@@ -171,7 +168,7 @@ async fn mentees(
         MenteeKind::Startup => "startup",
         MenteeKind::Resident => "resident",
     });
-    let mut items = mentorship::mentees(
+    let items = mentorship::mentees(
         &state.store.read,
         kind,
         q.without_mentor,
@@ -180,11 +177,7 @@ async fn mentees(
         i64::from(limit) + 1,
     )
     .await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next = more
-        .then(|| items.last().map(|m| format!("{}:{}", m.kind, m.id)))
-        .flatten();
+    let (items, next) = common::page(items, limit, |m| format!("{}:{}", m.kind, m.id));
     Ok(Json(MenteesPage {
         items,
         next,

@@ -3,7 +3,7 @@
 //! idempotent retries, and erasure must leave no copy behind).
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use incubator_domain::values::Reason;
@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::common;
 use super::error::ApiError;
 use super::extract::{page_limit, parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, ListErrors, RecordReadErrors};
@@ -90,9 +91,7 @@ async fn create(
     let id = people::create(&state.store.read, &details).await?;
     let mut response =
         (StatusCode::CREATED, Json(PersonAccepted { person_id: id })).into_response();
-    if let Ok(v) = format!("/api/v1/people/{id}").parse() {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
+    response = common::with_location(response, &format!("/api/v1/people/{id}"));
     Ok(response)
 }
 
@@ -222,9 +221,7 @@ async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<PeoplePage>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let mut items = people::list(&state.store.read, q.after, i64::from(limit) + 1).await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next = more.then(|| items.last().map(|p| p.person_id)).flatten();
+    let items = people::list(&state.store.read, q.after, i64::from(limit) + 1).await?;
+    let (items, next) = common::page(items, limit, |p| p.person_id);
     Ok(Json(PeoplePage { items, next }))
 }

@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::common;
 use super::error::ApiError;
 use super::extract::{page_limit, ApiQuery};
 use super::openapi::ListErrors;
@@ -71,18 +72,14 @@ async fn list(
     let at = position(&state, MODEL);
     let past = q.when.map(|w| matches!(w, When::Past));
     let after = q.after.map(|a| a.to_string());
-    let mut items = collaborations::list(
+    let items = collaborations::list(
         &state.store.read,
         past,
         after.as_deref(),
         i64::from(limit) + 1,
     )
     .await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next = more
-        .then(|| items.last().map(|c| c.collaboration_id.clone()))
-        .flatten();
+    let (items, next) = common::page(items, limit, |c| c.collaboration_id.clone());
     Ok(Json(CollaborationsPage {
         items,
         next,

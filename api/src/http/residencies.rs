@@ -7,7 +7,7 @@
 //! running ones end the day of the cancellation.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
@@ -99,9 +99,7 @@ async fn run(
     }
     let mut response = common::with_etag(status, body, version);
     if matches!(created, Some(Created::Residency)) {
-        if let Ok(v) = format!("/api/v1/residencies/{id}").parse() {
-            response.headers_mut().insert(header::LOCATION, v);
-        }
+        response = common::with_location(response, &format!("/api/v1/residencies/{id}"));
     }
     Ok(response)
 }
@@ -158,7 +156,7 @@ async fn withdraw_studio(state: &AppState, caller: &Caller, studio: Uuid, alloca
     let command = SpaceCommand::CancelAllocation {
         allocation_id,
         reason: Reason::parse("the residency refused the change it was made for")
-            .unwrap_or_else(|_| unreachable_reason()),
+            .expect("a fixed, valid reason"),
     };
     let for_space = Caller {
         expected_version: None,
@@ -168,11 +166,6 @@ async fn withdraw_studio(state: &AppState, caller: &Caller, studio: Uuid, alloca
     {
         tracing::error!(%studio, %allocation_id, error = %e, "could not withdraw a studio allocation");
     }
-}
-
-fn unreachable_reason() -> Reason {
-    // A fixed, valid text: parse cannot fail on it.
-    Reason::parse("withdrawn").expect("a valid reason")
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

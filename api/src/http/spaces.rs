@@ -2,7 +2,7 @@
 //! the hour, cancel, end early, decommission; their state and history.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -75,9 +75,7 @@ async fn run(
     }
     let mut response = common::with_etag(common::status(created.is_some()), body, version);
     if matches!(created, Some(Created::Space)) {
-        if let Ok(v) = format!("/api/v1/spaces/{id}").parse() {
-            response.headers_mut().insert(header::LOCATION, v);
-        }
+        response = common::with_location(response, &format!("/api/v1/spaces/{id}"));
     }
     Ok(response)
 }

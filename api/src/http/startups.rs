@@ -2,7 +2,7 @@
 //! and the event history.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use chrono::NaiveDate;
@@ -269,9 +269,7 @@ async fn apply(
         )
         .await?;
     *response.status_mut() = StatusCode::CREATED;
-    if let Ok(v) = format!("/api/v1/startups/{id}").parse() {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
+    response = common::with_location(response, &format!("/api/v1/startups/{id}"));
     Ok(response)
 }
 

@@ -124,7 +124,9 @@ async fn a_killed_server_loses_no_acknowledged_command(backend: Backend) {
     server.kill().await;
 
     // Rebuild from an empty checkpoint and compare.
-    funding::reset(&read).await.unwrap();
+    incubator_projections::rebuild::reset(&read, &incubator_projections::funding::Funding)
+        .await
+        .unwrap();
     assert_eq!(read_model(&read).await["startups"], json!([]));
     let server = ServerProcess::start(BINARY, &db.url).await;
     settle(&pool, backend).await;
