@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::Aggregate;
 use incubator_domain::collaboration::{
@@ -1060,15 +1060,7 @@ impl HourOf for NaiveTime {
 
 /// The UTC instant of `hour`:00 hub time on `date` (Luxembourg: UTC+1, UTC+2 in summer).
 fn hub_instant(date: NaiveDate, hour: u32) -> DateTime<Utc> {
-    let naive = date.and_hms_opt(hour, 0, 0).unwrap_or_default();
-    // Try both offsets; keep the one whose hub time is the wanted one.
-    for offset in [2, 1] {
-        let t = Utc.from_utc_datetime(&(naive - Duration::hours(offset)));
-        if incubator_domain::values::hub_local(t) == naive {
-            return t;
-        }
-    }
-    Utc.from_utc_datetime(&(naive - Duration::hours(1)))
+    incubator_domain::values::hub_instant(date.and_hms_opt(hour, 0, 0).unwrap_or_default())
 }
 
 /// Loads the demo and prints what it loaded.

@@ -353,6 +353,16 @@ impl YearMonth {
             month: date.month(),
         }
     }
+
+    /// Its first day.
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// The number of months from `self` to `other` (negative when `other` is earlier).
+    pub fn months_until(self, other: YearMonth) -> i64 {
+        i64::from(other.year - self.year) * 12 + i64::from(other.month) - i64::from(self.month)
+    }
 }
 
 impl TryFrom<String> for YearMonth {
@@ -495,6 +505,20 @@ pub fn hub_local(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
     (t + offset).naive_utc()
 }
 
+/// The UTC instant of a hub-time wall-clock moment (the inverse of [`hub_local`]). In the hour
+/// skipped in spring the later offset's reading is taken; in the hour repeated in autumn, the
+/// first.
+pub fn hub_instant(local: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    use chrono::{Duration, TimeZone, Utc};
+    for offset in [2, 1] {
+        let t = Utc.from_utc_datetime(&(local - Duration::hours(offset)));
+        if hub_local(t) == local {
+            return t;
+        }
+    }
+    Utc.from_utc_datetime(&(local - Duration::hours(1)))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -509,6 +533,19 @@ mod tests {
         assert_eq!(local("2026-10-25T00:59:00Z"), "2026-10-25 02:59");
         assert_eq!(local("2026-10-25T01:00:00Z"), "2026-10-25 02:00");
         assert_eq!(local("2026-12-31T23:30:00Z"), "2027-01-01 00:30");
+        let wall = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        assert_eq!(
+            hub_instant(wall("2026-01-15 13:00")),
+            at("2026-01-15T12:00:00Z")
+        );
+        assert_eq!(
+            hub_instant(wall("2026-07-15 14:00")),
+            at("2026-07-15T12:00:00Z")
+        );
+        assert_eq!(
+            hub_instant(wall("2026-10-25 02:30")),
+            at("2026-10-25T00:30:00Z")
+        );
     }
 
     use super::*;

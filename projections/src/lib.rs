@@ -7,7 +7,8 @@
 //!   transactions commit out of order.
 //! - [`projector`]: tails the log and applies batches to read models, advancing each model's
 //!   checkpoint in the same transaction (exactly-once effect, resumable after a crash).
-//! - [`funding`]: the funding-stage read model and its queries.
+//! - [`funding`], [`mentorship`], [`space_usage`], [`collaborations`]: the read models and
+//!   their queries.
 //! - [`models`]: every read model by name; [`rebuild`]: rebuild one from position 0, or check
 //!   a live one against a rebuild, row by row.
 //!
@@ -22,6 +23,7 @@ pub mod mentorship;
 pub mod models;
 pub mod projector;
 pub mod rebuild;
+pub mod space_usage;
 
 pub use db::{Dialect, ReadDb};
 pub use log::{Checkpoint, LoggedEvent};

@@ -10,6 +10,7 @@ use crate::log::LoggedEvent;
 use crate::mentorship::Mentorship;
 use crate::projector::{Projection, ProjectionError};
 use crate::rebuild::Rebuildable;
+use crate::space_usage::SpaceUsage;
 
 /// One of the read models.
 #[derive(Debug, Clone, Copy)]
@@ -17,14 +18,16 @@ pub enum Model {
     Funding(Funding),
     Mentorship(Mentorship),
     Collaborations(Collaborations),
+    SpaceUsage(SpaceUsage),
 }
 
 impl Model {
     /// Every read model.
-    pub const ALL: [Model; 3] = [
+    pub const ALL: [Model; 4] = [
         Model::Funding(Funding),
         Model::Mentorship(Mentorship),
         Model::Collaborations(Collaborations),
+        Model::SpaceUsage(SpaceUsage),
     ];
 
     /// The model named `name`, if any.
@@ -44,6 +47,7 @@ impl Projection for Model {
             Model::Funding(m) => m.name(),
             Model::Mentorship(m) => m.name(),
             Model::Collaborations(m) => m.name(),
+            Model::SpaceUsage(m) => m.name(),
         }
     }
 
@@ -57,6 +61,7 @@ impl Projection for Model {
             Model::Funding(m) => m.apply(conn, db, event).await,
             Model::Mentorship(m) => m.apply(conn, db, event).await,
             Model::Collaborations(m) => m.apply(conn, db, event).await,
+            Model::SpaceUsage(m) => m.apply(conn, db, event).await,
         }
     }
 }
@@ -67,6 +72,7 @@ impl Rebuildable for Model {
             Model::Funding(m) => m.tables(),
             Model::Mentorship(m) => m.tables(),
             Model::Collaborations(m) => m.tables(),
+            Model::SpaceUsage(m) => m.tables(),
         }
     }
 }

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use incubator_domain::collaboration::{
     CoProduction, CollabMilestone, Collaboration, CollaborationCommand, CollaborationState, Output,
     OutputKind, Participant, PartyKind, Phase, Scope,
@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::common::{self, accepted, EventsQuery, History};
+use super::common::{self, accepted, today, EventsQuery, History};
 use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
@@ -87,10 +87,6 @@ async fn run(
         response = common::with_location(response, &format!("/api/v1/collaborations/{id}"));
     }
     Ok(response)
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

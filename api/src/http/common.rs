@@ -179,6 +179,11 @@ pub fn page<T, C>(mut items: Vec<T>, limit: u32, key: impl FnOnce(&T) -> C) -> (
     (items, next)
 }
 
+/// Today in hub time (Luxembourg): the default day of a command or a read.
+pub fn today() -> chrono::NaiveDate {
+    incubator_domain::values::hub_local(chrono::Utc::now()).date()
+}
+
 /// Adds `Location: path` to a response (a command that created a record).
 pub fn with_location(mut response: Response, path: &str) -> Response {
     if let Ok(v) = path.parse() {

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::common::{self, accepted, EventsQuery, History};
+use super::common::{self, accepted, today, EventsQuery, History};
 use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
@@ -62,10 +62,6 @@ async fn run(
         response = common::with_location(response, &format!("/api/v1/mentors/{id}"));
     }
     Ok(response)
-}
-
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

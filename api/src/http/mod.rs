@@ -12,6 +12,7 @@ pub mod openapi;
 mod people;
 mod portfolio;
 mod residencies;
+mod space_usage;
 mod spaces;
 mod startups;
 
@@ -237,6 +238,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(models(funding::router()))
         .merge(models(mentorship::router()))
         .merge(models(portfolio::router()))
+        .merge(models(space_usage::router()))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(middleware::from_fn_with_state(

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use incubator_domain::mentor::Mentor;
 use incubator_domain::residency::{
     Agreement, PublicMoment, PublicMomentKind, Residency, ResidencyCommand, ResidencyState,
@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::common::{self, accepted, EventsQuery, History};
+use super::common::{self, accepted, today, EventsQuery, History};
 use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
@@ -102,10 +102,6 @@ async fn run(
         response = common::with_location(response, &format!("/api/v1/residencies/{id}"));
     }
     Ok(response)
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 /// The residency's current state (404 when it does not exist).

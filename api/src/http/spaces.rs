@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::common::{self, accepted, EventsQuery, History};
+use super::common::{self, accepted, today, EventsQuery, History};
 use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
@@ -78,10 +78,6 @@ async fn run(
         response = common::with_location(response, &format!("/api/v1/spaces/{id}"));
     }
     Ok(response)
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::common::{self, EventsQuery, History};
+use super::common::{self, today, EventsQuery, History};
 use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
@@ -209,10 +209,6 @@ macro_rules! sub_command_handler {
             ctx.run(id, $make, None).await
         }
     };
-}
-
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -21,6 +21,7 @@ mod people;
 mod portfolio;
 mod rebuild;
 mod residencies;
+mod space_usage;
 mod spaces;
 mod startups;
 mod takeover;

@@ -1,0 +1,426 @@
+//! `/space-usage`: the space-usage read model (viewers and up): spaces with their occupants and
+//! allocation history, utilisation over a period, vacancies, the rent roll, room bookings.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{Datelike, Duration, NaiveDate};
+use incubator_domain::space::{Building, SpaceKind};
+use incubator_domain::values::YearMonth;
+use incubator_projections::space_usage::{
+    self, BookingRow, Filter, RentMonth, SpaceRow, Utilisation, Vacancy,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::common::{self, today};
+use super::error::ApiError;
+use super::extract::{page_limit, ApiQuery};
+use super::openapi::ListErrors;
+use super::{position, wait_for_position, AppState};
+
+const MODEL: &str = "space_usage";
+
+/// The longest period a utilisation or a booking list covers: ten years.
+const MAX_DAYS: i64 = 3_660;
+/// The most months a rent roll covers.
+const MAX_MONTHS: i64 = 120;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(spaces))
+        .routes(routes!(utilisation))
+        .routes(routes!(vacancies))
+        .routes(routes!(rent_roll))
+        .routes(routes!(bookings))
+}
+
+fn filter(building: Option<Building>, kind: Option<SpaceKind>) -> Filter {
+    Filter { building, kind }
+}
+
+/// `[from, to]`, defaulting to `default`, at most `MAX_DAYS` long.
+fn period(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    default: (NaiveDate, NaiveDate),
+) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let (from, to) = (from.unwrap_or(default.0), to.unwrap_or(default.1));
+    if to < from {
+        return Err(ApiError::invalid("to", "the period ends before it starts"));
+    }
+    if (to - from).num_days() >= MAX_DAYS {
+        return Err(ApiError::invalid(
+            "to",
+            format!("a period covers at most {MAX_DAYS} days"),
+        ));
+    }
+    Ok((from, to))
+}
+
+/// The current month, first to last day.
+fn this_month() -> (NaiveDate, NaiveDate) {
+    let month = YearMonth::of(today());
+    let first = month.first_day();
+    let next = first + Duration::days(32);
+    let next = YearMonth::of(next).first_day();
+    (first, next - Duration::days(1))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct SpacesQuery {
+    building: Option<Building>,
+    kind: Option<SpaceKind>,
+    /// The day whose occupants to show (hub time); today by default.
+    on: Option<NaiveDate>,
+    /// Spaces per page, 1 to 500 (default 50).
+    limit: Option<u32>,
+    /// The previous page's `next`.
+    after: Option<Uuid>,
+    /// Wait (up to 5 s) until the model has applied the event at this position.
+    min_position: Option<i64>,
+}
+
+/// One page of spaces.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpacesPage {
+    /// The day the occupants are those of.
+    pub on: String,
+    pub items: Vec<SpaceRow>,
+    /// The cursor of the next page (`?after=`), null on the last.
+    pub next: Option<String>,
+    /// The global log position the read model reflects.
+    pub position: i64,
+}
+
+/// `GET /space-usage/spaces`: per space, its terms, its occupants on a day and its allocation
+/// history.
+#[utoipa::path(
+    get,
+    path = "/space-usage/spaces",
+    tag = "space usage",
+    summary = "Spaces: terms, occupants on a day, allocation history",
+    params(SpacesQuery),
+    responses((status = 200, description = "One page", body = SpacesPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("viewer"))),
+)]
+async fn spaces(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<SpacesQuery>,
+) -> Result<Json<SpacesPage>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    wait_for_position(&state, MODEL, q.min_position).await?;
+    let at = position(&state, MODEL);
+    let on = q.on.unwrap_or_else(today);
+    let after = q.after.map(|a| a.to_string());
+    let items = space_usage::spaces(
+        &state.store.read,
+        filter(q.building, q.kind),
+        on,
+        after.as_deref(),
+        i64::from(limit) + 1,
+    )
+    .await?;
+    let (items, next) = common::page(items, limit, |s| s.space_id.clone());
+    Ok(Json(SpacesPage {
+        on: on.to_string(),
+        items,
+        next,
+        position: at,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct UtilisationQuery {
+    building: Option<Building>,
+    kind: Option<SpaceKind>,
+    /// The first day of the period; the first of this month by default.
+    from: Option<NaiveDate>,
+    /// The last day of the period (at most 3,660 days after `from`); the last of this month by
+    /// default.
+    to: Option<NaiveDate>,
+    min_position: Option<i64>,
+}
+
+/// Utilisation and the position it reflects.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UtilisationView {
+    #[serde(flatten)]
+    pub utilisation: Utilisation,
+    pub position: i64,
+}
+
+/// `GET /space-usage/utilisation`: occupied m²·days over available m²·days for lettable space,
+/// booked hours over open hours for rooms, per building and in total, over a period.
+#[utoipa::path(
+    get,
+    path = "/space-usage/utilisation",
+    tag = "space usage",
+    summary = "Utilisation over a period, per building",
+    params(UtilisationQuery),
+    responses((status = 200, description = "The figures", body = UtilisationView), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("viewer"))),
+)]
+async fn utilisation(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<UtilisationQuery>,
+) -> Result<Json<UtilisationView>, ApiError> {
+    let (from, to) = period(q.from, q.to, this_month())?;
+    wait_for_position(&state, MODEL, q.min_position).await?;
+    let at = position(&state, MODEL);
+    let utilisation =
+        space_usage::utilisation(&state.store.read, filter(q.building, q.kind), from, to).await?;
+    Ok(Json(UtilisationView {
+        utilisation,
+        position: at,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct VacanciesQuery {
+    building: Option<Building>,
+    kind: Option<SpaceKind>,
+    /// The day to look from (hub time); today by default.
+    on: Option<NaiveDate>,
+    /// How many days ahead to look for upcoming vacancies, 0 to 3,660 (default 90).
+    within: Option<u32>,
+    limit: Option<u32>,
+    after: Option<Uuid>,
+    min_position: Option<i64>,
+}
+
+/// Vacancies, one page of them, and the position they reflect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VacanciesPage {
+    pub on: String,
+    pub until: String,
+    /// Lettable spaces with room on `on` (all pages).
+    pub vacant_now: i64,
+    /// Their free area, m².
+    pub vacant_m2_now: f64,
+    /// Lettable spaces full on `on` with room by `until` (all pages).
+    pub upcoming: i64,
+    /// Spaces with room on `on` or by `until`, by id.
+    pub items: Vec<Vacancy>,
+    pub next: Option<String>,
+    pub position: i64,
+}
+
+/// `GET /space-usage/vacancies`: lettable spaces with room now, and those that will have room
+/// within a horizon (the day a place frees up).
+#[utoipa::path(
+    get,
+    path = "/space-usage/vacancies",
+    tag = "space usage",
+    summary = "Vacancies now and upcoming",
+    params(VacanciesQuery),
+    responses((status = 200, description = "One page", body = VacanciesPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("viewer"))),
+)]
+async fn vacancies(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<VacanciesQuery>,
+) -> Result<Json<VacanciesPage>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let within = i64::from(q.within.unwrap_or(90));
+    if within > MAX_DAYS {
+        return Err(ApiError::invalid(
+            "within",
+            format!("look at most {MAX_DAYS} days ahead"),
+        ));
+    }
+    wait_for_position(&state, MODEL, q.min_position).await?;
+    let at = position(&state, MODEL);
+    let on = q.on.unwrap_or_else(today);
+    let until = on + Duration::days(within);
+    let after = q.after.map(|a| a.to_string());
+    let v = space_usage::vacancies(
+        &state.store.read,
+        filter(q.building, q.kind),
+        on,
+        until,
+        after.as_deref(),
+        limit as usize + 1,
+    )
+    .await?;
+    let (items, next) = common::page(v.items, limit, |s| s.space_id.clone());
+    Ok(Json(VacanciesPage {
+        on: v.on,
+        until: v.until,
+        vacant_now: v.vacant_now,
+        vacant_m2_now: v.vacant_m2_now,
+        upcoming: v.upcoming,
+        items,
+        next,
+        position: at,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct RentRollQuery {
+    building: Option<Building>,
+    kind: Option<SpaceKind>,
+    /// The first month, `YYYY-MM`; January of this year by default.
+    #[param(value_type = Option<String>, example = "2026-01")]
+    from: Option<YearMonth>,
+    /// The last month, `YYYY-MM` (at most 120 months from `from`); December of this year by
+    /// default.
+    #[param(value_type = Option<String>, example = "2026-12")]
+    to: Option<YearMonth>,
+    min_position: Option<i64>,
+}
+
+/// The rent roll and the position it reflects.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RentRoll {
+    /// The currency of every amount.
+    pub currency: &'static str,
+    pub months: Vec<RentMonth>,
+    /// Rent over all the months, cents.
+    pub total_cents: i64,
+    pub position: i64,
+}
+
+/// `GET /space-usage/rent-roll`: rent due per month (prorated by day, on each allocation's
+/// terms), per building and per kind of occupant.
+#[utoipa::path(
+    get,
+    path = "/space-usage/rent-roll",
+    tag = "space usage",
+    summary = "The rent roll per month",
+    params(RentRollQuery),
+    responses((status = 200, description = "The months", body = RentRoll), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("viewer"))),
+)]
+async fn rent_roll(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<RentRollQuery>,
+) -> Result<Json<RentRoll>, ApiError> {
+    let january = NaiveDate::from_ymd_opt(today().year(), 1, 1).map(YearMonth::of);
+    let from = match (q.from, january) {
+        (Some(from), _) | (None, Some(from)) => from,
+        (None, None) => YearMonth::of(today()),
+    };
+    let to = match q.to {
+        Some(to) => to,
+        None => YearMonth::of(from.first_day() + Duration::days(31 * 11)),
+    };
+    let months = from.months_until(to);
+    if months < 0 {
+        return Err(ApiError::invalid("to", "the period ends before it starts"));
+    }
+    if months >= MAX_MONTHS {
+        return Err(ApiError::invalid(
+            "to",
+            format!("a rent roll covers at most {MAX_MONTHS} months"),
+        ));
+    }
+    wait_for_position(&state, MODEL, q.min_position).await?;
+    let at = position(&state, MODEL);
+    let months = space_usage::rent_roll(
+        &state.store.read,
+        filter(q.building, q.kind),
+        from.first_day(),
+        to.first_day(),
+    )
+    .await?;
+    Ok(Json(RentRoll {
+        currency: "EUR",
+        total_cents: months.iter().map(|m| m.total_cents).sum(),
+        months,
+        position: at,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct BookingsQuery {
+    building: Option<Building>,
+    kind: Option<SpaceKind>,
+    /// Only this space.
+    space: Option<Uuid>,
+    /// The first hub-time day; today by default.
+    from: Option<NaiveDate>,
+    /// The last hub-time day; six days after `from` by default (a week).
+    to: Option<NaiveDate>,
+    limit: Option<u32>,
+    /// The previous page's `next` (`starts_at/booking_id`).
+    after: Option<String>,
+    min_position: Option<i64>,
+}
+
+/// One page of bookings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingsPage {
+    pub items: Vec<BookingRow>,
+    pub next: Option<String>,
+    pub position: i64,
+}
+
+/// `GET /space-usage/bookings`: hourly bookings of rooms over some days, in start order (a week
+/// view).
+#[utoipa::path(
+    get,
+    path = "/space-usage/bookings",
+    tag = "space usage",
+    summary = "Room bookings over some days, in start order",
+    params(BookingsQuery),
+    responses((status = 200, description = "One page", body = BookingsPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("viewer"))),
+)]
+async fn bookings(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<BookingsQuery>,
+) -> Result<Json<BookingsPage>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let from = q.from.unwrap_or_else(today);
+    let (from, to) = period(Some(from), q.to, (from, from + Duration::days(6)))?;
+    let after = match q.after.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            raw.split_once('/')
+                .filter(|(start, id)| {
+                    chrono::DateTime::parse_from_rfc3339(start).is_ok()
+                        && Uuid::parse_str(id).is_ok()
+                })
+                .ok_or_else(|| {
+                    ApiError::invalid("after", "not a cursor this list gave (`starts_at/id`)")
+                })?,
+        ),
+    };
+    wait_for_position(&state, MODEL, q.min_position).await?;
+    let at = position(&state, MODEL);
+    let space = q.space.map(|s| s.to_string());
+    let items = space_usage::bookings(
+        &state.store.read,
+        filter(q.building, q.kind),
+        space.as_deref(),
+        from,
+        to,
+        after,
+        i64::from(limit) + 1,
+    )
+    .await?;
+    let (items, next) = common::page(items, limit, BookingRow::cursor);
+    Ok(Json(BookingsPage {
+        items,
+        next,
+        position: at,
+    }))
+}
