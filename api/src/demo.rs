@@ -492,21 +492,29 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                     applied_on,
                 },
             ));
-            let advance = |to| StartupCommand::Advance {
+            let advance = |to, on| StartupCommand::Advance {
                 to: Some(to),
                 override_reason: None,
+                on,
             };
-            steps.push(Step::Startup(id, advance(Stage::Screening)));
+            // Stage days follow from the application, not from the random draws (so that
+            // adding them left every other figure of the demo as it was).
+            let n = i as i64;
+            let screening_on = applied_on + Duration::days(10 + n % 7);
+            let pre_on = screening_on + Duration::days(28 + n % 5);
+            let incubation_on = pre_on + Duration::days(45 + n % 9);
+            steps.push(Step::Startup(id, advance(Stage::Screening, screening_on)));
             match target {
                 Stage::Rejected => steps.push(Step::Startup(
                     id,
                     StartupCommand::Reject {
                         reason: text(Reason::parse, "jury: market too narrow for now"),
+                        on: screening_on + Duration::days(21),
                     },
                 )),
                 Stage::Screening => {}
                 _ => {
-                    steps.push(Step::Startup(id, advance(Stage::PreIncubation)));
+                    steps.push(Step::Startup(id, advance(Stage::PreIncubation, pre_on)));
                     let mentor = *rng.pick(active_mentors);
                     steps.push(Step::Startup(
                         id,
@@ -535,7 +543,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                         target,
                         Stage::Incubation | Stage::Acceleration | Stage::Withdrawn
                     ) {
-                        steps.push(Step::Startup(id, advance(Stage::Incubation)));
+                        steps.push(Step::Startup(id, advance(Stage::Incubation, incubation_on)));
                         let grant = GrantId(rng.id_at(day(start + 1, 1)));
                         let awarded_on = day(start + 1, 15);
                         steps.push(Step::Startup(
@@ -614,13 +622,20 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                         }
                     }
                     if target == Stage::Acceleration {
-                        steps.push(Step::Startup(id, advance(Stage::Acceleration)));
+                        steps.push(Step::Startup(
+                            id,
+                            advance(
+                                Stage::Acceleration,
+                                incubation_on + Duration::days(120 + n % 11),
+                            ),
+                        ));
                     }
                     if target == Stage::Withdrawn {
                         steps.push(Step::Startup(
                             id,
                             StartupCommand::Withdraw {
                                 reason: text(Reason::parse, "founders took jobs abroad"),
+                                on: incubation_on + Duration::days(40),
                             },
                         ));
                     }

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use incubator_domain::startup::{Stage, StartupEvent};
+use incubator_domain::values::hub_local;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -54,9 +56,9 @@ impl Projection for Funding {
                 ..
             } => {
                 sqlx::query(
-                    "INSERT INTO rm_funding_startups \
-                     (startup_id, name, cohort, stage, stage_entered_at, applied_on, last_position) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO rm_funding_startups (startup_id, name, cohort, stage, \
+                     stage_entered_at, stage_entered_on, applied_on, last_position) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
                 )
                 .bind(id)
                 .bind(name.as_str())
@@ -67,11 +69,31 @@ impl Projection for Funding {
                 .bind(pos)
                 .execute(&mut *conn)
                 .await?;
+                sqlx::query(
+                    "INSERT INTO rm_funding_stage_periods (startup_id, stage, entered_on) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(id)
+                .bind(Stage::Application.as_str())
+                .bind(applied_on.to_string())
+                .execute(&mut *conn)
+                .await?;
             }
-            E::StageAdvanced { to, .. } => set_stage(conn, id, to, at, pos).await?,
-            E::Rejected { .. } => set_stage(conn, id, Stage::Rejected, at, pos).await?,
-            E::Withdrawn { .. } => set_stage(conn, id, Stage::Withdrawn, at, pos).await?,
-            E::Exited { .. } => set_stage(conn, id, Stage::Exited, at, pos).await?,
+            E::StageAdvanced { to, on, .. } => {
+                set_stage(conn, event, to, on.unwrap_or_else(|| recorded_on(event))).await?
+            }
+            E::Rejected { on, .. } => {
+                let on = on.unwrap_or_else(|| recorded_on(event));
+                set_stage(conn, event, Stage::Rejected, on).await?
+            }
+            E::Withdrawn { on, .. } => {
+                let on = on.unwrap_or_else(|| recorded_on(event));
+                set_stage(conn, event, Stage::Withdrawn, on).await?
+            }
+            E::Exited { on, .. } => {
+                let on = on.unwrap_or_else(|| recorded_on(event));
+                set_stage(conn, event, Stage::Exited, on).await?
+            }
             E::CohortAssigned { cohort } => {
                 sqlx::query(
                     "UPDATE rm_funding_startups SET cohort = $1, last_position = $2 \
@@ -116,22 +138,48 @@ impl Projection for Funding {
     }
 }
 
+/// The hub-time day an event was recorded: the day of a stage change recorded before stage
+/// changes carried their own.
+fn recorded_on(event: &LoggedEvent) -> NaiveDate {
+    chrono::DateTime::parse_from_rfc3339(&event.recorded_at)
+        .map(|t| hub_local(t.to_utc()).date())
+        .unwrap_or_default()
+}
+
+/// The startup enters `stage` on `on`: the stage it was in ends that day.
 async fn set_stage(
     conn: &mut AnyConnection,
-    id: &str,
+    event: &LoggedEvent,
     stage: Stage,
-    at: &str,
-    pos: i64,
+    on: NaiveDate,
 ) -> Result<(), sqlx::Error> {
+    let id = event.aggregate_id.as_str();
+    let on = on.to_string();
     sqlx::query(
-        "UPDATE rm_funding_startups SET stage = $1, stage_entered_at = $2, last_position = $3 \
-         WHERE startup_id = $4",
+        "UPDATE rm_funding_startups SET stage = $1, stage_entered_at = $2, stage_entered_on = $3, \
+         last_position = $4 WHERE startup_id = $5",
     )
     .bind(stage.as_str())
-    .bind(at)
-    .bind(pos)
+    .bind(event.recorded_at.as_str())
+    .bind(&on)
+    .bind(event.position())
     .bind(id)
-    .execute(conn)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE rm_funding_stage_periods SET left_on = $1 WHERE startup_id = $2 AND left_on IS NULL",
+    )
+    .bind(&on)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO rm_funding_stage_periods (startup_id, stage, entered_on) VALUES ($1, $2, $3)",
+    )
+    .bind(id)
+    .bind(stage.as_str())
+    .bind(&on)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -160,7 +208,11 @@ async fn add(
 
 impl crate::rebuild::Rebuildable for Funding {
     fn tables(&self) -> &'static [&'static str] {
-        &["rm_funding_amounts", "rm_funding_startups"]
+        &[
+            "rm_funding_stage_periods",
+            "rm_funding_amounts",
+            "rm_funding_startups",
+        ]
     }
 }
 
@@ -200,7 +252,10 @@ pub struct StartupFunding {
     pub name: String,
     pub cohort: Option<String>,
     pub stage: String,
+    /// When the stage change was recorded (UTC).
     pub stage_entered_at: String,
+    /// The day the startup entered its stage, as the officer dated it.
+    pub stage_entered_on: Option<String>,
     pub funding_stage: String,
     pub applied_on: String,
     #[serde(flatten)]
@@ -217,14 +272,140 @@ pub struct StageCount {
 
 /// The pipeline: startups per stage (every stage listed, zeros included) and totals.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Pipeline {
     pub cohort: Option<String>,
     pub startups: i64,
     pub stages: Vec<StageCount>,
     pub funding_stages: Vec<StageCount>,
+    /// From each pipeline stage to the next: how many reached each.
+    pub conversion: Vec<Conversion>,
+    /// Days spent in each active stage.
+    pub time_in_stage: Vec<StageTime>,
     #[serde(flatten)]
     pub totals: Totals,
+}
+
+/// Conversion from one pipeline stage to the next. A startup reached a stage when it entered
+/// it or a later one (a stage skipped with an override counts as passed through).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conversion {
+    pub from: String,
+    pub to: String,
+    pub reached_from: i64,
+    pub reached_to: i64,
+    /// `reached_to / reached_from`, to four decimals; none when no startup reached `from`.
+    pub rate: Option<f64>,
+}
+
+/// Days in one stage, by the days stage changes are dated.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageTime {
+    pub stage: String,
+    /// Startups that have left the stage, and their days in it.
+    pub completed: i64,
+    pub average_days: Option<f64>,
+    pub median_days: Option<f64>,
+    /// Startups in the stage today, and their days in it so far.
+    pub current: i64,
+    pub current_average_days: Option<f64>,
+}
+
+fn average(days: &[i64]) -> Option<f64> {
+    (!days.is_empty())
+        .then(|| (days.iter().sum::<i64>() as f64 / days.len() as f64 * 10.0).round() / 10.0)
+}
+
+fn median(days: &mut [i64]) -> Option<f64> {
+    days.sort_unstable();
+    let n = days.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(days[n / 2] as f64),
+        _ => Some((days[n / 2 - 1] + days[n / 2]) as f64 / 2.0),
+    }
+}
+
+/// Conversion and time in stage for one cohort or all, with `today` ending the current stays.
+async fn stage_flow(
+    db: &ReadDb,
+    cohort: Option<&str>,
+    today: NaiveDate,
+) -> Result<(Vec<Conversion>, Vec<StageTime>), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT p.startup_id, p.stage, p.entered_on, p.left_on FROM rm_funding_stage_periods p \
+         JOIN rm_funding_startups s ON s.startup_id = p.startup_id \
+         WHERE ($1 IS NULL OR s.cohort = $1)",
+    )
+    .bind(cohort)
+    .fetch_all(&db.pool)
+    .await?;
+    let pipeline = &Stage::ALL[..6];
+    let mut furthest: BTreeMap<String, usize> = BTreeMap::new();
+    let mut completed: Vec<Vec<i64>> = vec![Vec::new(); 5];
+    let mut current: Vec<Vec<i64>> = vec![Vec::new(); 5];
+    let day = |raw: String| {
+        raw.parse::<NaiveDate>()
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    };
+    for r in &rows {
+        let Some(rank) = Stage::parse(&text(r, "stage")?).and_then(Stage::rank) else {
+            continue;
+        };
+        let startup = text(r, "startup_id")?;
+        let best = furthest.entry(startup).or_insert(rank);
+        *best = (*best).max(rank);
+        if rank >= 5 {
+            continue;
+        }
+        let entered = day(text(r, "entered_on")?)?;
+        match sqlx::Row::try_get::<Option<String>, _>(r, "left_on")? {
+            Some(left) => completed[rank].push((day(left)? - entered).num_days().max(0)),
+            None => current[rank].push((today - entered).num_days().max(0)),
+        }
+    }
+    let reached = |rank: usize| furthest.values().filter(|r| **r >= rank).count() as i64;
+    let conversion = pipeline
+        .windows(2)
+        .enumerate()
+        .map(|(rank, pair)| {
+            let (from, to) = (reached(rank), reached(rank + 1));
+            Conversion {
+                from: pair[0].as_str().to_owned(),
+                to: pair[1].as_str().to_owned(),
+                reached_from: from,
+                reached_to: to,
+                rate: (from > 0).then(|| (to as f64 / from as f64 * 10_000.0).round() / 10_000.0),
+            }
+        })
+        .collect();
+    let times = pipeline[..5]
+        .iter()
+        .enumerate()
+        .map(|(rank, stage)| StageTime {
+            stage: stage.as_str().to_owned(),
+            completed: completed[rank].len() as i64,
+            average_days: average(&completed[rank]),
+            median_days: median(&mut completed[rank]),
+            current: current[rank].len() as i64,
+            current_average_days: average(&current[rank]),
+        })
+        .collect();
+    Ok((conversion, times))
+}
+
+/// Every cohort named, in order.
+pub async fn cohorts(db: &ReadDb) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query(
+        "SELECT DISTINCT cohort FROM rm_funding_startups WHERE cohort IS NOT NULL ORDER BY cohort",
+    )
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| text(r, "cohort"))
+    .collect()
 }
 
 /// Filters for the startup list.
@@ -237,8 +418,12 @@ pub struct StartupFilter {
     pub limit: i64,
 }
 
-/// The pipeline, for one cohort or all.
-pub async fn pipeline(db: &ReadDb, cohort: Option<&str>) -> Result<Pipeline, sqlx::Error> {
+/// The pipeline, for one cohort or all; stays in a stage not yet left count up to `today`.
+pub async fn pipeline(
+    db: &ReadDb,
+    cohort: Option<&str>,
+    today: NaiveDate,
+) -> Result<Pipeline, sqlx::Error> {
     let mut counts: BTreeMap<String, i64> = BTreeMap::new();
     let rows = sqlx::query(
         "SELECT stage, COUNT(*) AS n FROM rm_funding_startups \
@@ -292,11 +477,14 @@ pub async fn pipeline(db: &ReadDb, cohort: Option<&str>) -> Result<Pipeline, sql
     for r in &rows {
         totals.add(&text(r, "kind")?, text(r, "currency")?, int(r, "cents")?);
     }
+    let (conversion, time_in_stage) = stage_flow(db, cohort, today).await?;
     Ok(Pipeline {
         cohort: cohort.map(str::to_owned),
         startups: stages.iter().map(|s| s.startups).sum(),
         stages,
         funding_stages,
+        conversion,
+        time_in_stage,
         totals,
     })
 }
@@ -307,7 +495,8 @@ pub async fn startups(
     filter: &StartupFilter,
 ) -> Result<Vec<StartupFunding>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT startup_id, name, cohort, stage, stage_entered_at, funding_stage, applied_on \
+        "SELECT startup_id, name, cohort, stage, stage_entered_at, stage_entered_on, funding_stage, \
+         applied_on \
          FROM rm_funding_startups \
          WHERE ($1 IS NULL OR stage = $1) AND ($2 IS NULL OR cohort = $2) \
            AND ($3 IS NULL OR startup_id > $3) \
@@ -327,6 +516,7 @@ pub async fn startups(
             cohort: sqlx::Row::try_get(r, "cohort")?,
             stage: text(r, "stage")?,
             stage_entered_at: text(r, "stage_entered_at")?,
+            stage_entered_on: sqlx::Row::try_get(r, "stage_entered_on")?,
             funding_stage: text(r, "funding_stage")?,
             applied_on: text(r, "applied_on")?,
             totals: Totals::default(),

@@ -19,6 +19,7 @@ use super::{position, wait_for_position, AppState};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(pipeline))
+        .routes(routes!(cohorts))
         .routes(routes!(startups))
 }
 
@@ -59,9 +60,55 @@ async fn pipeline(
 ) -> Result<Json<PipelineView>, ApiError> {
     wait_for_position(&state, "funding", q.min_position).await?;
     let at = position(&state, "funding");
-    let p = funding::pipeline(&state.store.read, q.cohort.as_ref().map(Cohort::as_str)).await?;
+    let cohort = q.cohort.as_ref().map(Cohort::as_str);
+    let p = funding::pipeline(&state.store.read, cohort, common::today()).await?;
     Ok(Json(PipelineView {
         pipeline: p,
+        position: at,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct CohortsQuery {
+    /// Wait (up to 5 s) until the model has applied the event at this position.
+    min_position: Option<i64>,
+}
+
+/// Every cohort's pipeline, and the log position they reflect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CohortsView {
+    /// One pipeline per named cohort, in name order.
+    pub cohorts: Vec<Pipeline>,
+    pub position: i64,
+}
+
+/// `GET /funding/cohorts`: per cohort, startups per stage, conversion between stages, time in
+/// stage and funding totals.
+#[utoipa::path(
+    get,
+    path = "/funding/cohorts",
+    tag = "funding",
+    summary = "Per cohort: stages, conversion, time in stage and funding totals",
+    params(CohortsQuery),
+    responses((status = 200, description = "The cohorts", body = CohortsView), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("viewer"))),
+)]
+async fn cohorts(
+    state: State<AppState>,
+    ApiQuery(q): ApiQuery<CohortsQuery>,
+) -> Result<Json<CohortsView>, ApiError> {
+    wait_for_position(&state, "funding", q.min_position).await?;
+    let at = position(&state, "funding");
+    let today = common::today();
+    let mut cohorts = Vec::new();
+    for cohort in funding::cohorts(&state.store.read).await? {
+        cohorts.push(funding::pipeline(&state.store.read, Some(&cohort), today).await?);
+    }
+    Ok(Json(CohortsView {
+        cohorts,
         position: at,
     }))
 }

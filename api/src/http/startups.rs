@@ -347,6 +347,18 @@ async fn events(
     common::history(&state, "Startup", "startup", id, q).await
 }
 
+/// The day of a stage change: today by default, never in the future.
+fn stage_day(on: Option<NaiveDate>) -> Result<NaiveDate, ApiError> {
+    let today = today();
+    match on {
+        Some(on) if on > today => Err(ApiError::invalid(
+            "on",
+            format!("a stage change cannot be dated after today ({today})"),
+        )),
+        on => Ok(on.unwrap_or(today)),
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AdvanceBody {
@@ -354,6 +366,10 @@ struct AdvanceBody {
     to: Option<Stage>,
     #[serde(default)]
     override_reason: Option<Reason>,
+    /// The day the startup entered the stage: today by default; not in the future nor before
+    /// the current stage was entered.
+    #[serde(default)]
+    on: Option<NaiveDate>,
 }
 
 command_handler!(
@@ -366,6 +382,7 @@ command_handler!(
         StartupCommand::Advance {
             to: b.to,
             override_reason: b.override_reason,
+            on: stage_day(b.on)?,
         },
         None
     )
@@ -373,8 +390,12 @@ command_handler!(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReasonBody {
+struct ClosingBody {
     reason: Reason,
+    /// The day it happened: today by default; not in the future nor before the current stage
+    /// was entered.
+    #[serde(default)]
+    on: Option<NaiveDate>,
 }
 
 command_handler!(
@@ -382,24 +403,42 @@ command_handler!(
     "/startups/{id}/reject",
     200,
     "Reject the application",
-    ReasonBody,
-    |_state, _id, b| (StartupCommand::Reject { reason: b.reason }, None)
+    ClosingBody,
+    |_state, _id, b| (
+        StartupCommand::Reject {
+            reason: b.reason,
+            on: stage_day(b.on)?,
+        },
+        None
+    )
 );
 command_handler!(
     withdraw,
     "/startups/{id}/withdraw",
     200,
     "Record that the startup withdrew",
-    ReasonBody,
-    |_state, _id, b| (StartupCommand::Withdraw { reason: b.reason }, None)
+    ClosingBody,
+    |_state, _id, b| (
+        StartupCommand::Withdraw {
+            reason: b.reason,
+            on: stage_day(b.on)?,
+        },
+        None
+    )
 );
 command_handler!(
     exit,
     "/startups/{id}/exit",
     200,
     "Record the startup's exit from the programme",
-    ReasonBody,
-    |_state, _id, b| (StartupCommand::Exit { reason: b.reason }, None)
+    ClosingBody,
+    |_state, _id, b| (
+        StartupCommand::Exit {
+            reason: b.reason,
+            on: stage_day(b.on)?,
+        },
+        None
+    )
 );
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -24,16 +24,18 @@ pub enum StartupCommand {
     },
     /// Move to `to`, or to the next stage when `to` is `None`. Skipping a stage needs an
     /// override reason.
+    /// `on` is the day it happened (not before the day the current stage was entered).
     Advance {
         to: Option<Stage>,
         override_reason: Option<Reason>,
+        on: NaiveDate,
     },
     /// Turn the application down (from `application` or `screening`).
-    Reject { reason: Reason },
+    Reject { reason: Reason, on: NaiveDate },
     /// The startup leaves of its own accord (from any active stage).
-    Withdraw { reason: Reason },
+    Withdraw { reason: Reason, on: NaiveDate },
     /// The programme ends the startup's participation (from any active stage).
-    Exit { reason: Reason },
+    Exit { reason: Reason, on: NaiveDate },
     /// Place the startup in a cohort.
     AssignCohort { cohort: Cohort },
     /// Record a closed equity round.
@@ -120,9 +122,9 @@ impl crate::CommandInfo for StartupCommand {
 
     fn reason(&self) -> Option<&Reason> {
         match self {
-            Self::Reject { reason } | Self::Withdraw { reason } | Self::Exit { reason } => {
-                Some(reason)
-            }
+            Self::Reject { reason, .. }
+            | Self::Withdraw { reason, .. }
+            | Self::Exit { reason, .. } => Some(reason),
             Self::Advance {
                 override_reason, ..
             } => override_reason.as_ref(),

@@ -77,6 +77,11 @@ pub enum StartupError {
     /// An application with no founder.
     #[error("an application needs at least one founder")]
     NoFounders,
+    /// A stage change dated before the day the current stage was entered.
+    #[error(
+        "the startup entered its current stage on {entered_on}: a change cannot be dated before"
+    )]
+    StageDateBeforeEntry { entered_on: chrono::NaiveDate },
 }
 
 impl DomainRule for StartupError {
@@ -90,7 +95,8 @@ impl DomainRule for StartupError {
             | CurrencyMismatch { .. }
             | TrancheBeforeAward
             | NoInvestors
-            | NoFounders => RuleKind::Invalid,
+            | NoFounders
+            | StageDateBeforeEntry { .. } => RuleKind::Invalid,
             AlreadyExists
             | InvalidTransition { .. }
             | SkipRequiresOverride { .. }
@@ -134,6 +140,7 @@ impl DomainRule for StartupError {
             NotInProgramme { .. } => "not_in_programme",
             NoInvestors => "no_investors",
             NoFounders => "no_founders",
+            StageDateBeforeEntry { .. } => "stage_date_before_entry",
         }
     }
 }

@@ -23,17 +23,37 @@ pub enum StartupEvent {
     },
     /// The startup moved forward through the pipeline. `override_reason` is set when a stage
     /// was skipped with the officer's explicit override.
+    ///
+    /// `on`, here and in the three events after it, is the day the startup entered its new
+    /// stage; events recorded before it was kept have none (their day is the day recorded).
     StageAdvanced {
         from: Stage,
         to: Stage,
         override_reason: Option<Reason>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<NaiveDate>,
     },
     /// The application was turned down.
-    Rejected { from: Stage, reason: Reason },
+    Rejected {
+        from: Stage,
+        reason: Reason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<NaiveDate>,
+    },
     /// The startup left the programme of its own accord.
-    Withdrawn { from: Stage, reason: Reason },
+    Withdrawn {
+        from: Stage,
+        reason: Reason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<NaiveDate>,
+    },
     /// The programme ended the startup's participation (closure, relocation, breach…).
-    Exited { from: Stage, reason: Reason },
+    Exited {
+        from: Stage,
+        reason: Reason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<NaiveDate>,
+    },
     /// The startup was placed in a cohort.
     CohortAssigned { cohort: Cohort },
     /// An equity round closed.

@@ -211,6 +211,10 @@ pub struct StartupState {
     pub cohort: Option<Cohort>,
     pub stage: Stage,
     pub applied_on: NaiveDate,
+    /// The day the current stage was entered, when known (stage changes recorded before their
+    /// day was kept have none).
+    #[serde(default)]
+    pub stage_entered_on: Option<NaiveDate>,
     pub equity_rounds: Vec<EquityRound>,
     pub funding: Vec<Award>,
     pub mentors: Vec<MentorId>,
@@ -266,6 +270,7 @@ impl Aggregate for Startup {
                 cohort,
                 stage: Stage::Application,
                 applied_on,
+                stage_entered_on: Some(applied_on),
                 equity_rounds: Vec::new(),
                 funding: Vec::new(),
                 mentors: Vec::new(),
@@ -282,10 +287,10 @@ impl Aggregate for Startup {
         };
         match event {
             E::Applied { .. } => {}
-            E::StageAdvanced { to, .. } => s.stage = to,
-            E::Rejected { .. } => s.stage = Stage::Rejected,
-            E::Withdrawn { .. } => s.stage = Stage::Withdrawn,
-            E::Exited { .. } => s.stage = Stage::Exited,
+            E::StageAdvanced { to, on, .. } => (s.stage, s.stage_entered_on) = (to, on),
+            E::Rejected { on, .. } => (s.stage, s.stage_entered_on) = (Stage::Rejected, on),
+            E::Withdrawn { on, .. } => (s.stage, s.stage_entered_on) = (Stage::Withdrawn, on),
+            E::Exited { on, .. } => (s.stage, s.stage_entered_on) = (Stage::Exited, on),
             E::CohortAssigned { cohort } => s.cohort = Some(cohort),
             E::EquityRoundRecorded {
                 round_id,
@@ -413,6 +418,7 @@ impl Startup {
             C::Advance {
                 to,
                 override_reason,
+                on,
             } => {
                 if stage == Stage::Graduated {
                     return Err(StartupError::NoFurtherStage);
@@ -431,37 +437,45 @@ impl Startup {
                 if to_rank > from_rank + 1 && override_reason.is_none() {
                     return Err(StartupError::SkipRequiresOverride { from: stage, to });
                 }
+                dated(s, on)?;
                 // A reason given for an ordinary step is kept: it is the officer's record.
                 E::StageAdvanced {
                     from: stage,
                     to,
                     override_reason,
+                    on: Some(on),
                 }
             }
-            C::Reject { reason } => {
+            C::Reject { reason, on } => {
                 if !stage.is_active() {
                     return Err(StartupError::NotActive { stage });
                 }
                 if !matches!(stage, Stage::Application | Stage::Screening) {
                     return Err(StartupError::RejectionTooLate { stage });
                 }
+                dated(s, on)?;
                 E::Rejected {
                     from: stage,
                     reason,
+                    on: Some(on),
                 }
             }
-            C::Withdraw { reason } => {
+            C::Withdraw { reason, on } => {
                 require_active(stage)?;
+                dated(s, on)?;
                 E::Withdrawn {
                     from: stage,
                     reason,
+                    on: Some(on),
                 }
             }
-            C::Exit { reason } => {
+            C::Exit { reason, on } => {
                 require_active(stage)?;
+                dated(s, on)?;
                 E::Exited {
                     from: stage,
                     reason,
+                    on: Some(on),
                 }
             }
             C::AssignCohort { cohort } => {
@@ -643,6 +657,16 @@ impl Startup {
             }
         };
         Ok(vec![event])
+    }
+}
+
+/// A stage change on `on`: not before the current stage was entered.
+fn dated(s: &StartupState, on: NaiveDate) -> Result<(), StartupError> {
+    match s.stage_entered_on {
+        Some(entered_on) if on < entered_on => {
+            Err(StartupError::StageDateBeforeEntry { entered_on })
+        }
+        _ => Ok(()),
     }
 }
 

@@ -48,6 +48,7 @@ fn advanced(from: Stage, to: Stage) -> StartupEvent {
         from,
         to,
         override_reason: None,
+        on: Some(day("2026-03-02")),
     }
 }
 
@@ -60,6 +61,7 @@ fn history_to(stage: Stage) -> Vec<StartupEvent> {
             events.push(StartupEvent::Rejected {
                 from: at,
                 reason: reason("out of scope"),
+                on: Some(day("2026-03-02")),
             });
             return events;
         }
@@ -70,11 +72,13 @@ fn history_to(stage: Stage) -> Vec<StartupEvent> {
                 StartupEvent::Withdrawn {
                     from: Stage::Screening,
                     reason: r,
+                    on: Some(day("2026-03-02")),
                 }
             } else {
                 StartupEvent::Exited {
                     from: Stage::Screening,
                     reason: r,
+                    on: Some(day("2026-03-02")),
                 }
             });
             return events;
@@ -215,6 +219,7 @@ async fn any_command_on_an_unknown_startup_is_not_found() {
         .when_async(StartupCommand::Advance {
             to: None,
             override_reason: None,
+            on: day("2026-03-02"),
         })
         .await
         .then_expect_error(StartupError::NotFound);
@@ -233,6 +238,7 @@ async fn advancing_moves_one_stage_at_a_time() {
             .when_async(StartupCommand::Advance {
                 to: None,
                 override_reason: None,
+                on: day("2026-03-02"),
             })
             .await
             .then_expect_events(vec![advanced(from, to)]);
@@ -240,6 +246,7 @@ async fn advancing_moves_one_stage_at_a_time() {
             .when_async(StartupCommand::Advance {
                 to: Some(to),
                 override_reason: None,
+                on: day("2026-03-02"),
             })
             .await
             .then_expect_events(vec![advanced(from, to)]);
@@ -252,6 +259,7 @@ async fn skipping_a_stage_without_an_override_is_refused() {
         .when_async(StartupCommand::Advance {
             to: Some(Stage::Incubation),
             override_reason: None,
+            on: day("2026-03-02"),
         })
         .await
         .then_expect_error(StartupError::SkipRequiresOverride {
@@ -266,12 +274,14 @@ async fn skipping_a_stage_with_an_override_and_reason_is_recorded() {
         .when_async(StartupCommand::Advance {
             to: Some(Stage::Incubation),
             override_reason: Some(reason("jury waived pre-incubation")),
+            on: day("2026-03-02"),
         })
         .await
         .then_expect_events(vec![StartupEvent::StageAdvanced {
             from: Stage::Screening,
             to: Stage::Incubation,
             override_reason: Some(reason("jury waived pre-incubation")),
+            on: Some(day("2026-03-02")),
         }]);
 }
 
@@ -281,6 +291,7 @@ async fn moving_backwards_or_to_a_closing_stage_is_refused() {
         .when_async(StartupCommand::Advance {
             to: Some(Stage::Screening),
             override_reason: Some(reason("undo")),
+            on: day("2026-03-02"),
         })
         .await
         .then_expect_error(StartupError::InvalidTransition {
@@ -291,6 +302,7 @@ async fn moving_backwards_or_to_a_closing_stage_is_refused() {
         .when_async(StartupCommand::Advance {
             to: Some(Stage::Incubation),
             override_reason: None,
+            on: day("2026-03-02"),
         })
         .await
         .then_expect_error(StartupError::InvalidTransition {
@@ -301,6 +313,7 @@ async fn moving_backwards_or_to_a_closing_stage_is_refused() {
         .when_async(StartupCommand::Advance {
             to: Some(Stage::Rejected),
             override_reason: None,
+            on: day("2026-03-02"),
         })
         .await
         .then_expect_error(StartupError::InvalidTransition {
@@ -315,6 +328,7 @@ async fn a_graduate_has_no_further_stage() {
         .when_async(StartupCommand::Advance {
             to: None,
             override_reason: None,
+            on: day("2026-03-02"),
         })
         .await
         .then_expect_error(StartupError::NoFurtherStage);
@@ -327,6 +341,7 @@ async fn advancing_a_rejected_startup_is_refused() {
             .when_async(StartupCommand::Advance {
                 to: None,
                 override_reason: None,
+                on: day("2026-03-02"),
             })
             .await
             .then_expect_error(StartupError::NotActive { stage: closed });
@@ -339,11 +354,13 @@ async fn an_application_in_selection_can_be_rejected() {
         given(from)
             .when_async(StartupCommand::Reject {
                 reason: reason("not a creative business"),
+                on: day("2026-03-02"),
             })
             .await
             .then_expect_events(vec![StartupEvent::Rejected {
                 from,
                 reason: reason("not a creative business"),
+                on: Some(day("2026-03-02")),
             }]);
     }
 }
@@ -353,6 +370,7 @@ async fn rejecting_after_selection_is_refused() {
     given(Stage::Incubation)
         .when_async(StartupCommand::Reject {
             reason: reason("late"),
+            on: day("2026-03-02"),
         })
         .await
         .then_expect_error(StartupError::RejectionTooLate {
@@ -361,6 +379,7 @@ async fn rejecting_after_selection_is_refused() {
     given(Stage::Withdrawn)
         .when_async(StartupCommand::Reject {
             reason: reason("late"),
+            on: day("2026-03-02"),
         })
         .await
         .then_expect_error(StartupError::NotActive {
@@ -380,20 +399,24 @@ async fn withdrawing_or_exiting_works_from_every_active_stage() {
         given(from)
             .when_async(StartupCommand::Withdraw {
                 reason: reason("founders split"),
+                on: day("2026-03-02"),
             })
             .await
             .then_expect_events(vec![StartupEvent::Withdrawn {
                 from,
                 reason: reason("founders split"),
+                on: Some(day("2026-03-02")),
             }]);
         given(from)
             .when_async(StartupCommand::Exit {
                 reason: reason("company dissolved"),
+                on: day("2026-03-02"),
             })
             .await
             .then_expect_events(vec![StartupEvent::Exited {
                 from,
                 reason: reason("company dissolved"),
+                on: Some(day("2026-03-02")),
             }]);
     }
 }
@@ -409,12 +432,14 @@ async fn withdrawing_or_exiting_a_closed_startup_is_refused() {
         given(closed)
             .when_async(StartupCommand::Withdraw {
                 reason: reason("x"),
+                on: day("2026-03-02"),
             })
             .await
             .then_expect_error(StartupError::NotActive { stage: closed });
         given(closed)
             .when_async(StartupCommand::Exit {
                 reason: reason("x"),
+                on: day("2026-03-02"),
             })
             .await
             .then_expect_error(StartupError::NotActive { stage: closed });
@@ -914,4 +939,79 @@ fn every_error_is_classified() {
         .to_string(),
         "moving from screening to incubation skips a stage: give an override reason to do so"
     );
+}
+
+#[tokio::test]
+async fn a_stage_change_is_dated_and_not_before_the_stage_was_entered() {
+    // Screening was entered on 2 March (history_to dates every change then).
+    given(Stage::Screening)
+        .when_async(StartupCommand::Advance {
+            to: None,
+            override_reason: None,
+            on: day("2026-03-01"),
+        })
+        .await
+        .then_expect_error(StartupError::StageDateBeforeEntry {
+            entered_on: day("2026-03-02"),
+        });
+    given(Stage::Screening)
+        .when_async(StartupCommand::Withdraw {
+            reason: reason("moved"),
+            on: day("2026-02-28"),
+        })
+        .await
+        .then_expect_error(StartupError::StageDateBeforeEntry {
+            entered_on: day("2026-03-02"),
+        });
+    // An application cannot be turned down before it was received (10 January).
+    Fixture::with(())
+        .given(vec![applied()])
+        .when_async(StartupCommand::Reject {
+            reason: reason("late"),
+            on: day("2026-01-09"),
+        })
+        .await
+        .then_expect_error(StartupError::StageDateBeforeEntry {
+            entered_on: day("2026-01-10"),
+        });
+    given(Stage::Screening)
+        .when_async(StartupCommand::Advance {
+            to: None,
+            override_reason: None,
+            on: day("2026-04-15"),
+        })
+        .await
+        .then_expect_events(vec![StartupEvent::StageAdvanced {
+            from: Stage::Screening,
+            to: Stage::PreIncubation,
+            override_reason: None,
+            on: Some(day("2026-04-15")),
+        }]);
+}
+
+#[test]
+fn stage_events_recorded_before_dates_were_kept_still_load() {
+    // The shape of a stage change recorded before `on` existed.
+    let old: StartupEvent = serde_json::from_value(serde_json::json!({
+        "StageAdvanced": {"from": "application", "to": "screening", "override_reason": null}
+    }))
+    .unwrap();
+    let mut s = Startup::default();
+    s.apply(applied());
+    s.apply(old);
+    let state = s.state.as_ref().unwrap();
+    assert_eq!(state.stage, Stage::Screening);
+    assert_eq!(state.stage_entered_on, None);
+    // With the day unknown, any date is accepted for the next change.
+    let events = s
+        .decide(StartupCommand::Advance {
+            to: None,
+            override_reason: None,
+            on: day("2025-01-01"),
+        })
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    // A dated event carries its day; an undated one serialises as before.
+    let json = serde_json::to_value(advanced(Stage::Screening, Stage::PreIncubation)).unwrap();
+    assert_eq!(json["StageAdvanced"]["on"], "2026-03-02");
 }

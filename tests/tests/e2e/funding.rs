@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 both_stores!(
     the_pipeline_counts_stages_and_sums_funding_per_currency,
     a_client_reads_its_own_writes_by_position,
+    conversion_and_time_in_stage_follow_the_dated_stage_changes,
 );
 
 /// A command answers with the position of its last event; a read given that position waits
@@ -229,5 +230,174 @@ async fn the_pipeline_counts_stages_and_sums_funding_per_currency(backend: Backe
         .collect();
     assert_eq!(ids, vec![a, b, c, d]);
     assert!(second["next"].is_null());
+    app.stop().await;
+}
+
+/// Applies with an application day and returns the id.
+async fn apply_on(app: &TestApp, name: &str, cohort: &str, applied_on: &str) -> String {
+    let r = app
+        .post(
+            "/api/v1/startups",
+            json!({"name": name, "founders": [uuid::Uuid::now_v7()], "cohort": cohort,
+                   "applied_on": applied_on}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["startup_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn conversion_and_time_in_stage_follow_the_dated_stage_changes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let spring = "2026-spring";
+    let ok = StatusCode::OK;
+    let a = apply_on(&app, "A", spring, "2026-01-05").await;
+    app.command(&a, "advance", json!({"on": "2026-01-15"}), ok)
+        .await;
+    app.command(&a, "advance", json!({"on": "2026-02-14"}), ok)
+        .await;
+    app.command(&a, "advance", json!({"on": "2026-04-15"}), ok)
+        .await;
+    let b = apply_on(&app, "B", spring, "2026-01-10").await;
+    app.command(&b, "advance", json!({"on": "2026-01-20"}), ok)
+        .await;
+    app.command(
+        &b,
+        "reject",
+        json!({"reason": "scope", "on": "2026-02-09"}),
+        ok,
+    )
+    .await;
+    let c = apply_on(&app, "C", spring, "2026-01-12").await;
+    app.command(&c, "advance", json!({"on": "2026-01-22"}), ok)
+        .await;
+    app.command(&c, "advance", json!({"on": "2026-02-21"}), ok)
+        .await;
+    app.command(
+        &c,
+        "withdraw",
+        json!({"reason": "moved", "on": "2026-03-03"}),
+        ok,
+    )
+    .await;
+    apply_on(&app, "D", spring, "2026-01-20").await;
+    let e = apply_on(&app, "E", spring, "2026-01-08").await;
+    app.command(&e, "advance", json!({"on": "2026-01-18"}), ok)
+        .await;
+    app.command(
+        &e,
+        "advance",
+        json!({"to": "incubation", "override_reason": "jury waived pre-incubation", "on": "2026-03-19"}),
+        ok,
+    )
+    .await;
+    app.command(&e, "advance", json!({"on": "2026-06-17"}), ok)
+        .await;
+    let f = apply_on(&app, "F", "2026-autumn", "2026-07-01").await;
+    app.command(&f, "advance", json!({"on": "2026-07-11"}), ok)
+        .await;
+
+    // Refused: a date before the current stage was entered, and a date in the future.
+    let early = app
+        .command(
+            &f,
+            "advance",
+            json!({"on": "2026-07-10"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert_eq!(
+        early["type"],
+        "urn:incubator:problem:stage_date_before_entry"
+    );
+    let later = app
+        .command(
+            &f,
+            "advance",
+            json!({"on": "2999-01-01"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert_eq!(later["field"], "on");
+    app.settle().await;
+
+    let today = incubator_domain::values::hub_local(chrono::Utc::now()).date();
+    let since = |d: &str| (today - d.parse::<chrono::NaiveDate>().unwrap()).num_days() as f64;
+    let p = app
+        .get_json(&format!("/api/v1/funding/pipeline?cohort={spring}"))
+        .await;
+    // Reached: application A B C D E; screening A B C E; pre-incubation A C E (E skipped it
+    // with an override: passed through); incubation A E; acceleration E.
+    let conversion: Vec<(String, i64, i64, Value)> = p["conversion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["from"].as_str().unwrap().to_owned(),
+                c["reached_from"].as_i64().unwrap(),
+                c["reached_to"].as_i64().unwrap(),
+                c["rate"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        conversion,
+        [
+            ("application".to_owned(), 5, 4, json!(0.8)),
+            ("screening".to_owned(), 4, 3, json!(0.75)),
+            ("pre_incubation".to_owned(), 3, 2, json!(0.6667)),
+            ("incubation".to_owned(), 2, 1, json!(0.5)),
+            ("acceleration".to_owned(), 1, 0, json!(0.0)),
+        ]
+    );
+    let t = &p["time_in_stage"];
+    // Application: A, B, C, E each 10 days; D still there since 20 January.
+    assert_eq!(t[0]["stage"], "application");
+    assert_eq!(t[0]["completed"], 4);
+    assert_eq!(t[0]["average_days"], 10.0);
+    assert_eq!(t[0]["median_days"], 10.0);
+    assert_eq!(t[0]["current"], 1);
+    assert_eq!(t[0]["current_average_days"], since("2026-01-20"));
+    // Screening: A 30, B 20, C 30, E 60 days: average 35, median 30.
+    assert_eq!(t[1]["completed"], 4);
+    assert_eq!(t[1]["average_days"], 35.0);
+    assert_eq!(t[1]["median_days"], 30.0);
+    assert_eq!(t[1]["current"], 0);
+    assert_eq!(t[1]["current_average_days"], Value::Null);
+    // Pre-incubation: A 60 days (14 February to 15 April), C 10: average and median 35.
+    assert_eq!(t[2]["completed"], 2);
+    assert_eq!(t[2]["average_days"], 35.0);
+    assert_eq!(t[2]["median_days"], 35.0);
+    // Incubation: E 90 days (19 March to 17 June); A there since 15 April.
+    assert_eq!(t[3]["completed"], 1);
+    assert_eq!(t[3]["average_days"], 90.0);
+    assert_eq!(t[3]["current"], 1);
+    assert_eq!(t[3]["current_average_days"], since("2026-04-15"));
+    // Acceleration: E since 17 June, none left.
+    assert_eq!(t[4]["completed"], 0);
+    assert_eq!(t[4]["average_days"], Value::Null);
+    assert_eq!(t[4]["current_average_days"], since("2026-06-17"));
+
+    // Per cohort: the autumn cohort is apart.
+    let cohorts = app.get_json("/api/v1/funding/cohorts").await;
+    let list = cohorts["cohorts"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["cohort"], "2026-autumn");
+    assert_eq!(list[0]["startups"], 1);
+    assert_eq!(list[0]["conversion"][0]["rate"], 1.0);
+    assert_eq!(
+        list[0]["time_in_stage"][1]["current_average_days"],
+        since("2026-07-11")
+    );
+    assert_eq!(list[1]["cohort"], spring);
+    assert_eq!(list[1]["conversion"], p["conversion"]);
+    // The startup list shows the day each entered its stage.
+    let e_row = app
+        .get_json("/api/v1/funding/startups?stage=acceleration")
+        .await;
+    assert_eq!(e_row["items"][0]["stage_entered_on"], "2026-06-17");
     app.stop().await;
 }
