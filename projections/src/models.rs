@@ -64,6 +64,20 @@ impl Projection for Model {
             Model::SpaceUsage(m) => m.apply(conn, db, event).await,
         }
     }
+
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        db: &ReadDb,
+        events: &[LoggedEvent],
+    ) -> Result<(), ProjectionError> {
+        match self {
+            Model::Funding(m) => m.apply_batch(conn, db, events).await,
+            Model::Mentorship(m) => m.apply_batch(conn, db, events).await,
+            Model::Collaborations(m) => m.apply_batch(conn, db, events).await,
+            Model::SpaceUsage(m) => m.apply_batch(conn, db, events).await,
+        }
+    }
 }
 
 impl Rebuildable for Model {

@@ -116,6 +116,23 @@ pub trait Projection: Send + Sync + 'static {
         db: &'c ReadDb,
         event: &'c LoggedEvent,
     ) -> impl Future<Output = Result<(), ProjectionError>> + Send + 'c;
+
+    /// Applies a batch of events, in order, inside one transaction. The default applies them
+    /// one by one; a model may group writes (several rows in one statement) as long as the
+    /// end state is the same.
+    fn apply_batch<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+        db: &'c ReadDb,
+        events: &'c [LoggedEvent],
+    ) -> impl Future<Output = Result<(), ProjectionError>> + Send + 'c {
+        async move {
+            for event in events {
+                self.apply(conn, db, event).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Reads a projection's checkpoint (the start of the log when it has none).
@@ -178,9 +195,7 @@ pub async fn step<P: Projection>(
         tx.rollback().await?;
         return Err(ProjectionError::Raced(name));
     }
-    for event in &events {
-        projection.apply(&mut tx, db, event).await?;
-    }
+    projection.apply_batch(&mut tx, db, &events).await?;
     tx.commit().await?;
     Ok(Some(to))
 }

@@ -7,8 +7,10 @@
 //! so the API never serves a half-built one:
 //! - `rebuild` empties the tables, replays every committed event, moves the checkpoint, and
 //!   commits: the new model replaces the old at once;
-//! - `check` copies the live rows, replays up to the live checkpoint into the emptied tables,
-//!   compares row by row, and rolls back: it changes nothing.
+//! - `check` copies the live rows, replays up to the live checkpoint into the emptied tables
+//!   one event at a time (the live model was built a batch at a time, with grouped writes:
+//!   the check compares the two paths), compares row by row, and rolls back: it changes
+//!   nothing.
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -98,6 +100,16 @@ async fn lock(conn: &mut AnyConnection, name: &str) -> Result<Checkpoint, Projec
     })
 }
 
+/// How a replay applies events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Apply {
+    /// A batch at a time, as the projector does (a model may group its writes).
+    Batched,
+    /// One event at a time: the plain path, so that a check also proves the grouped writes
+    /// of the live model equal to it.
+    OneByOne,
+}
+
 /// Empties the tables and replays the log into them, up to `until` when given; returns the
 /// events applied and the checkpoint reached.
 async fn replay<P: Rebuildable>(
@@ -105,6 +117,7 @@ async fn replay<P: Rebuildable>(
     db: &ReadDb,
     model: &P,
     until: Option<Checkpoint>,
+    how: Apply,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(u64, Checkpoint), ProjectionError> {
     for table in model.tables() {
@@ -119,15 +132,26 @@ async fn replay<P: Rebuildable>(
         if events.is_empty() {
             break;
         }
-        for event in &events {
-            if until.is_some_and(|u| event.checkpoint > u) {
-                break 'replay;
+        let upto = match until {
+            Some(u) => events.partition_point(|e| e.checkpoint <= u),
+            None => events.len(),
+        };
+        match how {
+            Apply::Batched => model.apply_batch(conn, db, &events[..upto]).await?,
+            Apply::OneByOne => {
+                for event in &events[..upto] {
+                    model.apply(conn, db, event).await?;
+                }
             }
-            model.apply(conn, db, event).await?;
-            at = event.checkpoint;
-            applied += 1;
         }
+        if let Some(last) = events[..upto].last() {
+            at = last.checkpoint;
+        }
+        applied += upto as u64;
         progress(applied);
+        if upto < events.len() {
+            break 'replay;
+        }
     }
     Ok((applied, at))
 }
@@ -156,7 +180,7 @@ pub async fn rebuild<P: Rebuildable>(
 ) -> Result<Rebuilt, ProjectionError> {
     let mut tx = db.pool.begin().await?;
     lock(&mut tx, model.name()).await?;
-    let (events, at) = replay(&mut tx, db, model, None, progress).await?;
+    let (events, at) = replay(&mut tx, db, model, None, Apply::Batched, progress).await?;
     sqlx::query(
         "UPDATE projector_checkpoints SET transaction_id = $1, position = $2 WHERE projection = $3",
     )
@@ -197,10 +221,9 @@ pub async fn rebuild_together<P: Rebuildable>(
             break;
         };
         let last = last.checkpoint;
-        for event in &events {
-            for model in models {
-                model.apply(&mut tx, db, event).await?;
-            }
+        // Models own their tables: each may take the whole batch in turn.
+        for model in models {
+            model.apply_batch(&mut tx, db, &events).await?;
         }
         at = last;
         applied += events.len() as u64;
@@ -240,7 +263,7 @@ pub async fn check<P: Rebuildable>(
     for table in model.tables() {
         live.push(rows(&mut tx, table).await?);
     }
-    let (events, at) = replay(&mut tx, db, model, Some(live_at), progress).await?;
+    let (events, at) = replay(&mut tx, db, model, Some(live_at), Apply::OneByOne, progress).await?;
     let mut tables = Vec::new();
     for (table, live_rows) in model.tables().iter().zip(live) {
         let rebuilt = rows(&mut tx, table).await?;

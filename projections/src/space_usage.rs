@@ -94,6 +94,132 @@ impl Projection for SpaceUsage {
             _ => Ok(()),
         }
     }
+
+    /// Bookings are most of the log: they go in several rows to a statement. Only a
+    /// cancellation reads the bookings table, so the rows held are written before one.
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        db: &ReadDb,
+        events: &[LoggedEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut held: Vec<BookingInsert> = Vec::new();
+        for event in events {
+            if event.aggregate_type == "Space" && event.event_type == "RoomBooked" {
+                if let SpaceEvent::RoomBooked {
+                    booking_id,
+                    booked_by,
+                    starts_at,
+                    ends_at,
+                    ..
+                } = decode(event)?
+                {
+                    held.push(BookingInsert::new(
+                        &event.aggregate_id,
+                        booking_id.to_string(),
+                        booked_by,
+                        starts_at,
+                        ends_at,
+                    ));
+                    if held.len() == BOOKINGS_PER_STATEMENT {
+                        insert_bookings(conn, &mut held).await?;
+                    }
+                }
+                continue;
+            }
+            if event.event_type == "BookingCancelled" {
+                insert_bookings(conn, &mut held).await?;
+            }
+            self.apply(conn, db, event).await?;
+        }
+        insert_bookings(conn, &mut held).await?;
+        Ok(())
+    }
+}
+
+/// A booking row waiting to be written.
+struct BookingInsert {
+    booking_id: String,
+    space_id: String,
+    kind: &'static str,
+    booker_id: String,
+    booker_name: Option<String>,
+    starts_at: String,
+    ends_at: String,
+    on_day: String,
+    minutes: i64,
+}
+
+impl BookingInsert {
+    fn new(
+        space_id: &str,
+        booking_id: String,
+        booked_by: incubator_domain::space::Occupant,
+        starts_at: chrono::DateTime<chrono::Utc>,
+        ends_at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Self {
+            booking_id,
+            space_id: space_id.to_owned(),
+            kind: occupant_kind(booked_by.kind),
+            booker_id: booked_by.id.to_string(),
+            booker_name: booked_by.name.map(|n| n.as_str().to_owned()),
+            starts_at: instant(starts_at),
+            ends_at: instant(ends_at),
+            on_day: hub_local(starts_at).date().to_string(),
+            minutes: (ends_at - starts_at).num_minutes(),
+        }
+    }
+}
+
+/// Rows per multi-row insert: 9 parameters each, well inside SQLite's and PostgreSQL's limits.
+const BOOKINGS_PER_STATEMENT: usize = 500;
+
+/// Writes the held booking rows in one statement and empties `held`.
+async fn insert_bookings(
+    conn: &mut AnyConnection,
+    held: &mut Vec<BookingInsert>,
+) -> Result<(), sqlx::Error> {
+    if held.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "INSERT INTO rm_space_bookings (booking_id, space_id, booker_kind, booker_id, \
+         booker_name, starts_at, ends_at, on_day, minutes) VALUES ",
+    );
+    for i in 0..held.len() {
+        let p = i * 9;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6,
+            p + 7,
+            p + 8,
+            p + 9
+        ));
+    }
+    let mut query = sqlx::query(&sql);
+    for b in held.drain(..) {
+        query = query
+            .bind(b.booking_id)
+            .bind(b.space_id)
+            .bind(b.kind)
+            .bind(b.booker_id)
+            .bind(b.booker_name)
+            .bind(b.starts_at)
+            .bind(b.ends_at)
+            .bind(b.on_day)
+            .bind(b.minutes);
+    }
+    query.execute(conn).await?;
+    Ok(())
 }
 
 async fn apply_space(
@@ -203,22 +329,14 @@ async fn apply_space(
             ends_at,
             ..
         } => {
-            sqlx::query(
-                "INSERT INTO rm_space_bookings (booking_id, space_id, booker_kind, booker_id, \
-                 booker_name, starts_at, ends_at, on_day, minutes) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(booking_id.to_string())
-            .bind(id)
-            .bind(occupant_kind(booked_by.kind))
-            .bind(booked_by.id.to_string())
-            .bind(booked_by.name.as_ref().map(|n| n.as_str().to_owned()))
-            .bind(instant(starts_at))
-            .bind(instant(ends_at))
-            .bind(hub_local(starts_at).date().to_string())
-            .bind((ends_at - starts_at).num_minutes())
-            .execute(&mut *conn)
-            .await?;
+            let mut row = vec![BookingInsert::new(
+                id,
+                booking_id.to_string(),
+                booked_by,
+                starts_at,
+                ends_at,
+            )];
+            insert_bookings(conn, &mut row).await?;
         }
         E::BookingCancelled { booking_id, .. } => {
             sqlx::query("DELETE FROM rm_space_bookings WHERE booking_id = $1")
