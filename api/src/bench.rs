@@ -590,7 +590,8 @@ async fn rebuild_bench(args: RebuildArgs) -> Result<(), String> {
     let db = TempDb::create(&args.store).await?;
     let result = rebuild_on(&db.url, args.events).await;
     db.remove().await;
-    let (events, floor, rebuild, models) = result?;
+    let (events, floor, rebuild, alone) = result?;
+    let models: Vec<&str> = alone.iter().map(|(name, _)| *name).collect();
     println!(
         "bench rebuild  store={}  events={events}  read models: {}",
         if args.store == "sqlite" {
@@ -605,10 +606,16 @@ async fn rebuild_bench(args: RebuildArgs) -> Result<(), String> {
         "mode", "seconds", "events/s", "vs floor"
     );
     let floor_rate = events as f64 / floor;
-    for (mode, secs) in [
-        ("floor: read + decode, no apply", floor),
-        ("rebuild: all models, one pass", rebuild),
-    ] {
+    let mut rows = vec![
+        ("floor: read + decode, no apply".to_owned(), floor),
+        ("rebuild: all models, one pass".to_owned(), rebuild),
+    ];
+    rows.extend(
+        alone
+            .into_iter()
+            .map(|(name, secs)| (format!("  {name} alone"), secs)),
+    );
+    for (mode, secs) in rows {
         let rate = events as f64 / secs;
         println!(
             "{mode:<34} {secs:>9.2} {rate:>12.0} {:>9.2}x",
@@ -618,7 +625,10 @@ async fn rebuild_bench(args: RebuildArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn rebuild_on(url: &str, target: u64) -> Result<(u64, f64, f64, Vec<&'static str>), String> {
+/// Events, the floor's seconds, the rebuild's seconds, and each model's seconds alone.
+type RebuildTimes = (u64, f64, f64, Vec<(&'static str, f64)>);
+
+async fn rebuild_on(url: &str, target: u64) -> Result<RebuildTimes, String> {
     let store = Store::open(url).await.map_err(|e| e.to_string())?;
     let events = fill(&store, target).await?;
     let started = Instant::now();
@@ -636,28 +646,38 @@ async fn rebuild_on(url: &str, target: u64) -> Result<(u64, f64, f64, Vec<&'stat
     if rebuilt.first().map(|r| r.events) != Some(events) {
         return Err("the rebuild did not see every event".into());
     }
+    // Each model alone, to show where the time goes.
+    let mut alone = Vec::new();
+    for model in models {
+        let started = Instant::now();
+        incubator_projections::rebuild::rebuild(&store.read, &model, &|_| {})
+            .await
+            .map_err(|e| e.to_string())?;
+        alone.push((
+            incubator_projections::projector::Projection::name(&model),
+            started.elapsed().as_secs_f64(),
+        ));
+    }
     store.close().await;
-    Ok((
-        events,
-        floor,
-        rebuild,
-        models
-            .iter()
-            .map(incubator_projections::projector::Projection::name)
-            .collect(),
-    ))
+    Ok((events, floor, rebuild, alone))
 }
 
 /// The read endpoints measured by `bench reads`, after the HTTP floor.
-const READS: [&str; 8] = [
+const READS: &[&str] = &[
     "/healthz",
     "/api/v1/funding/pipeline",
     "/api/v1/funding/pipeline?cohort=2026-spring",
+    "/api/v1/funding/cohorts",
     "/api/v1/funding/startups?stage=incubation&limit=50",
     "/api/v1/mentorship/mentors?limit=50",
     "/api/v1/mentorship/mentees?without_mentor=true&limit=50",
     "/api/v1/portfolio/summary",
     "/api/v1/portfolio/collaborations?when=active&limit=50",
+    "/api/v1/space-usage/spaces?on=2026-06-01&limit=50",
+    "/api/v1/space-usage/utilisation?from=2026-01-01&to=2026-12-31",
+    "/api/v1/space-usage/vacancies?on=2026-06-01&limit=50",
+    "/api/v1/space-usage/rent-roll?from=2026-01&to=2026-12",
+    "/api/v1/space-usage/bookings?from=2026-06-01&to=2026-06-07&limit=50",
 ];
 
 async fn reads_bench(args: ReadsArgs) -> Result<(), String> {
@@ -739,12 +759,12 @@ async fn reads_on(
         .build()
         .map_err(|e| e.to_string())?;
     // Every read model caught up with the whole log first.
-    for model in ["funding", "mentorship", "collaborations"] {
-        let path = match model {
-            "funding" => "/api/v1/funding/pipeline",
-            "mentorship" => "/api/v1/mentorship/mentors?limit=1",
-            _ => "/api/v1/portfolio/summary",
-        };
+    for (model, path) in [
+        ("funding", "/api/v1/funding/pipeline"),
+        ("mentorship", "/api/v1/mentorship/mentors?limit=1"),
+        ("collaborations", "/api/v1/portfolio/summary"),
+        ("space_usage", "/api/v1/space-usage/spaces?limit=1"),
+    ] {
         let sep = if path.contains('?') { '&' } else { '?' };
         let mut ready = false;
         for _ in 0..60 {
@@ -766,7 +786,7 @@ async fn reads_on(
     let dummy: Vec<(String, MentorId)> = (0..args.tasks.max(1))
         .map(|_| (String::new(), MentorId::new()))
         .collect();
-    for path in READS {
+    for &path in READS {
         let (c, url) = (client.clone(), format!("{base}{path}"));
         let sample = measure(
             "read",

@@ -76,6 +76,12 @@ impl ReadDb {
                         Dialect::Postgres => "SET synchronous_commit = off",
                     };
                     sqlx::Executor::execute(&mut *conn, sql).await?;
+                    if dialect == Dialect::Sqlite {
+                        // Up to 32 MiB of page cache (SQLite's default is 2 MiB): read models
+                        // are written in index order only by luck, and a rebuild thrashes a
+                        // small cache.
+                        sqlx::Executor::execute(&mut *conn, "PRAGMA cache_size = -32768").await?;
+                    }
                     Ok(())
                 })
             })

@@ -14,9 +14,10 @@
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Column, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Column, Connection, Row};
 
-use crate::db::ReadDb;
+use crate::db::{Dialect, ReadDb};
 use crate::log::{read_after, Checkpoint};
 use crate::projector::{Projection, ProjectionError};
 
@@ -73,6 +74,32 @@ pub async fn log_size(db: &ReadDb) -> Result<u64, sqlx::Error> {
         .fetch_one(&db.pool)
         .await?;
     Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
+}
+
+/// A connection for a rebuild or a check: on SQLite with a 256 MiB page cache while it lasts
+/// (a rebuild inserts every row of a model's indexes, most in no particular order; the
+/// pool's 32 MiB thrash). `done` puts the pool's size back.
+async fn big_cache(db: &ReadDb) -> Result<PoolConnection<Any>, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    if db.dialect == Dialect::Sqlite {
+        sqlx::query("PRAGMA cache_size = -262144")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(conn)
+}
+
+async fn done(db: &ReadDb, mut conn: PoolConnection<Any>) {
+    if db.dialect == Dialect::Sqlite {
+        // On failure the connection is closed rather than returned with a large cache.
+        if sqlx::query("PRAGMA cache_size = -32768")
+            .execute(&mut *conn)
+            .await
+            .is_err()
+        {
+            conn.close_on_drop();
+        }
+    }
 }
 
 /// Locks the model's checkpoint row for the transaction and returns it.
@@ -178,7 +205,8 @@ pub async fn rebuild<P: Rebuildable>(
     model: &P,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Rebuilt, ProjectionError> {
-    let mut tx = db.pool.begin().await?;
+    let mut conn = big_cache(db).await?;
+    let mut tx = conn.begin().await?;
     lock(&mut tx, model.name()).await?;
     let (events, at) = replay(&mut tx, db, model, None, Apply::Batched, progress).await?;
     sqlx::query(
@@ -190,6 +218,7 @@ pub async fn rebuild<P: Rebuildable>(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    done(db, conn).await;
     Ok(Rebuilt {
         model: model.name(),
         events,
@@ -204,7 +233,8 @@ pub async fn rebuild_together<P: Rebuildable>(
     models: &[P],
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<Rebuilt>, ProjectionError> {
-    let mut tx = db.pool.begin().await?;
+    let mut conn = big_cache(db).await?;
+    let mut tx = conn.begin().await?;
     for model in models {
         lock(&mut tx, model.name()).await?;
         for table in model.tables() {
@@ -247,6 +277,7 @@ pub async fn rebuild_together<P: Rebuildable>(
         });
     }
     tx.commit().await?;
+    done(db, conn).await;
     Ok(out)
 }
 

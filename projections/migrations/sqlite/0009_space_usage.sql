@@ -44,7 +44,6 @@ CREATE TABLE rm_space_bookings
     minutes     BIGINT NOT NULL
 );
 CREATE INDEX rm_space_bookings_day ON rm_space_bookings (on_day, space_id);
-CREATE INDEX rm_space_bookings_start ON rm_space_bookings (starts_at, booking_id);
 
 CREATE TABLE rm_space_names
 (
