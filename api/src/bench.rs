@@ -33,6 +33,8 @@ pub enum Bench {
     /// The read endpoints under concurrent load (p50, p99) on the demo data, beside `/healthz`
     /// (the HTTP floor) measured in the same run.
     Reads(ReadsArgs),
+    /// `audit verify` speed against reading the same events in commit order with no hashing.
+    Verify(RebuildArgs),
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +85,7 @@ pub async fn run(bench: Bench) -> Result<(), String> {
         Bench::Commands(args) => commands(args).await,
         Bench::Rebuild(args) => rebuild_bench(args).await,
         Bench::Reads(args) => reads_bench(args).await,
+        Bench::Verify(args) => verify_bench(args).await,
     }
 }
 
@@ -660,6 +663,86 @@ async fn rebuild_on(url: &str, target: u64) -> Result<RebuildTimes, String> {
     }
     store.close().await;
     Ok((events, floor, rebuild, alone))
+}
+
+async fn verify_bench(args: RebuildArgs) -> Result<(), String> {
+    let db = TempDb::create(&args.store).await?;
+    let result = verify_on(&db.url, args.events).await;
+    db.remove().await;
+    let (events, rows) = result?;
+    println!(
+        "bench verify  store={}  events={events}",
+        if args.store == "sqlite" {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    );
+    println!(
+        "{:<44} {:>9} {:>12} {:>10}",
+        "mode", "seconds", "events/s", "vs floor"
+    );
+    let floor_rate = events as f64 / rows[0].1;
+    for (mode, secs) in rows {
+        let rate = events as f64 / secs;
+        println!(
+            "{mode:<44} {secs:>9.2} {rate:>12.0} {:>9.2}x",
+            rate / floor_rate
+        );
+    }
+    Ok(())
+}
+
+/// Events, and each mode's seconds (the floor first).
+async fn verify_on(url: &str, target: u64) -> Result<(u64, Vec<(&'static str, f64)>), String> {
+    use incubator_projections::audit;
+    let store = Store::open(url).await.map_err(|e| e.to_string())?;
+    let events = fill(&store, target).await?;
+    let started = Instant::now();
+    while incubator_projections::projector::step(&store.read, &audit::Sealer, 5_000)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {}
+    let seal = started.elapsed().as_secs_f64();
+    // The floor: the same events read in commit order, nothing hashed.
+    let started = Instant::now();
+    let mut conn = store.read.pool.acquire().await.map_err(|e| e.to_string())?;
+    let mut at = incubator_projections::Checkpoint::default();
+    let mut read = 0u64;
+    loop {
+        let batch =
+            incubator_projections::log::read_after(&mut conn, store.read.dialect, at, 5_000)
+                .await
+                .map_err(|e| e.to_string())?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        at = last.checkpoint;
+        read += batch.len() as u64;
+    }
+    drop(conn);
+    let floor = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let verified = audit::verify(&store.read, audit::Range::ALL, &|_| {})
+        .await
+        .map_err(|e| e.to_string())?;
+    let verify = started.elapsed().as_secs_f64();
+    store.close().await;
+    if read != events || verified.sealed != events || !verified.intact {
+        return Err(format!(
+            "read {read}, verified {} of {events} events, intact: {}",
+            verified.sealed, verified.intact
+        ));
+    }
+    Ok((
+        events,
+        vec![
+            ("floor: read in commit order, no hashing", floor),
+            ("audit verify: chains, seals and digests", verify),
+            ("seal (what the server does as it goes)", seal),
+        ],
+    ))
 }
 
 /// The read endpoints measured by `bench reads`, after the HTTP floor.

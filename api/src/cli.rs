@@ -34,6 +34,8 @@ pub enum Command {
     Tokens(TokensArgs),
     /// Rebuild read models from the log, or check them against a rebuild.
     Projections(crate::models_cli::ProjectionsArgs),
+    /// Seal the log and verify it was not altered.
+    Audit(crate::audit_cli::AuditArgs),
     /// Load a realistic year at the hub (deterministic from a seed) into an empty store.
     Demo(crate::demo::DemoArgs),
     /// Measure throughput and latency against a baseline taken in the same run.
@@ -137,6 +139,7 @@ pub fn main() -> ExitCode {
             Command::Tokens(args) => run_tokens(args).await,
             Command::Demo(args) => crate::demo::run(args).await,
             Command::Projections(args) => crate::models_cli::run(args).await,
+            Command::Audit(args) => crate::audit_cli::run(args).await,
         }
     });
     match result {

@@ -12,6 +12,7 @@
 //! No business rule lives here: they are all in `incubator-domain`.
 #![forbid(unsafe_code)]
 
+pub mod audit_cli;
 pub mod auth;
 pub mod bench;
 pub mod cli;

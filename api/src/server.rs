@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use std::collections::BTreeMap;
 
+use incubator_projections::audit;
 use incubator_projections::models::Model;
 use incubator_projections::projector::{self, Progress, Projection};
 use tokio::net::TcpListener;
@@ -41,6 +42,17 @@ pub async fn serve(
             holder.clone(),
         )));
     }
+    // The sealer: hash chains and digests over the log, under the same lease.
+    let (seal_tx, seal_rx) = watch::channel(Progress::default());
+    models.insert(audit::SEALER, seal_rx);
+    projectors.push(tokio::spawn(projector::run(
+        store.read.clone(),
+        audit::Sealer,
+        store.committed.clone(),
+        seal_tx,
+        stop_rx.clone(),
+        holder.clone(),
+    )));
     let purge = tokio::spawn(idempotency::purge_expired(
         store.read.clone(),
         settings.idempotency_retention,

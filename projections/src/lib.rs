@@ -15,6 +15,7 @@
 //! This crate knows the event log's tables and the read-model tables; it knows nothing of HTTP.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod collaborations;
 pub mod db;
 pub mod funding;

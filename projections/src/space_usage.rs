@@ -182,19 +182,13 @@ impl BookingInsert {
 /// Rows held before they are written in one statement.
 const BOOKINGS_PER_STATEMENT: usize = 500;
 
-/// Writes the held booking rows in one statement and empties `held`. The rows travel as one
-/// JSON parameter unpacked by the database (`json_each` on SQLite, `jsonb_array_elements` on
-/// PostgreSQL): one round trip for them all, and no per-parameter cost (numbered parameters
-/// cost sqlx's SQLite driver time growing with the square of their number; one statement per
-/// row is a hand-over to its worker thread each; both measured several times slower).
+/// Writes the held booking rows in one statement and empties `held`.
 async fn insert_bookings(
     conn: &mut AnyConnection,
     db: &ReadDb,
     held: &mut Vec<BookingInsert>,
 ) -> Result<(), sqlx::Error> {
-    if held.is_empty() {
-        return Ok(());
-    }
+    use crate::db::JsonColumn::{Int, Text};
     let rows: Vec<serde_json::Value> = held
         .drain(..)
         .map(|b| {
@@ -211,27 +205,24 @@ async fn insert_bookings(
             ])
         })
         .collect();
-    let select = match db.dialect {
-        crate::db::Dialect::Sqlite => {
-            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
-             json_extract(value, '$[2]'), json_extract(value, '$[3]'), \
-             json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
-             json_extract(value, '$[6]'), json_extract(value, '$[7]'), \
-             json_extract(value, '$[8]') FROM json_each($1)"
-        }
-        crate::db::Dialect::Postgres => {
-            "SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, (r->>8)::bigint \
-             FROM jsonb_array_elements(CAST($1 AS jsonb)) AS r"
-        }
-    };
-    sqlx::query(&format!(
-        "INSERT INTO rm_space_bookings (booking_id, space_id, booker_kind, booker_id, \
-         booker_name, starts_at, ends_at, on_day, minutes) {select}"
-    ))
-    .bind(serde_json::Value::Array(rows).to_string())
-    .execute(conn)
-    .await?;
-    Ok(())
+    crate::db::insert_json_rows(
+        conn,
+        db.dialect,
+        "rm_space_bookings",
+        &[
+            ("booking_id", Text),
+            ("space_id", Text),
+            ("booker_kind", Text),
+            ("booker_id", Text),
+            ("booker_name", Text),
+            ("starts_at", Text),
+            ("ends_at", Text),
+            ("on_day", Text),
+            ("minutes", Int),
+        ],
+        rows,
+    )
+    .await
 }
 
 async fn apply_space(

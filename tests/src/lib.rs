@@ -301,7 +301,8 @@ pub async fn create_token(url: &str, name: &str, role: Role) -> String {
     token
 }
 
-/// Waits (up to 20 s) until the funding projection has applied every committed event.
+/// Waits (up to 20 s) until every read model and the sealer have applied every committed
+/// event.
 pub async fn settle(pool: &AnyPool, backend: Backend) {
     let pending = match backend {
         Backend::Sqlite => {
@@ -316,7 +317,11 @@ pub async fn settle(pool: &AnyPool, backend: Backend) {
         }
     };
     // Every read model, not only the first.
-    for model in incubator_projections::models::Model::names() {
+    let sealer = [incubator_projections::audit::SEALER];
+    for model in incubator_projections::models::Model::names()
+        .into_iter()
+        .chain(sealer)
+    {
         let mut caught_up = false;
         for _ in 0..400 {
             let n: i64 = sqlx::query(pending)

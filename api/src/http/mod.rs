@@ -1,5 +1,6 @@
 //! The HTTP API under `/api/v1`: routers per area, merged in [`app`].
 
+mod audit;
 mod collaborations;
 mod common;
 pub mod error;
@@ -235,6 +236,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(records(people::reads()))
         .merge(records(residencies::reads()))
         .merge(records(collaborations::reads()))
+        .merge(records(audit::router()))
         .merge(models(funding::router()))
         .merge(models(mentorship::router()))
         .merge(models(portfolio::router()))

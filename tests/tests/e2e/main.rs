@@ -25,3 +25,4 @@ mod space_usage;
 mod spaces;
 mod startups;
 mod takeover;
+mod tamper;

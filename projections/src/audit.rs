@@ -1,0 +1,665 @@
+//! Tamper evidence: the seal over the event log, and its verification.
+//!
+//! The **sealer** runs beside the read models, under the same projector lease, and takes the log
+//! in commit order. For every event it stores, in `audit_chain`, a SHA-256 over the hash of the
+//! event before it in its stream and the event's own content and metadata (canonical JSON) —
+//! a hash chain per stream — and numbers it (`seal`, commit order). For every batch it sealed
+//! it stores a **digest** in `audit_digests`: a SHA-256 over the previous digest and the
+//! batch's event hashes, a chain over the whole log. The latest digest is what an auditor
+//! publishes outside the system (`docs/audit.md`).
+//!
+//! [`verify`] recomputes everything from the events and names what does not match: an event
+//! whose content or metadata changed (`altered`), an event with no seal before the sealer's
+//! checkpoint (`inserted`), a sealed event that is gone, the last of a stream included
+//! (`missing`), events out of their sealed order (`reordered`), a stream with a hole in its
+//! sequence (`gap`), chain rows or digests rewritten (`seal_altered`, `digest_mismatch`).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{insert_json_rows, JsonColumn, ReadDb};
+use crate::log::{read_after, Checkpoint, LoggedEvent};
+use crate::projector::{checkpoint, Projection, ProjectionError};
+
+/// The sealer's checkpoint name.
+pub const SEALER: &str = "audit_seal";
+
+/// The hash before the first event of a stream, and before the first digest.
+const GENESIS: [u8; 32] = [0; 32];
+
+/// The sealer: a projection that writes the hash chains and digests. It is not a read model:
+/// it has no rebuild (rebuilding the seal from the events would launder any tampering).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sealer;
+
+/// Writes `v` as canonical JSON: object keys sorted, no insignificant white space. The stores
+/// give the same JSON back in different forms (PostgreSQL's `jsonb` reorders keys).
+fn canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn field(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u64).to_be_bytes());
+    h.update(bytes);
+}
+
+/// The hash of `event` chained to `prev`, the hash of the event before it in its stream.
+/// Covers the stream, the sequence, the type and version, the payload and metadata (as
+/// canonical JSON) and the recording time. Text that is not JSON is hashed as it is.
+pub fn event_hash(prev: &[u8; 32], event: &LoggedEvent) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"incubator/event/v1");
+    h.update(prev);
+    field(&mut h, event.aggregate_type.as_bytes());
+    field(&mut h, event.aggregate_id.as_bytes());
+    h.update(event.sequence.to_be_bytes());
+    field(&mut h, event.event_type.as_bytes());
+    field(&mut h, event.event_version.as_bytes());
+    let mut json = String::new();
+    for text in [&event.payload, &event.metadata] {
+        json.clear();
+        match serde_json::from_str::<Value>(text) {
+            Ok(v) => canonical(&v, &mut json),
+            Err(_) => json.push_str(text),
+        }
+        field(&mut h, json.as_bytes());
+    }
+    field(&mut h, event.recorded_at.as_bytes());
+    h.finalize().into()
+}
+
+/// A digest over the previous digest and the hashes of seals `first..=last`, in seal order.
+struct DigestHasher(Sha256);
+
+impl DigestHasher {
+    fn new(prev: &[u8; 32], first: i64, last: i64) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"incubator/digest/v1");
+        h.update(prev);
+        h.update(first.to_be_bytes());
+        h.update(last.to_be_bytes());
+        Self(h)
+    }
+
+    fn add(&mut self, hash: &[u8; 32]) {
+        self.0.update(hash);
+    }
+
+    fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
+}
+
+fn unhex(raw: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    if hex::decode_to_slice(raw, &mut out).is_err() {
+        // A stored hash that is not one: compare as all ones, which no hash equals by chance.
+        out = [0xff; 32];
+    }
+    out
+}
+
+/// The latest digest: what to publish outside the system.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DigestRef {
+    pub digest_seq: i64,
+    /// The last seal it covers: every event sealed up to it.
+    pub last_seal: i64,
+    /// Hex SHA-256.
+    pub digest: String,
+    pub sealed_at: String,
+}
+
+async fn latest_digest(conn: &mut AnyConnection) -> Result<Option<DigestRef>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT digest_seq, last_seal, digest, sealed_at FROM audit_digests \
+         ORDER BY digest_seq DESC LIMIT 1",
+    )
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(DigestRef {
+            digest_seq: r.try_get("digest_seq")?,
+            last_seal: r.try_get("last_seal")?,
+            digest: r.try_get("digest")?,
+            sealed_at: r.try_get("sealed_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// The stored hash of one event, if it was sealed.
+async fn stored_hash(
+    conn: &mut AnyConnection,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    sequence: i64,
+) -> Result<Option<[u8; 32]>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT hash FROM audit_chain WHERE aggregate_type = $1 AND aggregate_id = $2 \
+         AND sequence = $3",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .bind(sequence)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row
+        .map(|r| r.try_get::<String, _>("hash"))
+        .transpose()?
+        .map(|h| unhex(&h)))
+}
+
+impl Projection for Sealer {
+    fn name(&self) -> &'static str {
+        SEALER
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        db: &ReadDb,
+        event: &LoggedEvent,
+    ) -> Result<(), ProjectionError> {
+        self.apply_batch(conn, db, std::slice::from_ref(event))
+            .await
+    }
+
+    /// Seals the batch: one chain row per event, one digest for the batch.
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        db: &ReadDb,
+        events: &[LoggedEvent],
+    ) -> Result<(), ProjectionError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let last_seal: i64 =
+            sqlx::query("SELECT CAST(COALESCE(MAX(seal), 0) AS BIGINT) AS n FROM audit_chain")
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("n")?;
+        let prev_digest = latest_digest(conn).await?;
+        let first = last_seal + 1;
+        let last = last_seal + events.len() as i64;
+        let mut digest = DigestHasher::new(
+            &prev_digest.as_ref().map_or(GENESIS, |d| unhex(&d.digest)),
+            first,
+            last,
+        );
+        let mut heads: HashMap<(&str, &str), (i64, [u8; 32])> = HashMap::new();
+        let mut rows = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            let key = (e.aggregate_type.as_str(), e.aggregate_id.as_str());
+            let prev = match heads.get(&key) {
+                Some((seq, hash)) if *seq == e.sequence - 1 => *hash,
+                _ if e.sequence <= 1 => GENESIS,
+                // Not found: the event before it is missing. Sealed as it stands; verify names
+                // the hole.
+                _ => stored_hash(conn, key.0, key.1, e.sequence - 1)
+                    .await?
+                    .unwrap_or(GENESIS),
+            };
+            let hash = event_hash(&prev, e);
+            heads.insert(key, (e.sequence, hash));
+            digest.add(&hash);
+            rows.push(serde_json::json!([
+                e.aggregate_type,
+                e.aggregate_id,
+                e.sequence,
+                first + i as i64,
+                e.position(),
+                hex::encode(hash)
+            ]));
+        }
+        insert_json_rows(
+            conn,
+            db.dialect,
+            "audit_chain",
+            &[
+                ("aggregate_type", JsonColumn::Text),
+                ("aggregate_id", JsonColumn::Text),
+                ("sequence", JsonColumn::Int),
+                ("seal", JsonColumn::Int),
+                ("position", JsonColumn::Int),
+                ("hash", JsonColumn::Text),
+            ],
+            rows,
+        )
+        .await?;
+        let sealed_at = events
+            .last()
+            .map(|e| e.recorded_at.clone())
+            .unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO audit_digests (digest_seq, first_seal, last_seal, digest, sealed_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(prev_digest.map_or(1, |d| d.digest_seq + 1))
+        .bind(first)
+        .bind(last)
+        .bind(hex::encode(digest.finish()))
+        .bind(sealed_at)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// One thing verification found wrong.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Finding {
+    /// `altered`, `inserted`, `missing`, `reordered`, `gap`, `seal_altered` or
+    /// `digest_mismatch`.
+    pub kind: &'static str,
+    /// The event's global position (of the event as sealed, for a missing one).
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub detail: String,
+}
+
+/// What verification found.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Verified {
+    /// Events read (in the range asked).
+    pub events: u64,
+    /// Events checked against their seal.
+    pub sealed: u64,
+    /// Events committed after the sealer's checkpoint (sealed within seconds).
+    pub unsealed: u64,
+    /// Digests recomputed.
+    pub digests: u64,
+    /// Whether nothing was found.
+    pub intact: bool,
+    /// The first broken event in commit order, as `findings[0]`.
+    pub first: Option<Finding>,
+    /// What was found, in commit order (at most 100).
+    pub findings: Vec<Finding>,
+    /// Findings in all, beyond the 100 listed too.
+    pub found: u64,
+    /// The latest digest, to publish or to compare with one published.
+    pub latest_digest: Option<DigestRef>,
+}
+
+const MAX_FINDINGS: usize = 100;
+
+/// Events read per query.
+const BATCH: i64 = 5_000;
+
+/// A range of global positions, both ends inclusive.
+#[derive(Debug, Clone, Copy)]
+pub struct Range {
+    pub from: i64,
+    pub to: i64,
+}
+
+impl Range {
+    pub const ALL: Range = Range {
+        from: 0,
+        to: i64::MAX,
+    };
+
+    fn contains(&self, position: i64) -> bool {
+        self.from <= position && position <= self.to
+    }
+}
+
+struct Seal {
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    seal: i64,
+    position: i64,
+    hash: String,
+}
+
+fn seal_of(r: &sqlx::any::AnyRow) -> Result<Seal, sqlx::Error> {
+    Ok(Seal {
+        aggregate_type: r.try_get("aggregate_type")?,
+        aggregate_id: r.try_get("aggregate_id")?,
+        sequence: r.try_get("sequence")?,
+        seal: r.try_get("seal")?,
+        position: r.try_get("position")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
+/// Recomputes the seal of the events in `range` and compares: see the module's documentation.
+/// `progress` is called with the events read so far.
+pub async fn verify(
+    db: &ReadDb,
+    range: Range,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Verified, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    let sealed_to = checkpoint(db, SEALER).await?;
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut found = 0u64;
+    let mut note = |f: Finding| {
+        found += 1;
+        if findings.len() < MAX_FINDINGS * 4 {
+            findings.push(f);
+        }
+    };
+    let mut out = Verified {
+        events: 0,
+        sealed: 0,
+        unsealed: 0,
+        digests: 0,
+        intact: true,
+        first: None,
+        findings: Vec::new(),
+        found: 0,
+        latest_digest: latest_digest(&mut conn).await?,
+    };
+    // Pass 1: the events in commit order, each against the seal at its position.
+    let mut heads: HashMap<(String, String), (i64, [u8; 32])> = HashMap::new();
+    let mut matched: Vec<bool> = Vec::new();
+    let mut last_seal_seen = 0i64;
+    let mut at = Checkpoint::default();
+    loop {
+        let events = read_after(&mut conn, db.dialect, at, BATCH).await?;
+        let Some(last) = events.last() else {
+            break;
+        };
+        at = last.checkpoint;
+        let in_range: Vec<&LoggedEvent> = events
+            .iter()
+            .filter(|e| range.contains(e.position()))
+            .collect();
+        let (Some(lo), Some(hi)) = (
+            in_range.iter().map(|e| e.position()).min(),
+            in_range.iter().map(|e| e.position()).max(),
+        ) else {
+            continue;
+        };
+        let mut seals: HashMap<i64, Seal> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT aggregate_type, aggregate_id, sequence, seal, position, hash FROM audit_chain \
+             WHERE position >= $1 AND position <= $2",
+        )
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let s = seal_of(&r)?;
+            seals.insert(s.position, s);
+        }
+        for e in in_range {
+            out.events += 1;
+            let key = (e.aggregate_type.clone(), e.aggregate_id.clone());
+            let finding = |kind: &'static str, detail: String| Finding {
+                kind,
+                position: e.position(),
+                aggregate_type: e.aggregate_type.clone(),
+                aggregate_id: e.aggregate_id.clone(),
+                sequence: e.sequence,
+                detail,
+            };
+            let prev = match heads.get(&key) {
+                Some((seq, hash)) if *seq == e.sequence - 1 => *hash,
+                _ if e.sequence <= 1 => GENESIS,
+                Some((seq, _)) => {
+                    note(finding(
+                        "gap",
+                        format!("sequence {} follows {seq} in its stream", e.sequence),
+                    ));
+                    stored_hash(&mut conn, &key.0, &key.1, e.sequence - 1)
+                        .await?
+                        .unwrap_or(GENESIS)
+                }
+                None => match stored_hash(&mut conn, &key.0, &key.1, e.sequence - 1).await? {
+                    Some(h) => h,
+                    None => {
+                        if range.from == 0 {
+                            note(finding(
+                                "gap",
+                                format!("no event {} before it in its stream", e.sequence - 1),
+                            ));
+                        }
+                        GENESIS
+                    }
+                },
+            };
+            let hash = event_hash(&prev, e);
+            heads.insert(key, (e.sequence, hash));
+            let Some(seal) = seals.remove(&e.position()) else {
+                if e.checkpoint > sealed_to {
+                    out.unsealed += 1;
+                } else {
+                    note(finding(
+                        "inserted",
+                        "an event the sealer never saw, amid sealed ones".into(),
+                    ));
+                }
+                continue;
+            };
+            out.sealed += 1;
+            if let Ok(i) = usize::try_from(seal.seal) {
+                if matched.len() <= i {
+                    matched.resize(i + 1, false);
+                }
+                matched[i] = true;
+            }
+            if seal.aggregate_type != e.aggregate_type
+                || seal.aggregate_id != e.aggregate_id
+                || seal.sequence != e.sequence
+            {
+                note(finding(
+                    "altered",
+                    format!(
+                        "sealed as {} {} #{}",
+                        seal.aggregate_type, seal.aggregate_id, seal.sequence
+                    ),
+                ));
+            } else if unhex(&seal.hash) != hash {
+                note(finding(
+                    "altered",
+                    "its content, metadata or the event before it differ from when it was sealed"
+                        .into(),
+                ));
+            }
+            if seal.seal < last_seal_seen {
+                note(finding(
+                    "reordered",
+                    format!(
+                        "sealed as number {} after number {last_seal_seen}",
+                        seal.seal
+                    ),
+                ));
+            }
+            last_seal_seen = last_seal_seen.max(seal.seal);
+        }
+        progress(out.events);
+    }
+    // Rows no reader of the log ever sees (positions start at 1): put there by hand.
+    if range.from <= 0 {
+        for r in sqlx::query(
+            "SELECT position, aggregate_type, aggregate_id, sequence FROM events \
+             WHERE position <= 0 ORDER BY position",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            out.events += 1;
+            note(Finding {
+                kind: "inserted",
+                position: r.try_get("position")?,
+                aggregate_type: r.try_get("aggregate_type")?,
+                aggregate_id: r.try_get("aggregate_id")?,
+                sequence: r.try_get("sequence")?,
+                detail: "an event at a position before the start of the log".into(),
+            });
+        }
+    }
+    // Pass 2: the seals in order: every one matched by an event, none missing, digests equal.
+    let mut after = 0i64;
+    let mut expected_seal = None::<i64>;
+    let mut digests = sqlx::query(
+        "SELECT digest_seq, first_seal, last_seal, digest FROM audit_digests ORDER BY digest_seq",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok((
+            r.try_get::<i64, _>("digest_seq")?,
+            r.try_get::<i64, _>("first_seal")?,
+            r.try_get::<i64, _>("last_seal")?,
+            r.try_get::<String, _>("digest")?,
+        ))
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?
+    .into_iter()
+    .peekable();
+    let mut prev_digest = GENESIS;
+    let mut current: Option<(i64, i64, String, DigestHasher, bool)> = None;
+    loop {
+        let rows = sqlx::query(
+            "SELECT aggregate_type, aggregate_id, sequence, seal, position, hash FROM audit_chain \
+             WHERE seal > $1 ORDER BY seal LIMIT $2",
+        )
+        .bind(after)
+        .bind(BATCH)
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let s = seal_of(r)?;
+            after = s.seal;
+            let in_range = range.contains(s.position);
+            let finding = |kind: &'static str, detail: String| Finding {
+                kind,
+                position: s.position,
+                aggregate_type: s.aggregate_type.clone(),
+                aggregate_id: s.aggregate_id.clone(),
+                sequence: s.sequence,
+                detail,
+            };
+            if let Some(expected) = expected_seal {
+                if s.seal != expected && in_range {
+                    note(finding(
+                        "seal_altered",
+                        format!("seal numbers {expected} to {} are gone", s.seal - 1),
+                    ));
+                }
+            }
+            expected_seal = Some(s.seal + 1);
+            let seen = usize::try_from(s.seal)
+                .ok()
+                .and_then(|i| matched.get(i).copied())
+                .unwrap_or(false);
+            if in_range && !seen {
+                note(finding(
+                    "missing",
+                    "sealed, and no longer in the log".into(),
+                ));
+            }
+            // Digests: start the one that covers this seal; fold the stored hash in.
+            if current.is_none() {
+                for (seq, first, last, digest) in digests.by_ref() {
+                    if first <= s.seal && s.seal <= last {
+                        let checked = first == s.seal;
+                        current = Some((
+                            seq,
+                            last,
+                            digest,
+                            DigestHasher::new(&prev_digest, first, last),
+                            checked,
+                        ));
+                        break;
+                    }
+                    prev_digest = unhex(&digest);
+                }
+            }
+            let finished = match current.as_mut() {
+                Some((_, last, _, hasher, _)) => {
+                    hasher.add(&unhex(&s.hash));
+                    s.seal == *last
+                }
+                None => false,
+            };
+            if finished {
+                if let Some((seq, _, digest, hasher, checked)) = current.take() {
+                    let stored = unhex(&digest);
+                    if checked {
+                        out.digests += 1;
+                        if hasher.finish() != stored && in_range {
+                            note(finding(
+                                "digest_mismatch",
+                                format!(
+                                    "digest {seq} does not cover the sealed events as they stand"
+                                ),
+                            ));
+                        }
+                    }
+                    prev_digest = stored;
+                }
+            }
+        }
+    }
+    findings.sort_by_key(|f| f.position);
+    out.found = found;
+    findings.truncate(MAX_FINDINGS);
+    out.intact = found == 0;
+    out.first = findings.first().cloned();
+    out.findings = findings;
+    Ok(out)
+}
+
+/// Whether the sealer has sealed everything committed (for tests and the export).
+pub async fn sealed_everything(db: &ReadDb) -> Result<bool, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    let sealed_to = checkpoint(db, SEALER).await?;
+    Ok(read_after(&mut conn, db.dialect, sealed_to, 1)
+        .await?
+        .is_empty())
+}
+
+/// The number of seals, for progress bars.
+pub async fn seal_count(db: &ReadDb) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_chain")
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("n")?;
+    Ok(n.max(0) as u64)
+}

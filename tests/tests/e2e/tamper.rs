@@ -1,0 +1,202 @@
+//! Tampering with the log in the database itself, behind the service's back: `audit verify`
+//! names each kind of change.
+
+use incubator_projections::audit::{self, Range, Verified};
+use incubator_projections::ReadDb;
+use incubator_tests::{both_stores, Backend, TestApp, TestDb};
+use reqwest::StatusCode;
+use serde_json::json;
+use sqlx::{AnyPool, Row};
+
+both_stores!(every_kind_of_tampering_is_named);
+
+/// Two startups, five events: Alpha #1..#3, Beta #1..#2. Returns the stopped server's database
+/// and the two ids.
+async fn sealed_log(backend: Backend) -> (TestDb, String, String) {
+    let app = TestApp::spawn(backend).await;
+    let a = app.apply("Alpha", None).await;
+    app.command(&a, "advance", json!({}), StatusCode::OK).await;
+    app.command(&a, "advance", json!({}), StatusCode::OK).await;
+    let b = app.apply("Beta", None).await;
+    app.command(&b, "advance", json!({}), StatusCode::OK).await;
+    app.settle().await;
+    // Over HTTP too, for an auditor.
+    let report = app.get_json("/api/v1/audit/verify").await;
+    assert_eq!(report["intact"], true, "{report}");
+    assert_eq!(report["sealed"], 5);
+    (app.stop().await, a, b)
+}
+
+async fn verify(db: &TestDb) -> Verified {
+    let read = ReadDb::connect(&db.url, 2).await.unwrap();
+    let v = audit::verify(&read, Range::ALL, &|_| {}).await.unwrap();
+    read.pool.close().await;
+    v
+}
+
+async fn position(pool: &AnyPool, id: &str, sequence: i64) -> i64 {
+    sqlx::query("SELECT position FROM events WHERE aggregate_id = $1 AND sequence = $2")
+        .bind(id)
+        .bind(sequence)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .try_get("position")
+        .unwrap()
+}
+
+/// Lifts the append-only guard, as someone with the database's owner rights could.
+async fn unguard(pool: &AnyPool, backend: Backend) {
+    let statements: &[&str] = match backend {
+        Backend::Sqlite => &[
+            "DROP TRIGGER events_no_update",
+            "DROP TRIGGER events_no_delete",
+        ],
+        Backend::Postgres => &["ALTER TABLE events DISABLE TRIGGER USER"],
+    };
+    for s in statements {
+        sqlx::query(s).execute(pool).await.unwrap();
+    }
+}
+
+async fn run(pool: &AnyPool, sql: &str, binds: &[&str]) {
+    let mut q = sqlx::query(sql);
+    for b in binds {
+        q = q.bind(*b);
+    }
+    q.execute(pool).await.unwrap();
+}
+
+async fn every_kind_of_tampering_is_named(backend: Backend) {
+    let pg = backend == Backend::Postgres;
+    let cases = [
+        "payload changed",
+        "metadata changed",
+        "event deleted in the middle",
+        "last event of a stream deleted",
+        "event inserted",
+        "two events swapped",
+        "latest digest rewritten",
+    ];
+    for case in cases {
+        let (db, a, b) = sealed_log(backend).await;
+        let before = verify(&db).await;
+        assert!(before.intact, "{case}: {before:?}");
+        assert_eq!(before.sealed, 5);
+        let pool = db.pool().await;
+        unguard(&pool, backend).await;
+        let (a2, a3, b1, b2) = (
+            position(&pool, &a, 2).await,
+            position(&pool, &a, 3).await,
+            position(&pool, &b, 1).await,
+            position(&pool, &b, 2).await,
+        );
+        let (kind, at) = match case {
+            "payload changed" => {
+                let sql = if pg {
+                    "UPDATE events SET payload = jsonb_set(payload, '{StageAdvanced,to}', '\"graduated\"') \
+                     WHERE aggregate_id = $1 AND sequence = 2"
+                } else {
+                    "UPDATE events SET payload = json_set(payload, '$.StageAdvanced.to', 'graduated') \
+                     WHERE aggregate_id = $1 AND sequence = 2"
+                };
+                run(&pool, sql, &[&a]).await;
+                ("altered", a2)
+            }
+            "metadata changed" => {
+                let sql = if pg {
+                    "UPDATE events SET metadata = jsonb_set(metadata, '{actor}', '\"someone else\"') \
+                     WHERE aggregate_id = $1 AND sequence = 1"
+                } else {
+                    "UPDATE events SET metadata = json_set(metadata, '$.actor', 'someone else') \
+                     WHERE aggregate_id = $1 AND sequence = 1"
+                };
+                run(&pool, sql, &[&b]).await;
+                ("altered", b1)
+            }
+            "event deleted in the middle" => {
+                run(
+                    &pool,
+                    "DELETE FROM events WHERE aggregate_id = $1 AND sequence = 2",
+                    &[&a],
+                )
+                .await;
+                ("missing", a2)
+            }
+            "last event of a stream deleted" => {
+                run(
+                    &pool,
+                    "DELETE FROM events WHERE aggregate_id = $1 AND sequence = 3",
+                    &[&a],
+                )
+                .await;
+                ("missing", a3)
+            }
+            "event inserted" => {
+                // Placed before every sealed event, as if it had always been there.
+                let sql = if pg {
+                    "INSERT INTO events (transaction_id, position, aggregate_type, aggregate_id, \
+                     sequence, event_type, event_version, payload, metadata) OVERRIDING SYSTEM VALUE \
+                     SELECT '1'::xid8, 0, aggregate_type, 'forged', 1, event_type, event_version, \
+                     payload, metadata FROM events WHERE aggregate_id = $1 AND sequence = 1"
+                } else {
+                    "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, \
+                     event_type, event_version, payload, metadata, recorded_at) \
+                     SELECT 0, aggregate_type, 'forged', 1, event_type, event_version, payload, \
+                     metadata, recorded_at FROM events WHERE aggregate_id = $1 AND sequence = 1"
+                };
+                run(&pool, sql, &[&b]).await;
+                ("inserted", 0)
+            }
+            "latest digest rewritten" => {
+                // The seal's own tables are not guarded: a rewritten digest shows.
+                run(
+                    &pool,
+                    "UPDATE audit_digests SET digest = $1 \
+                     WHERE digest_seq = (SELECT MAX(digest_seq) FROM audit_digests)",
+                    &[&"0".repeat(64)],
+                )
+                .await;
+                ("digest_mismatch", b2)
+            }
+            _ => {
+                // Alpha's second and third events trade places (their payloads).
+                let sql = if pg {
+                    "UPDATE events e SET payload = o.payload FROM events o \
+                     WHERE e.aggregate_id = $1 AND o.aggregate_id = $1 \
+                     AND e.sequence IN (2, 3) AND o.sequence = 5 - e.sequence"
+                } else {
+                    "UPDATE events SET payload = (SELECT o.payload FROM events o \
+                     WHERE o.aggregate_id = events.aggregate_id AND o.sequence = 5 - events.sequence) \
+                     WHERE aggregate_id = $1 AND sequence IN (2, 3)"
+                };
+                run(&pool, sql, &[&a]).await;
+                ("altered", a2)
+            }
+        };
+        pool.close().await;
+        let after = verify(&db).await;
+        assert!(!after.intact, "{case}: not detected: {after:?}");
+        let first = after.first.clone().unwrap();
+        assert_eq!(
+            (first.kind, first.position),
+            (kind, at),
+            "{case}: {:?}",
+            after.findings
+        );
+        if case == "event inserted" {
+            assert_eq!(first.aggregate_id, "forged");
+        }
+        // The command line says the same and exits 1.
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_incubator-e2e"))
+            .args(["audit", "verify", "--database-url", &db.url])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{case}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("first: {kind} event at position {at}")),
+            "{case}: {stderr}"
+        );
+    }
+}
