@@ -48,7 +48,7 @@ fn canonical(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&Value::String(k.clone()).to_string());
+                out.push_str(&serde_json::to_string(k).unwrap_or_default());
                 out.push(':');
                 canonical(&map[k], out);
             }
@@ -360,6 +360,37 @@ fn seal_of(r: &sqlx::any::AnyRow) -> Result<Seal, sqlx::Error> {
     })
 }
 
+/// A batch of events after `at`, and the seals at their positions (those in `range`).
+async fn read_batch(
+    db: ReadDb,
+    at: Checkpoint,
+    range: Range,
+) -> Result<(Vec<LoggedEvent>, HashMap<i64, Seal>), sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    let events = read_after(&mut conn, db.dialect, at, BATCH).await?;
+    let positions = events
+        .iter()
+        .map(|e| e.position())
+        .filter(|p| range.contains(*p));
+    let (lo, hi) = positions.fold((i64::MAX, i64::MIN), |(lo, hi), p| (lo.min(p), hi.max(p)));
+    let mut seals = HashMap::new();
+    if lo <= hi {
+        for r in sqlx::query(
+            "SELECT aggregate_type, aggregate_id, sequence, seal, position, hash FROM audit_chain \
+             WHERE position >= $1 AND position <= $2",
+        )
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let s = seal_of(&r)?;
+            seals.insert(s.position, s);
+        }
+    }
+    Ok((events, seals))
+}
+
 /// Recomputes the seal of the events in `range` and compares: see the module's documentation.
 /// `progress` is called with the events read so far.
 pub async fn verify(
@@ -392,36 +423,17 @@ pub async fn verify(
     let mut heads: HashMap<(String, String), (i64, [u8; 32])> = HashMap::new();
     let mut matched: Vec<bool> = Vec::new();
     let mut last_seal_seen = 0i64;
-    let mut at = Checkpoint::default();
+    // The next batch is read (on another connection) while this one is hashed.
+    let mut next = tokio::spawn(read_batch(db.clone(), Checkpoint::default(), range));
     loop {
-        let events = read_after(&mut conn, db.dialect, at, BATCH).await?;
+        let (events, mut seals) = next
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("verify: {e}")))??;
         let Some(last) = events.last() else {
             break;
         };
-        at = last.checkpoint;
-        let in_range: Vec<&LoggedEvent> = events
-            .iter()
-            .filter(|e| range.contains(e.position()))
-            .collect();
-        let (Some(lo), Some(hi)) = (
-            in_range.iter().map(|e| e.position()).min(),
-            in_range.iter().map(|e| e.position()).max(),
-        ) else {
-            continue;
-        };
-        let mut seals: HashMap<i64, Seal> = HashMap::new();
-        for r in sqlx::query(
-            "SELECT aggregate_type, aggregate_id, sequence, seal, position, hash FROM audit_chain \
-             WHERE position >= $1 AND position <= $2",
-        )
-        .bind(lo)
-        .bind(hi)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            let s = seal_of(&r)?;
-            seals.insert(s.position, s);
-        }
+        next = tokio::spawn(read_batch(db.clone(), last.checkpoint, range));
+        let in_range = events.iter().filter(|e| range.contains(e.position()));
         for e in in_range {
             out.events += 1;
             let key = (e.aggregate_type.clone(), e.aggregate_id.clone());
@@ -553,8 +565,7 @@ pub async fn verify(
     let mut current: Option<(i64, i64, String, DigestHasher, bool)> = None;
     loop {
         let rows = sqlx::query(
-            "SELECT aggregate_type, aggregate_id, sequence, seal, position, hash FROM audit_chain \
-             WHERE seal > $1 ORDER BY seal LIMIT $2",
+            "SELECT seal, position, hash FROM audit_chain WHERE seal > $1 ORDER BY seal LIMIT $2",
         )
         .bind(after)
         .bind(BATCH)
@@ -564,41 +575,33 @@ pub async fn verify(
             break;
         }
         for r in &rows {
-            let s = seal_of(r)?;
-            after = s.seal;
-            let in_range = range.contains(s.position);
-            let finding = |kind: &'static str, detail: String| Finding {
-                kind,
-                position: s.position,
-                aggregate_type: s.aggregate_type.clone(),
-                aggregate_id: s.aggregate_id.clone(),
-                sequence: s.sequence,
-                detail,
-            };
+            let seal: i64 = r.try_get("seal")?;
+            let position: i64 = r.try_get("position")?;
+            let hash: String = r.try_get("hash")?;
+            after = seal;
+            let in_range = range.contains(position);
+            let mut kinds: Vec<(&'static str, String)> = Vec::new();
             if let Some(expected) = expected_seal {
-                if s.seal != expected && in_range {
-                    note(finding(
+                if seal != expected && in_range {
+                    kinds.push((
                         "seal_altered",
-                        format!("seal numbers {expected} to {} are gone", s.seal - 1),
+                        format!("seal numbers {expected} to {} are gone", seal - 1),
                     ));
                 }
             }
-            expected_seal = Some(s.seal + 1);
-            let seen = usize::try_from(s.seal)
+            expected_seal = Some(seal + 1);
+            let seen = usize::try_from(seal)
                 .ok()
                 .and_then(|i| matched.get(i).copied())
                 .unwrap_or(false);
             if in_range && !seen {
-                note(finding(
-                    "missing",
-                    "sealed, and no longer in the log".into(),
-                ));
+                kinds.push(("missing", "sealed, and no longer in the log".into()));
             }
             // Digests: start the one that covers this seal; fold the stored hash in.
             if current.is_none() {
                 for (seq, first, last, digest) in digests.by_ref() {
-                    if first <= s.seal && s.seal <= last {
-                        let checked = first == s.seal;
+                    if first <= seal && seal <= last {
+                        let checked = first == seal;
                         current = Some((
                             seq,
                             last,
@@ -613,8 +616,8 @@ pub async fn verify(
             }
             let finished = match current.as_mut() {
                 Some((_, last, _, hasher, _)) => {
-                    hasher.add(&unhex(&s.hash));
-                    s.seal == *last
+                    hasher.add(&unhex(&hash));
+                    seal == *last
                 }
                 None => false,
             };
@@ -624,7 +627,7 @@ pub async fn verify(
                     if checked {
                         out.digests += 1;
                         if hasher.finish() != stored && in_range {
-                            note(finding(
+                            kinds.push((
                                 "digest_mismatch",
                                 format!(
                                     "digest {seq} does not cover the sealed events as they stand"
@@ -633,6 +636,25 @@ pub async fn verify(
                         }
                     }
                     prev_digest = stored;
+                }
+            }
+            if !kinds.is_empty() {
+                // Name the event the seal is of (rare: only for findings).
+                let id = sqlx::query(
+                    "SELECT aggregate_type, aggregate_id, sequence FROM audit_chain WHERE seal = $1",
+                )
+                .bind(seal)
+                .fetch_one(&mut *conn)
+                .await?;
+                for (kind, detail) in kinds {
+                    note(Finding {
+                        kind,
+                        position,
+                        aggregate_type: id.try_get("aggregate_type")?,
+                        aggregate_id: id.try_get("aggregate_id")?,
+                        sequence: id.try_get("sequence")?,
+                        detail,
+                    });
                 }
             }
         }

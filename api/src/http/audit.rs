@@ -2,19 +2,153 @@
 
 use axum::extract::State;
 use axum::Json;
+use chrono::{DateTime, FixedOffset};
 use incubator_projections::audit::{self, Range, Verified};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use incubator_projections::log::{feed, FeedFilter};
+use incubator_projections::Checkpoint;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::ApiQuery;
+use super::extract::{page_limit, ApiQuery};
 use super::openapi::ListErrors;
 use super::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(verify))
+    OpenApiRouter::new()
+        .routes(routes!(verify))
+        .routes(routes!(events))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct FeedQuery {
+    /// `Startup`, `Mentor`, `Space`, `Residency` or `Collaboration`.
+    aggregate_type: Option<String>,
+    aggregate_id: Option<Uuid>,
+    /// An event type, e.g. `StageAdvanced`.
+    event_type: Option<String>,
+    /// The name of the token that sent the command.
+    actor: Option<String>,
+    /// Recorded at or after this instant (RFC 3339).
+    from: Option<DateTime<FixedOffset>>,
+    /// Recorded at or before this instant (RFC 3339).
+    to: Option<DateTime<FixedOffset>>,
+    /// Events per page, 1 to 500 (default 50).
+    limit: Option<u32>,
+    /// The previous page's `next`.
+    after: Option<String>,
+}
+
+/// One event of the audit feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEvent {
+    /// Its place in the global log.
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    /// When it was committed (RFC 3339, UTC).
+    pub recorded_at: String,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// `actor`, `role`, `correlation_id`, and `reason` / `idempotency_key` when given.
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+}
+
+/// One page of the audit feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Feed {
+    pub events: Vec<AuditEvent>,
+    /// The cursor of the next page (`?after=`), null when the page is the last so far (new
+    /// events will follow it: poll again with the last cursor you had).
+    pub next: Option<String>,
+}
+
+fn cursor(c: Checkpoint) -> String {
+    format!("{}.{}", c.transaction_id, c.position)
+}
+
+fn parse_cursor(raw: &str) -> Option<Checkpoint> {
+    let (t, p) = raw.split_once('.')?;
+    Some(Checkpoint {
+        transaction_id: t.parse().ok().filter(|t: &i64| *t >= 0)?,
+        position: p.parse().ok().filter(|p: &i64| *p >= 0)?,
+    })
+}
+
+fn instant(t: DateTime<FixedOffset>) -> String {
+    t.to_utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// `GET /audit/events`: the whole log in commit order with every event's metadata (who, when,
+/// why), a page at a time; filters by aggregate, event type, actor and time.
+#[utoipa::path(
+    get,
+    path = "/audit/events",
+    tag = "audit",
+    summary = "The audit feed: the log in commit order, with who, when and why",
+    params(FeedQuery),
+    responses((status = 200, description = "One page", body = Feed), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn events(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<FeedQuery>,
+) -> Result<Json<Feed>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let after = match q.after.as_deref() {
+        None => Checkpoint::default(),
+        Some(raw) => parse_cursor(raw)
+            .ok_or_else(|| ApiError::invalid("after", "not a cursor this feed gave"))?,
+    };
+    if let (Some(from), Some(to)) = (q.from, q.to) {
+        if to < from {
+            return Err(ApiError::invalid("to", "the period ends before it starts"));
+        }
+    }
+    let filter = FeedFilter {
+        aggregate_type: q.aggregate_type,
+        aggregate_id: q.aggregate_id.map(|id| id.to_string()),
+        event_type: q.event_type,
+        actor: q.actor,
+        from: q.from.map(instant),
+        to: q.to.map(instant),
+    };
+    let db = &state.store.read;
+    let mut conn = db.pool.acquire().await?;
+    let mut rows = feed(&mut conn, db.dialect, &filter, after, i64::from(limit) + 1).await?;
+    let next = (rows.len() > limit as usize).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|e| cursor(e.checkpoint))
+    });
+    let events = rows
+        .into_iter()
+        .map(|e| AuditEvent {
+            position: e.position(),
+            payload: serde_json::from_str(&e.payload).unwrap_or(Value::String(e.payload)),
+            metadata: serde_json::from_str(&e.metadata).unwrap_or(Value::String(e.metadata)),
+            aggregate_type: e.aggregate_type,
+            aggregate_id: e.aggregate_id,
+            sequence: e.sequence,
+            event_type: e.event_type,
+            event_version: e.event_version,
+            recorded_at: e.recorded_at,
+        })
+        .collect();
+    Ok(Json(Feed {
+        events,
+        next: next.flatten(),
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

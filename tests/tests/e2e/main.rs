@@ -2,6 +2,7 @@
 //! each on a database of its own.
 
 mod access;
+mod audit_feed;
 mod bad_input;
 mod collaborations;
 mod concurrency;
