@@ -508,7 +508,7 @@ pub struct CollaborationView {
     path = "/collaborations/{id}",
     tag = "collaborations",
     summary = "A collaboration's current state",
-    params(("id" = Uuid, Path, description = "The collaboration's id")),
+    params(("id" = Uuid, Path, description = "The collaboration's id"), common::AsOfQuery),
     responses(
         (status = 200, description = "The state; `ETag` is its version", body = CollaborationView),
         RecordReadErrors,
@@ -519,13 +519,15 @@ pub struct CollaborationView {
 async fn show(
     State(state): State<AppState>,
     ApiPath(raw): ApiPath<String>,
+    ApiQuery(at): ApiQuery<common::AsOfQuery>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&raw, "collaboration")?;
-    let (s, version) = common::load(
+    let (s, version) = common::load_at(
         &state,
         state.store.collaborations(),
         id,
         "collaboration",
+        &at,
         |c: Collaboration| c.state,
     )
     .await?;

@@ -208,7 +208,7 @@ pub struct MentorView {
     path = "/mentors/{id}",
     tag = "mentors",
     summary = "A mentor's current state",
-    params(("id" = Uuid, Path, description = "The mentor's id")),
+    params(("id" = Uuid, Path, description = "The mentor's id"), common::AsOfQuery),
     responses(
         (status = 200, description = "The state; `ETag` is its version", body = MentorView),
         RecordReadErrors,
@@ -219,11 +219,17 @@ pub struct MentorView {
 async fn show(
     State(state): State<AppState>,
     ApiPath(raw): ApiPath<String>,
+    ApiQuery(at): ApiQuery<common::AsOfQuery>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&raw, "mentor")?;
-    let (s, version) = common::load(&state, state.store.mentors(), id, "mentor", |m: Mentor| {
-        m.state
-    })
+    let (s, version) = common::load_at(
+        &state,
+        state.store.mentors(),
+        id,
+        "mentor",
+        &at,
+        |m: Mentor| m.state,
+    )
     .await?;
     let person = people::describe(&state.store.read, [s.person_id.0])
         .await?

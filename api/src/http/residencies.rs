@@ -683,7 +683,7 @@ pub struct ResidencyView {
     path = "/residencies/{id}",
     tag = "residencies",
     summary = "A residency's current state",
-    params(("id" = Uuid, Path, description = "The residency's id")),
+    params(("id" = Uuid, Path, description = "The residency's id"), common::AsOfQuery),
     responses(
         (status = 200, description = "The state; `ETag` is its version", body = ResidencyView),
         RecordReadErrors,
@@ -694,13 +694,15 @@ pub struct ResidencyView {
 async fn show(
     State(state): State<AppState>,
     ApiPath(raw): ApiPath<String>,
+    ApiQuery(at): ApiQuery<common::AsOfQuery>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&raw, "residency")?;
-    let (s, version) = common::load(
+    let (s, version) = common::load_at(
         &state,
         state.store.residencies(),
         id,
         "residency",
+        &at,
         |r: Residency| r.state,
     )
     .await?;

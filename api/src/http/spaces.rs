@@ -382,7 +382,7 @@ pub struct SpaceView {
     path = "/spaces/{id}",
     tag = "spaces",
     summary = "A space's current state: terms, allocations, upcoming bookings",
-    params(("id" = Uuid, Path, description = "The space's id")),
+    params(("id" = Uuid, Path, description = "The space's id"), common::AsOfQuery),
     responses(
         (status = 200, description = "The state; `ETag` is its version", body = SpaceView),
         RecordReadErrors,
@@ -393,11 +393,17 @@ pub struct SpaceView {
 async fn show(
     State(state): State<AppState>,
     ApiPath(raw): ApiPath<String>,
+    ApiQuery(at): ApiQuery<common::AsOfQuery>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&raw, "space")?;
-    let (s, version) = common::load(&state, state.store.spaces(), id, "space", |s: Space| {
-        s.state
-    })
+    let (s, version) = common::load_at(
+        &state,
+        state.store.spaces(),
+        id,
+        "space",
+        &at,
+        |s: Space| s.state,
+    )
     .await?;
     Ok(common::with_etag(
         StatusCode::OK,

@@ -288,7 +288,7 @@ pub struct StartupView {
     path = "/startups/{id}",
     tag = "startups",
     summary = "A startup's current state",
-    params(("id" = Uuid, Path, description = "The startup's id")),
+    params(("id" = Uuid, Path, description = "The startup's id"), common::AsOfQuery),
     responses(
         (status = 200, description = "The state; `ETag` is its version", body = StartupView),
         RecordReadErrors,
@@ -299,13 +299,15 @@ pub struct StartupView {
 async fn show(
     State(state): State<AppState>,
     ApiPath(raw): ApiPath<String>,
+    ApiQuery(at): ApiQuery<common::AsOfQuery>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&raw, "startup")?;
-    let (s, version) = common::load(
+    let (s, version) = common::load_at(
         &state,
         state.store.startups(),
         id,
         "startup",
+        &at,
         |a: Startup| a.state,
     )
     .await?;

@@ -2,6 +2,7 @@
 //! each on a database of its own.
 
 mod access;
+mod as_of;
 mod audit_feed;
 mod bad_input;
 mod collaborations;

@@ -1,0 +1,254 @@
+//! Time travel: any record's state as of an instant or a version, rebuilt from its events,
+//! against states worked out by hand.
+
+use incubator_tests::{both_stores, Backend, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+both_stores!(every_kind_of_record_shows_its_past_states);
+
+async fn post(app: &TestApp, path: &str, body: Value) -> Value {
+    let r = app.post(path, body).await;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert!(status.is_success(), "{path}: {body}");
+    body
+}
+
+/// The instants at which each of the record's events was recorded, in order.
+async fn instants(app: &TestApp, record: &str) -> Vec<String> {
+    app.get_json(&format!("{record}/events?limit=500")).await["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["recorded_at"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn state(app: &TestApp, record: &str, query: &str) -> Value {
+    let r = app.get(&format!("{record}?{query}")).await;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{record}?{query}: {body}");
+    body
+}
+
+/// The state as of the instant of event `i` (0-based) is the state after every event recorded
+/// up to that millisecond: the same as the version that counts them.
+async fn as_of_event(app: &TestApp, record: &str, at: &[String], i: usize) -> Value {
+    let n = at.iter().filter(|t| **t <= at[i]).count();
+    let by_time = state(app, record, &format!("as_of={}", at[i])).await;
+    assert_eq!(
+        by_time,
+        state(app, record, &format!("version={n}")).await,
+        "{record} as of {}",
+        at[i]
+    );
+    by_time
+}
+
+async fn refused(app: &TestApp, record: &str, query: &str, status: StatusCode) {
+    let r = app.get(&format!("{record}?{query}")).await;
+    assert_eq!(r.status(), status, "{record}?{query}");
+}
+
+async fn every_kind_of_record_shows_its_past_states(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    // A startup: applied, screening, pre-incubation, then 30 monthly KPI reports: more events
+    // than a snapshot holds (one every 25), so the past is rebuilt across snapshots.
+    let s = app.apply("Tempo", None).await;
+    app.command(&s, "advance", json!({}), StatusCode::OK).await;
+    app.command(&s, "advance", json!({}), StatusCode::OK).await;
+    for m in 0..30 {
+        let month = format!("{}-{:02}", 2024 + m / 12, m % 12 + 1);
+        app.command(
+            &s,
+            "kpis",
+            json!({"month": month, "revenue": {"cents": 100 * (m + 1), "currency": "EUR"},
+                   "headcount": 3, "customers": m}),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let record = format!("/api/v1/startups/{s}");
+    let at = instants(&app, &record).await;
+    assert_eq!(at.len(), 33);
+    let v1 = state(&app, &record, "version=1").await;
+    assert_eq!(
+        (v1["stage"].as_str(), v1["version"].as_u64()),
+        (Some("application"), Some(1))
+    );
+    let v2 = state(&app, &record, "version=2").await;
+    assert_eq!(v2["stage"], "screening");
+    assert_eq!(v2["version"], 2);
+    as_of_event(&app, &record, &at, 1).await;
+    // 26 events in: pre-incubation and 23 KPI months, the last 2025-11.
+    let v26 = state(&app, &record, "version=26").await;
+    assert_eq!(v26["stage"], "pre_incubation");
+    assert_eq!(v26["kpis"].as_object().unwrap().len(), 23);
+    assert!(v26["kpis"].get("2025-11").is_some() && v26["kpis"].get("2025-12").is_none());
+    let now = state(&app, &record, "").await;
+    assert_eq!(now["version"], 33);
+    assert_eq!(now["kpis"].as_object().unwrap().len(), 30);
+    assert_eq!(
+        state(&app, &record, "version=33").await["kpis"],
+        now["kpis"]
+    );
+    // An instant with an offset means the same moment.
+    let t2 = chrono::DateTime::parse_from_rfc3339(&at[1])
+        .unwrap()
+        .with_timezone(&chrono::FixedOffset::east_opt(2 * 3600).unwrap())
+        .to_rfc3339()
+        .replace('+', "%2B");
+    assert_eq!(
+        state(&app, &record, &format!("as_of={t2}")).await["version"],
+        2
+    );
+    refused(
+        &app,
+        &record,
+        "as_of=2000-01-01T00:00:00Z",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    refused(&app, &record, "version=34", StatusCode::NOT_FOUND).await;
+    refused(&app, &record, "version=0", StatusCode::UNPROCESSABLE_ENTITY).await;
+    refused(
+        &app,
+        &record,
+        &format!("version=1&as_of={}", at[0]),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    refused(
+        &app,
+        &record,
+        "as_of=yesterday",
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+
+    // A mentor: registered with two areas, then one, then retired.
+    let m = app.register_mentor().await;
+    let record = format!("/api/v1/mentors/{m}");
+    post(
+        &app,
+        &format!("{record}/expertise"),
+        json!({"expertise": ["law"]}),
+    )
+    .await;
+    post(
+        &app,
+        &format!("{record}/retire"),
+        json!({"reason": "moved abroad"}),
+    )
+    .await;
+    let at = instants(&app, &record).await;
+    as_of_event(&app, &record, &at, 0).await;
+    let first = state(&app, &record, "version=1").await;
+    assert_eq!(first["expertise"], json!(["fundraising", "sound design"]));
+    assert_eq!(first["status"], "active");
+    let second = state(&app, &record, "version=2").await;
+    assert_eq!(second["expertise"], json!(["law"]));
+    assert_eq!(second["status"], "active");
+    assert_eq!(state(&app, &record, "").await["status"], "retired");
+
+    // A space: registered at EUR 6.00/m², allocated, then new terms.
+    let sp = post(
+        &app,
+        "/api/v1/spaces",
+        json!({"building": "zilleschapp", "kind": "studio", "name": "B-1.04", "area_m2": 69,
+               "rent_per_m2": {"cents": 600, "currency": "EUR"}, "registered_on": "2026-01-05"}),
+    )
+    .await["space_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let record = format!("/api/v1/spaces/{sp}");
+    post(
+        &app,
+        &format!("{record}/allocations"),
+        json!({"occupant": {"kind": "startup", "id": s}, "from": "2026-02-01"}),
+    )
+    .await;
+    post(
+        &app,
+        &format!("{record}/terms"),
+        json!({"rent_per_m2": {"cents": 700, "currency": "EUR"}}),
+    )
+    .await;
+    let at = instants(&app, &record).await;
+    as_of_event(&app, &record, &at, 0).await;
+    let registered = state(&app, &record, "version=1").await;
+    assert_eq!(registered["allocations"], json!([]));
+    let allocated = state(&app, &record, "version=2").await;
+    assert_eq!(allocated["allocations"].as_array().unwrap().len(), 1);
+    assert_eq!(allocated["rent_per_m2"]["cents"], 600);
+    assert_eq!(state(&app, &record, "").await["rent_per_m2"]["cents"], 700);
+
+    // A residency: applied, then wait-listed, then accepted.
+    let artist = post(&app, "/api/v1/people", json!({"name": "Mira Kessel"})).await["person_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = post(
+        &app,
+        "/api/v1/residencies",
+        json!({"call": "Open call 2027", "artist": artist, "discipline": "sound art",
+               "proposal": "Recording the silence", "requested_from": "2027-04-01",
+               "requested_to": "2027-06-30", "applied_on": "2027-01-15"}),
+    )
+    .await["residency_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let record = format!("/api/v1/residencies/{r}");
+    post(
+        &app,
+        &format!("{record}/wait-list"),
+        json!({"reason": "studios full"}),
+    )
+    .await;
+    post(&app, &format!("{record}/accept"), json!({})).await;
+    let stages: Vec<Value> = {
+        let mut v = Vec::new();
+        for n in 1..=3 {
+            v.push(state(&app, &record, &format!("version={n}")).await["stage"].clone());
+        }
+        v
+    };
+    assert_eq!(
+        stages,
+        [json!("applied"), json!("waiting_list"), json!("accepted")]
+    );
+
+    // A collaboration: proposed, then a participant joins.
+    let c = post(
+        &app,
+        "/api/v1/collaborations",
+        json!({"title": "Slag Light", "challenge": "c", "disciplines": ["light art", "robotics"]}),
+    )
+    .await["collaboration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let record = format!("/api/v1/collaborations/{c}");
+    post(
+        &app,
+        &format!("{record}/participants"),
+        json!({"kind": "startup", "party_id": s, "discipline": "creative coding", "role": "code"}),
+    )
+    .await;
+    let at = instants(&app, &record).await;
+    as_of_event(&app, &record, &at, 0).await;
+    let proposed = state(&app, &record, "version=1").await;
+    assert_eq!(proposed["participants"], json!([]));
+    assert_eq!(
+        state(&app, &record, "").await["participants"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
