@@ -391,6 +391,136 @@ async fn read_batch(
     Ok((events, seals))
 }
 
+/// What the pass over the seals found.
+#[derive(Default)]
+struct SealPass {
+    /// Every seal in the range and its position, in seal order.
+    seals: Vec<(i64, i64)>,
+    findings: Vec<Finding>,
+    digests: u64,
+}
+
+/// The seals in order: no numbers missing, and every digest recomputed from the stored hashes.
+/// Runs beside the pass over the events.
+async fn seal_pass(db: ReadDb, range: Range) -> Result<SealPass, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    let mut pass = SealPass::default();
+    let mut after = 0i64;
+    let mut expected_seal = None::<i64>;
+    let mut digests = sqlx::query(
+        "SELECT digest_seq, first_seal, last_seal, digest FROM audit_digests ORDER BY digest_seq",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok((
+            r.try_get::<i64, _>("digest_seq")?,
+            r.try_get::<i64, _>("first_seal")?,
+            r.try_get::<i64, _>("last_seal")?,
+            r.try_get::<String, _>("digest")?,
+        ))
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?
+    .into_iter()
+    .peekable();
+    let mut prev_digest = GENESIS;
+    let mut current: Option<(i64, i64, String, DigestHasher, bool)> = None;
+    loop {
+        let rows = sqlx::query(
+            "SELECT seal, position, hash FROM audit_chain WHERE seal > $1 ORDER BY seal LIMIT $2",
+        )
+        .bind(after)
+        .bind(BATCH)
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let seal: i64 = r.try_get("seal")?;
+            let position: i64 = r.try_get("position")?;
+            let hash: String = r.try_get("hash")?;
+            after = seal;
+            let in_range = range.contains(position);
+            let mut kinds: Vec<(&'static str, String)> = Vec::new();
+            if let Some(expected) = expected_seal {
+                if seal != expected && in_range {
+                    kinds.push((
+                        "seal_altered",
+                        format!("seal numbers {expected} to {} are gone", seal - 1),
+                    ));
+                }
+            }
+            expected_seal = Some(seal + 1);
+            if in_range {
+                pass.seals.push((seal, position));
+            }
+            // Digests: start the one that covers this seal; fold the stored hash in.
+            if current.is_none() {
+                for (seq, first, last, digest) in digests.by_ref() {
+                    if first <= seal && seal <= last {
+                        let checked = first == seal;
+                        current = Some((
+                            seq,
+                            last,
+                            digest,
+                            DigestHasher::new(&prev_digest, first, last),
+                            checked,
+                        ));
+                        break;
+                    }
+                    prev_digest = unhex(&digest);
+                }
+            }
+            let finished = match current.as_mut() {
+                Some((_, last, _, hasher, _)) => {
+                    hasher.add(&unhex(&hash));
+                    seal == *last
+                }
+                None => false,
+            };
+            if finished {
+                if let Some((seq, _, digest, hasher, checked)) = current.take() {
+                    let stored = unhex(&digest);
+                    if checked {
+                        pass.digests += 1;
+                        if hasher.finish() != stored && in_range {
+                            kinds.push((
+                                "digest_mismatch",
+                                format!(
+                                    "digest {seq} does not cover the sealed events as they stand"
+                                ),
+                            ));
+                        }
+                    }
+                    prev_digest = stored;
+                }
+            }
+            if !kinds.is_empty() {
+                // Name the event the seal is of (rare: only for findings).
+                let id = sqlx::query(
+                    "SELECT aggregate_type, aggregate_id, sequence FROM audit_chain WHERE seal = $1",
+                )
+                .bind(seal)
+                .fetch_one(&mut *conn)
+                .await?;
+                for (kind, detail) in kinds {
+                    pass.findings.push(Finding {
+                        kind,
+                        position,
+                        aggregate_type: id.try_get("aggregate_type")?,
+                        aggregate_id: id.try_get("aggregate_id")?,
+                        sequence: id.try_get("sequence")?,
+                        detail,
+                    });
+                }
+            }
+        }
+    }
+    Ok(pass)
+}
+
 /// Recomputes the seal of the events in `range` and compares: see the module's documentation.
 /// `progress` is called with the events read so far.
 pub async fn verify(
@@ -419,6 +549,8 @@ pub async fn verify(
         found: 0,
         latest_digest: latest_digest(&mut conn).await?,
     };
+    // The seals and digests are walked on another connection meanwhile.
+    let seals = tokio::spawn(seal_pass(db.clone(), range));
     // Pass 1: the events in commit order, each against the seal at its position.
     let mut heads: HashMap<(String, String), (i64, [u8; 32])> = HashMap::new();
     let mut matched: Vec<bool> = Vec::new();
@@ -541,122 +673,34 @@ pub async fn verify(
             });
         }
     }
-    // Pass 2: the seals in order: every one matched by an event, none missing, digests equal.
-    let mut after = 0i64;
-    let mut expected_seal = None::<i64>;
-    let mut digests = sqlx::query(
-        "SELECT digest_seq, first_seal, last_seal, digest FROM audit_digests ORDER BY digest_seq",
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|r| {
-        Ok((
-            r.try_get::<i64, _>("digest_seq")?,
-            r.try_get::<i64, _>("first_seal")?,
-            r.try_get::<i64, _>("last_seal")?,
-            r.try_get::<String, _>("digest")?,
-        ))
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?
-    .into_iter()
-    .peekable();
-    let mut prev_digest = GENESIS;
-    let mut current: Option<(i64, i64, String, DigestHasher, bool)> = None;
-    loop {
-        let rows = sqlx::query(
-            "SELECT seal, position, hash FROM audit_chain WHERE seal > $1 ORDER BY seal LIMIT $2",
-        )
-        .bind(after)
-        .bind(BATCH)
-        .fetch_all(&mut *conn)
-        .await?;
-        if rows.is_empty() {
-            break;
-        }
-        for r in &rows {
-            let seal: i64 = r.try_get("seal")?;
-            let position: i64 = r.try_get("position")?;
-            let hash: String = r.try_get("hash")?;
-            after = seal;
-            let in_range = range.contains(position);
-            let mut kinds: Vec<(&'static str, String)> = Vec::new();
-            if let Some(expected) = expected_seal {
-                if seal != expected && in_range {
-                    kinds.push((
-                        "seal_altered",
-                        format!("seal numbers {expected} to {} are gone", seal - 1),
-                    ));
-                }
-            }
-            expected_seal = Some(seal + 1);
-            let seen = usize::try_from(seal)
-                .ok()
-                .and_then(|i| matched.get(i).copied())
-                .unwrap_or(false);
-            if in_range && !seen {
-                kinds.push(("missing", "sealed, and no longer in the log".into()));
-            }
-            // Digests: start the one that covers this seal; fold the stored hash in.
-            if current.is_none() {
-                for (seq, first, last, digest) in digests.by_ref() {
-                    if first <= seal && seal <= last {
-                        let checked = first == seal;
-                        current = Some((
-                            seq,
-                            last,
-                            digest,
-                            DigestHasher::new(&prev_digest, first, last),
-                            checked,
-                        ));
-                        break;
-                    }
-                    prev_digest = unhex(&digest);
-                }
-            }
-            let finished = match current.as_mut() {
-                Some((_, last, _, hasher, _)) => {
-                    hasher.add(&unhex(&hash));
-                    seal == *last
-                }
-                None => false,
-            };
-            if finished {
-                if let Some((seq, _, digest, hasher, checked)) = current.take() {
-                    let stored = unhex(&digest);
-                    if checked {
-                        out.digests += 1;
-                        if hasher.finish() != stored && in_range {
-                            kinds.push((
-                                "digest_mismatch",
-                                format!(
-                                    "digest {seq} does not cover the sealed events as they stand"
-                                ),
-                            ));
-                        }
-                    }
-                    prev_digest = stored;
-                }
-            }
-            if !kinds.is_empty() {
-                // Name the event the seal is of (rare: only for findings).
-                let id = sqlx::query(
-                    "SELECT aggregate_type, aggregate_id, sequence FROM audit_chain WHERE seal = $1",
-                )
-                .bind(seal)
-                .fetch_one(&mut *conn)
-                .await?;
-                for (kind, detail) in kinds {
-                    note(Finding {
-                        kind,
-                        position,
-                        aggregate_type: id.try_get("aggregate_type")?,
-                        aggregate_id: id.try_get("aggregate_id")?,
-                        sequence: id.try_get("sequence")?,
-                        detail,
-                    });
-                }
-            }
+    let pass = seals
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("verify: {e}")))??;
+    out.digests = pass.digests;
+    for f in pass.findings {
+        note(f);
+    }
+    // Every seal must have been met by its event.
+    for (seal, position) in pass.seals {
+        let seen = usize::try_from(seal)
+            .ok()
+            .and_then(|i| matched.get(i).copied())
+            .unwrap_or(false);
+        if !seen {
+            let id = sqlx::query(
+                "SELECT aggregate_type, aggregate_id, sequence FROM audit_chain WHERE seal = $1",
+            )
+            .bind(seal)
+            .fetch_one(&mut *conn)
+            .await?;
+            note(Finding {
+                kind: "missing",
+                position,
+                aggregate_type: id.try_get("aggregate_type")?,
+                aggregate_id: id.try_get("aggregate_id")?,
+                sequence: id.try_get("sequence")?,
+                detail: "sealed, and no longer in the log".into(),
+            });
         }
     }
     findings.sort_by_key(|f| f.position);
