@@ -16,6 +16,7 @@ use crate::db::{int, text, Dialect};
 
 /// A place in the log: everything at or before it has been read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Checkpoint {
     /// The writing transaction's id (PostgreSQL); always 0 on SQLite.
     pub transaction_id: i64,

@@ -40,6 +40,7 @@ pub struct Rebuilt {
 
 /// The differences in one table.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TableDiff {
     pub table: &'static str,
     pub rows: usize,
@@ -51,6 +52,7 @@ pub struct TableDiff {
 
 /// What a check found.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Checked {
     pub model: &'static str,
     pub events: u64,

@@ -144,4 +144,27 @@ async fn the_feed_shows_who_did_what_when_and_why(backend: Backend) {
         let r = app.get(&format!("/api/v1/audit/events?{bad}")).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
+
+    // Replay equals live, for auditors; a model changed behind the projector's back shows.
+    app.settle().await;
+    let c = app.get_json("/api/v1/audit/consistency").await;
+    assert_eq!(c["consistent"], true, "{c}");
+    assert_eq!(
+        c["models"].as_array().unwrap().len(),
+        incubator_projections::models::Model::ALL.len()
+    );
+    let pool = app.db.pool().await;
+    sqlx::query("UPDATE rm_funding_startups SET name = 'Forged' WHERE startup_id = $1")
+        .bind(&a)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let c = app
+        .get_json("/api/v1/audit/consistency?model=funding")
+        .await;
+    assert_eq!(c["consistent"], false);
+    assert_eq!(c["models"][0]["model"], "funding");
+    let r = app.get("/api/v1/audit/consistency?model=nope").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
