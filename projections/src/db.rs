@@ -130,6 +130,10 @@ pub(crate) fn int(row: &AnyRow, col: &str) -> Result<i64, sqlx::Error> {
 pub enum JsonColumn {
     Text,
     Int,
+    /// JSON text into a JSON column (`jsonb` on PostgreSQL).
+    Json,
+    /// An RFC 3339 instant into a time column (`timestamptz` on PostgreSQL).
+    Timestamp,
 }
 
 /// Inserts `rows` (JSON arrays, one value per column) into `table` in one statement: the rows
@@ -145,6 +149,19 @@ pub async fn insert_json_rows(
     columns: &[(&str, JsonColumn)],
     rows: Vec<serde_json::Value>,
 ) -> Result<(), sqlx::Error> {
+    insert_json_rows_as(conn, dialect, table, columns, rows, false).await
+}
+
+/// [`insert_json_rows`], giving identity columns their values from the rows when `identity`
+/// (PostgreSQL's `OVERRIDING SYSTEM VALUE`; SQLite takes them as given).
+pub async fn insert_json_rows_as(
+    conn: &mut sqlx::AnyConnection,
+    dialect: Dialect,
+    table: &str,
+    columns: &[(&str, JsonColumn)],
+    rows: Vec<serde_json::Value>,
+    identity: bool,
+) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -156,14 +173,21 @@ pub async fn insert_json_rows(
             (Dialect::Sqlite, _) => format!("json_extract(value, '$[{i}]')"),
             (Dialect::Postgres, JsonColumn::Text) => format!("r->>{i}"),
             (Dialect::Postgres, JsonColumn::Int) => format!("(r->>{i})::bigint"),
+            (Dialect::Postgres, JsonColumn::Json) => format!("(r->>{i})::jsonb"),
+            (Dialect::Postgres, JsonColumn::Timestamp) => format!("(r->>{i})::timestamptz"),
         })
         .collect();
     let from = match dialect {
         Dialect::Sqlite => "json_each($1)",
         Dialect::Postgres => "jsonb_array_elements(CAST($1 AS jsonb)) AS r",
     };
+    let overriding = if identity && dialect == Dialect::Postgres {
+        " OVERRIDING SYSTEM VALUE"
+    } else {
+        ""
+    };
     let sql = format!(
-        "INSERT INTO {table} ({}) SELECT {} FROM {from}",
+        "INSERT INTO {table} ({}){overriding} SELECT {} FROM {from}",
         names.join(", "),
         values.join(", ")
     );

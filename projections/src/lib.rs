@@ -18,6 +18,7 @@
 pub mod audit;
 pub mod collaborations;
 pub mod db;
+pub mod export;
 pub mod funding;
 pub mod log;
 pub mod mentorship;

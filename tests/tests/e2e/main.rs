@@ -10,6 +10,7 @@ mod concurrency;
 mod config;
 mod crash;
 mod demo;
+mod export;
 mod funding;
 mod idempotency;
 mod limits;
