@@ -162,7 +162,7 @@ pub async fn import_log(
         if rows.len() as i64 == BATCH {
             n += rows.len() as u64;
             insert_json_rows_as(
-                &mut *tx,
+                &mut tx,
                 db.dialect,
                 "events",
                 &columns,
@@ -174,7 +174,7 @@ pub async fn import_log(
         }
     }
     n += rows.len() as u64;
-    insert_json_rows_as(&mut *tx, db.dialect, "events", &columns, rows, true).await?;
+    insert_json_rows_as(&mut tx, db.dialect, "events", &columns, rows, true).await?;
     if db.dialect == crate::db::Dialect::Postgres {
         // The next command's event comes after the imported ones.
         sqlx::query(
