@@ -330,7 +330,7 @@ fn median(days: &mut [i64]) -> Option<f64> {
 
 /// Conversion and time in stage for one cohort or all, with `today` ending the current stays.
 async fn stage_flow(
-    db: &ReadDb,
+    conn: &mut AnyConnection,
     cohort: Option<&str>,
     today: NaiveDate,
 ) -> Result<(Vec<Conversion>, Vec<StageTime>), sqlx::Error> {
@@ -340,7 +340,7 @@ async fn stage_flow(
          WHERE ($1 IS NULL OR s.cohort = $1)",
     )
     .bind(cohort)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?;
     let pipeline = &Stage::ALL[..6];
     let mut furthest: BTreeMap<String, usize> = BTreeMap::new();
@@ -420,7 +420,7 @@ pub struct StartupFilter {
 
 /// The pipeline, for one cohort or all; stays in a stage not yet left count up to `today`.
 pub async fn pipeline(
-    db: &ReadDb,
+    conn: &mut AnyConnection,
     cohort: Option<&str>,
     today: NaiveDate,
 ) -> Result<Pipeline, sqlx::Error> {
@@ -430,7 +430,7 @@ pub async fn pipeline(
          WHERE ($1 IS NULL OR cohort = $1) GROUP BY stage",
     )
     .bind(cohort)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?;
     for r in &rows {
         counts.insert(text(r, "stage")?, int(r, "n")?);
@@ -447,7 +447,7 @@ pub async fn pipeline(
          WHERE ($1 IS NULL OR cohort = $1) GROUP BY funding_stage",
     )
     .bind(cohort)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut by_round: BTreeMap<String, i64> = BTreeMap::new();
     for r in &rows {
@@ -471,13 +471,13 @@ pub async fn pipeline(
          GROUP BY a.kind, a.currency ORDER BY a.kind, a.currency",
     )
     .bind(cohort)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut totals = Totals::default();
     for r in &rows {
         totals.add(&text(r, "kind")?, text(r, "currency")?, int(r, "cents")?);
     }
-    let (conversion, time_in_stage) = stage_flow(db, cohort, today).await?;
+    let (conversion, time_in_stage) = stage_flow(conn, cohort, today).await?;
     Ok(Pipeline {
         cohort: cohort.map(str::to_owned),
         startups: stages.iter().map(|s| s.startups).sum(),

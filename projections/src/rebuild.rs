@@ -283,6 +283,54 @@ pub async fn rebuild_together<P: Rebuildable>(
     Ok(out)
 }
 
+/// A connection of its own (out of the pool, closed when dropped) on which `model`'s tables are
+/// temporary copies holding the model as it was at `until` (an RFC 3339 instant, UTC, in the
+/// log's millisecond form): the log replayed in commit order up to the first event recorded
+/// after it. Temporary tables shadow the live ones by name on both stores, so the model's own
+/// queries run on it unchanged; nothing live is touched or locked.
+pub async fn as_of<P: Rebuildable>(
+    db: &ReadDb,
+    model: &P,
+    until: &str,
+) -> Result<AnyConnection, ProjectionError> {
+    // Detached: a pooled connection must never go back with shadowing tables.
+    let mut conn = db.pool.acquire().await?.detach();
+    for table in model.tables() {
+        let ddl = match db.dialect {
+            Dialect::Sqlite => {
+                let sql: String =
+                    sqlx::query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1")
+                        .bind(*table)
+                        .fetch_one(&mut conn)
+                        .await?
+                        .try_get("sql")?;
+                sql.replacen("CREATE TABLE", "CREATE TEMP TABLE", 1)
+            }
+            Dialect::Postgres => {
+                format!("CREATE TEMP TABLE {table} (LIKE public.{table} INCLUDING ALL)")
+            }
+        };
+        sqlx::query(&ddl).execute(&mut conn).await?;
+    }
+    let mut at = Checkpoint::default();
+    loop {
+        let events = read_after(&mut conn, db.dialect, at, BATCH).await?;
+        let Some(last) = events.last() else {
+            break;
+        };
+        at = last.checkpoint;
+        let upto = events
+            .iter()
+            .position(|e| e.recorded_at.as_str() > until)
+            .unwrap_or(events.len());
+        model.apply_batch(&mut conn, db, &events[..upto]).await?;
+        if upto < events.len() {
+            break;
+        }
+    }
+    Ok(conn)
+}
+
 /// Rebuilds `model` aside, up to the live checkpoint, and compares it with the live model row
 /// by row. Changes nothing.
 pub async fn check<P: Rebuildable>(

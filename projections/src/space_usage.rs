@@ -651,7 +651,7 @@ pub async fn spaces(
 
 /// Every space the filter selects, and their allocations overlapping `[from, to]`.
 async fn load(
-    db: &ReadDb,
+    conn: &mut AnyConnection,
     filter: Filter,
     from: NaiveDate,
     to: NaiveDate,
@@ -663,7 +663,7 @@ async fn load(
     )
     .bind(&building)
     .bind(&kind)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(SpaceTerms::from_row)
@@ -676,7 +676,7 @@ async fn load(
     ))
     .bind(to.to_string())
     .bind(from.to_string())
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?
     {
         let a = Alloc::from_row(&r)?;
@@ -737,12 +737,12 @@ pub struct Utilisation {
 
 /// Utilisation of the spaces the filter selects over `[from, to]`.
 pub async fn utilisation(
-    db: &ReadDb,
+    conn: &mut AnyConnection,
     filter: Filter,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Utilisation, sqlx::Error> {
-    let (spaces, allocations) = load(db, filter, from, to).await?;
+    let (spaces, allocations) = load(conn, filter, from, to).await?;
     let mut booked: HashMap<String, i64> = HashMap::new();
     for r in sqlx::query(
         "SELECT space_id, CAST(SUM(minutes) AS BIGINT) AS minutes FROM rm_space_bookings \
@@ -750,7 +750,7 @@ pub async fn utilisation(
     )
     .bind(from.to_string())
     .bind(to.to_string())
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?
     {
         booked.insert(r.try_get("space_id")?, r.try_get("minutes")?);
@@ -828,14 +828,14 @@ pub struct Vacancies {
 /// Lettable spaces (rooms booked by the hour are not let) with room on `on` or, failing that,
 /// by `until`; the page of them after `after`.
 pub async fn vacancies(
-    db: &ReadDb,
+    conn: &mut AnyConnection,
     filter: Filter,
     on: NaiveDate,
     until: NaiveDate,
     after: Option<&str>,
     limit: usize,
 ) -> Result<Vacancies, sqlx::Error> {
-    let (spaces, allocations) = load(db, filter, on, until).await?;
+    let (spaces, allocations) = load(conn, filter, on, until).await?;
     let none = Vec::new();
     let mut out = Vacancies {
         on: on.to_string(),
@@ -927,14 +927,14 @@ fn next_month(d: NaiveDate) -> NaiveDate {
 /// The rent roll of the spaces the filter selects, month by month from the month of `from` to
 /// the month of `to`.
 pub async fn rent_roll(
-    db: &ReadDb,
+    conn: &mut AnyConnection,
     filter: Filter,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<RentMonth>, sqlx::Error> {
     let first = month_start(from.year(), from.month());
     let last = next_month(month_start(to.year(), to.month())) - Duration::days(1);
-    let (spaces, allocations) = load(db, filter, first, last).await?;
+    let (spaces, allocations) = load(conn, filter, first, last).await?;
     let mut months = Vec::new();
     let mut start = first;
     while start <= last {

@@ -269,6 +269,22 @@ pub fn today() -> chrono::NaiveDate {
     incubator_domain::values::hub_local(chrono::Utc::now()).date()
 }
 
+/// A connection on which `model`'s tables hold the model as it was at `t` (see
+/// `rebuild::as_of`); closed when dropped.
+pub async fn model_as_of(
+    state: &AppState,
+    model: incubator_projections::models::Model,
+    t: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<sqlx::AnyConnection, ApiError> {
+    let until = t.to_utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    incubator_projections::rebuild::as_of(&state.store.read, &model, &until)
+        .await
+        .map_err(|e| match e {
+            incubator_projections::projector::ProjectionError::Db(e) => ApiError::from(e),
+            other => ApiError::internal(&other),
+        })
+}
+
 /// Adds `Location: path` to a response (a command that created a record).
 pub fn with_location(mut response: Response, path: &str) -> Response {
     if let Ok(v) = path.parse() {

@@ -2,9 +2,12 @@
 
 use axum::extract::State;
 use axum::Json;
+use chrono::{DateTime, FixedOffset};
 use incubator_domain::startup::Stage;
+use incubator_domain::values::hub_local;
 use incubator_domain::values::Cohort;
-use incubator_projections::funding::{self, Pipeline, StartupFilter, StartupFunding};
+use incubator_projections::funding::{self, Funding, Pipeline, StartupFilter, StartupFunding};
+use incubator_projections::models::Model;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -29,6 +32,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct PipelineQuery {
     /// Only this cohort.
     cohort: Option<Cohort>,
+    /// The pipeline as it stood at this instant (RFC 3339), replayed from the log (slower:
+    /// the whole log up to then is read).
+    as_of: Option<DateTime<FixedOffset>>,
     /// Wait (up to 5 s) until the model has applied the event at this position: the
     /// `position` a command answered with, to read one's own writes.
     min_position: Option<i64>,
@@ -39,6 +45,8 @@ struct PipelineQuery {
 pub struct PipelineView {
     #[serde(flatten)]
     pub pipeline: Pipeline,
+    /// The instant asked for, when the pipeline is a past one.
+    pub as_of: Option<String>,
     /// The global log position the read model reflects.
     pub position: i64,
 }
@@ -61,9 +69,19 @@ async fn pipeline(
     wait_for_position(&state, "funding", q.min_position).await?;
     let at = position(&state, "funding");
     let cohort = q.cohort.as_ref().map(Cohort::as_str);
-    let p = funding::pipeline(&state.store.read, cohort, common::today()).await?;
+    let p = match q.as_of {
+        None => {
+            let mut conn = state.store.read.pool.acquire().await?;
+            funding::pipeline(&mut conn, cohort, common::today()).await?
+        }
+        Some(t) => {
+            let mut conn = common::model_as_of(&state, Model::Funding(Funding), t).await?;
+            funding::pipeline(&mut conn, cohort, hub_local(t.to_utc()).date()).await?
+        }
+    };
     Ok(Json(PipelineView {
         pipeline: p,
+        as_of: q.as_of.map(|t| t.to_rfc3339()),
         position: at,
     }))
 }
@@ -104,8 +122,9 @@ async fn cohorts(
     let at = position(&state, "funding");
     let today = common::today();
     let mut cohorts = Vec::new();
+    let mut conn = state.store.read.pool.acquire().await?;
     for cohort in funding::cohorts(&state.store.read).await? {
-        cohorts.push(funding::pipeline(&state.store.read, Some(&cohort), today).await?);
+        cohorts.push(funding::pipeline(&mut conn, Some(&cohort), today).await?);
     }
     Ok(Json(CohortsView {
         cohorts,

@@ -3,11 +3,12 @@
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
 use incubator_domain::space::{Building, SpaceKind};
 use incubator_domain::values::YearMonth;
+use incubator_projections::models::Model;
 use incubator_projections::space_usage::{
-    self, BookingRow, Filter, RentMonth, SpaceRow, Utilisation, Vacancy,
+    self, BookingRow, Filter, RentMonth, SpaceRow, SpaceUsage, Utilisation, Vacancy,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -146,6 +147,9 @@ struct UtilisationQuery {
     /// The last day of the period (at most 3,660 days after `from`); the last of this month by
     /// default.
     to: Option<NaiveDate>,
+    /// The figures as the model stood at this instant (RFC 3339), replayed from the log
+    /// (slower: the whole log up to then is read).
+    as_of: Option<DateTime<FixedOffset>>,
     min_position: Option<i64>,
 }
 
@@ -176,8 +180,17 @@ async fn utilisation(
     let (from, to) = period(q.from, q.to, this_month())?;
     wait_for_position(&state, MODEL, q.min_position).await?;
     let at = position(&state, MODEL);
-    let utilisation =
-        space_usage::utilisation(&state.store.read, filter(q.building, q.kind), from, to).await?;
+    let f = filter(q.building, q.kind);
+    let utilisation = match q.as_of {
+        None => {
+            let mut conn = state.store.read.pool.acquire().await?;
+            space_usage::utilisation(&mut conn, f, from, to).await?
+        }
+        Some(t) => {
+            let mut conn = common::model_as_of(&state, Model::SpaceUsage(SpaceUsage), t).await?;
+            space_usage::utilisation(&mut conn, f, from, to).await?
+        }
+    };
     Ok(Json(UtilisationView {
         utilisation,
         position: at,
@@ -245,8 +258,9 @@ async fn vacancies(
     let on = q.on.unwrap_or_else(today);
     let until = on + Duration::days(within);
     let after = q.after.map(|a| a.to_string());
+    let mut conn = state.store.read.pool.acquire().await?;
     let v = space_usage::vacancies(
-        &state.store.read,
+        &mut conn,
         filter(q.building, q.kind),
         on,
         until,
@@ -331,8 +345,9 @@ async fn rent_roll(
     }
     wait_for_position(&state, MODEL, q.min_position).await?;
     let at = position(&state, MODEL);
+    let mut conn = state.store.read.pool.acquire().await?;
     let months = space_usage::rent_roll(
-        &state.store.read,
+        &mut conn,
         filter(q.building, q.kind),
         from.first_day(),
         to.first_day(),

@@ -74,7 +74,8 @@ async fn read_model(db: &ReadDb) -> Value {
     .await
     .unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
-    let pipeline = funding::pipeline(db, None, today).await.unwrap();
+    let mut conn = db.pool.acquire().await.unwrap();
+    let pipeline = funding::pipeline(&mut conn, None, today).await.unwrap();
     json!({"startups": startups, "pipeline": pipeline})
 }
 
