@@ -21,6 +21,9 @@ use super::extract::{page_limit, ApiQuery};
 use super::openapi::ListErrors;
 use super::AppState;
 
+/// Verifications and consistency checks run one at a time: each reads the whole log.
+static HEAVY: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(verify))
@@ -242,6 +245,8 @@ async fn consistency(
             )
         })?],
     };
+    // One at a time: each replays the log (and on SQLite holds the write lock meanwhile).
+    let _turn = HEAVY.acquire().await.map_err(|e| ApiError::internal(&e))?;
     let mut out = Vec::new();
     for model in models {
         out.push(

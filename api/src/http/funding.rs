@@ -122,8 +122,11 @@ async fn cohorts(
     let at = position(&state, "funding");
     let today = common::today();
     let mut cohorts = Vec::new();
+    let names = funding::cohorts(&state.store.read).await?;
+    // One connection for all, taken after the one above was given back: a request never
+    // holds two (sixteen such requests would otherwise starve the pool).
     let mut conn = state.store.read.pool.acquire().await?;
-    for cohort in funding::cohorts(&state.store.read).await? {
+    for cohort in names {
         cohorts.push(funding::pipeline(&mut conn, Some(&cohort), today).await?);
     }
     Ok(Json(CohortsView {

@@ -394,6 +394,15 @@ async fn conversion_and_time_in_stage_follow_the_dated_stage_changes(backend: Ba
     );
     assert_eq!(list[1]["cohort"], spring);
     assert_eq!(list[1]["conversion"], p["conversion"]);
+    // Many dashboards at once: no request holds two connections, so none starves the pool.
+    let cohorts_url = format!("{}/api/v1/funding/cohorts", app.base);
+    let many = (0..24).map(|_| {
+        let (c, url) = (app.client.clone(), cohorts_url.clone());
+        tokio::spawn(async move { c.get(url).send().await.unwrap().status() })
+    });
+    for r in futures::future::join_all(many).await {
+        assert_eq!(r.unwrap(), StatusCode::OK);
+    }
     // The startup list shows the day each entered its stage.
     let e_row = app
         .get_json("/api/v1/funding/startups?stage=acceleration")
