@@ -27,6 +27,7 @@ pub fn reads() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(show))
         .routes(routes!(events))
+        .routes(routes!(history))
 }
 
 /// Every collaboration command (officers).
@@ -564,3 +565,11 @@ async fn events(
     let id = parse_id(&raw, "collaboration")?;
     common::history(&state, "Collaboration", "collaboration", id, q).await
 }
+
+common::history_route!(
+    history,
+    "/collaborations/{id}/history",
+    "collaborations",
+    "Collaboration",
+    "collaboration"
+);

@@ -210,6 +210,35 @@ pub struct History {
     pub next: Option<i64>,
 }
 
+/// `GET /{records}/{id}/history`: a record's history under the name auditors use, the same
+/// pages as `/{id}/events`. Expands to a handler named `$name`.
+macro_rules! history_route {
+    ($name:ident, $path:literal, $tag:literal, $aggregate:literal, $what:literal) => {
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = $tag,
+            summary = "The record's history: its events with who, when and why (as /events)",
+            params(("id" = Uuid, Path, description = "The record's id"), EventsQuery),
+            responses(
+                (status = 200, description = "One page of events", body = History),
+                RecordReadErrors,
+            ),
+            security(("bearer" = [])),
+            extensions(("x-role" = json!("auditor"))),
+        )]
+        async fn $name(
+            State(state): State<AppState>,
+            ApiPath(raw): ApiPath<String>,
+            ApiQuery(q): ApiQuery<EventsQuery>,
+        ) -> Result<Json<History>, ApiError> {
+            let id = parse_id(&raw, $what)?;
+            common::history(&state, $aggregate, $what, id, q).await
+        }
+    };
+}
+pub(crate) use history_route;
+
 /// One page of aggregate `id`'s events; 404 naming `what` when it has none.
 pub async fn history(
     state: &AppState,

@@ -26,6 +26,7 @@ pub fn reads() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(show))
         .routes(routes!(events))
+        .routes(routes!(history))
 }
 
 /// Every mentor command (officers).
@@ -269,3 +270,11 @@ async fn events(
     let id = parse_id(&raw, "mentor")?;
     common::history(&state, "Mentor", "mentor", id, q).await
 }
+
+common::history_route!(
+    history,
+    "/mentors/{id}/history",
+    "mentors",
+    "Mentor",
+    "mentor"
+);

@@ -37,6 +37,7 @@ pub fn reads() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(show))
         .routes(routes!(events))
+        .routes(routes!(history))
 }
 
 /// Every residency command (officers).
@@ -745,3 +746,11 @@ async fn events(
     let id = parse_id(&raw, "residency")?;
     common::history(&state, "Residency", "residency", id, q).await
 }
+
+common::history_route!(
+    history,
+    "/residencies/{id}/history",
+    "residencies",
+    "Residency",
+    "residency"
+);

@@ -27,6 +27,7 @@ pub fn reads() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(show))
         .routes(routes!(events))
+        .routes(routes!(history))
 }
 
 /// Every space command (officers).
@@ -438,3 +439,5 @@ async fn events(
     let id = parse_id(&raw, "space")?;
     common::history(&state, "Space", "space", id, q).await
 }
+
+common::history_route!(history, "/spaces/{id}/history", "spaces", "Space", "space");

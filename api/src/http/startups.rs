@@ -33,6 +33,7 @@ pub fn reads() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(show))
         .routes(routes!(events))
+        .routes(routes!(history))
 }
 
 /// Every startup command (officers).
@@ -348,6 +349,14 @@ async fn events(
     let id = parse_id(&raw, "startup")?;
     common::history(&state, "Startup", "startup", id, q).await
 }
+
+common::history_route!(
+    history,
+    "/startups/{id}/history",
+    "startups",
+    "Startup",
+    "startup"
+);
 
 /// The day of a stage change: today by default, never in the future.
 fn stage_day(on: Option<NaiveDate>) -> Result<NaiveDate, ApiError> {

@@ -77,6 +77,13 @@ async fn every_kind_of_record_shows_its_past_states(backend: Backend) {
     let record = format!("/api/v1/startups/{s}");
     let at = instants(&app, &record).await;
     assert_eq!(at.len(), 33);
+    // `/history` is `/events` by the name auditors use.
+    assert_eq!(
+        app.get_json(&format!("{record}/history?limit=10&after=5"))
+            .await,
+        app.get_json(&format!("{record}/events?limit=10&after=5"))
+            .await
+    );
     let v1 = state(&app, &record, "version=1").await;
     assert_eq!(
         (v1["stage"].as_str(), v1["version"].as_u64()),
