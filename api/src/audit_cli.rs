@@ -68,16 +68,6 @@ pub async fn run(args: AuditArgs) -> Result<(), String> {
     result
 }
 
-fn events_bar(total: u64, label: &str) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template(&format!(
-        "{label:>10} {{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} events ({{per_sec}})"
-    )) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
 async fn export(store: &crate::store::Store, dir: &std::path::Path) -> Result<(), String> {
     use incubator_projections::export;
     use incubator_projections::models::Model;
@@ -87,7 +77,7 @@ async fn export(store: &crate::store::Store, dir: &std::path::Path) -> Result<()
     let total = incubator_projections::rebuild::log_size(&store.read)
         .await
         .map_err(|e| fail(&e))?;
-    let bar = events_bar(total, "export");
+    let bar = crate::models_cli::bar(total, false, "export");
     let file = std::fs::File::create(dir.join("events.jsonl")).map_err(|e| fail(&e))?;
     let mut out = std::io::BufWriter::new(file);
     let n = export::export_log(&store.read, &mut out, &|n| bar.set_position(n))
@@ -113,13 +103,14 @@ async fn export(store: &crate::store::Store, dir: &std::path::Path) -> Result<()
 
 async fn import(store: &crate::store::Store, file: &std::path::Path) -> Result<(), String> {
     let fail = |e: &dyn std::fmt::Display| format!("cannot import {}: {e}", file.display());
-    let lines = std::fs::read_to_string(file)
-        .map_err(|e| fail(&e))?
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .count() as u64;
     let input = std::io::BufReader::new(std::fs::File::open(file).map_err(|e| fail(&e))?);
-    let bar = events_bar(lines, "import");
+    // The file is read once, so its length in events is not known ahead: a counter.
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) =
+        ProgressStyle::with_template("    import {elapsed_precise} {pos} events ({per_sec})")
+    {
+        bar.set_style(style);
+    }
     let n = incubator_projections::export::import_log(&store.read, input, &|n| bar.set_position(n))
         .await
         .map_err(|e| fail(&e))?;
@@ -152,16 +143,7 @@ async fn verify(store: &crate::store::Store, args: &VerifyArgs) -> Result<(), St
     let total = incubator_projections::rebuild::log_size(&store.read)
         .await
         .map_err(|e| e.to_string())?;
-    let bar = if args.json {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(total)
-    };
-    if let Ok(style) = ProgressStyle::with_template(
-        "    verify {elapsed_precise} [{bar:40}] {pos}/{len} events ({per_sec})",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
+    let bar = crate::models_cli::bar(total, args.json, "verify");
     let range = Range {
         from: args.from.unwrap_or(0),
         to: args.to.unwrap_or(i64::MAX),

@@ -55,7 +55,7 @@ fn models(name: Option<&str>) -> Result<Vec<Model>, String> {
     }
 }
 
-fn bar(total: u64, json: bool, label: &'static str) -> ProgressBar {
+pub(crate) fn bar(total: u64, json: bool, label: &str) -> ProgressBar {
     let bar = if json {
         ProgressBar::hidden()
     } else {
@@ -66,7 +66,7 @@ fn bar(total: u64, json: bool, label: &'static str) -> ProgressBar {
     ) {
         bar.set_style(style.progress_chars("=> "));
     }
-    bar.set_prefix(label);
+    bar.set_prefix(label.to_owned());
     bar
 }
 

@@ -391,6 +391,31 @@ async fn read_batch(
     Ok((events, seals))
 }
 
+/// A finding about the event sealed as number `seal`, named from its seal (only findings
+/// need the name, so the seals are read without it).
+async fn sealed_finding(
+    conn: &mut AnyConnection,
+    seal: i64,
+    position: i64,
+    kind: &'static str,
+    detail: String,
+) -> Result<Finding, sqlx::Error> {
+    let id = sqlx::query(
+        "SELECT aggregate_type, aggregate_id, sequence FROM audit_chain WHERE seal = $1",
+    )
+    .bind(seal)
+    .fetch_one(conn)
+    .await?;
+    Ok(Finding {
+        kind,
+        position,
+        aggregate_type: id.try_get("aggregate_type")?,
+        aggregate_id: id.try_get("aggregate_id")?,
+        sequence: id.try_get("sequence")?,
+        detail,
+    })
+}
+
 /// What the pass over the seals found.
 #[derive(Default)]
 struct SealPass {
@@ -497,24 +522,9 @@ async fn seal_pass(db: ReadDb, range: Range) -> Result<SealPass, sqlx::Error> {
                     prev_digest = stored;
                 }
             }
-            if !kinds.is_empty() {
-                // Name the event the seal is of (rare: only for findings).
-                let id = sqlx::query(
-                    "SELECT aggregate_type, aggregate_id, sequence FROM audit_chain WHERE seal = $1",
-                )
-                .bind(seal)
-                .fetch_one(&mut *conn)
-                .await?;
-                for (kind, detail) in kinds {
-                    pass.findings.push(Finding {
-                        kind,
-                        position,
-                        aggregate_type: id.try_get("aggregate_type")?,
-                        aggregate_id: id.try_get("aggregate_id")?,
-                        sequence: id.try_get("sequence")?,
-                        detail,
-                    });
-                }
+            for (kind, detail) in kinds {
+                pass.findings
+                    .push(sealed_finding(&mut conn, seal, position, kind, detail).await?);
             }
         }
     }
@@ -687,20 +697,8 @@ pub async fn verify(
             .and_then(|i| matched.get(i).copied())
             .unwrap_or(false);
         if !seen {
-            let id = sqlx::query(
-                "SELECT aggregate_type, aggregate_id, sequence FROM audit_chain WHERE seal = $1",
-            )
-            .bind(seal)
-            .fetch_one(&mut *conn)
-            .await?;
-            note(Finding {
-                kind: "missing",
-                position,
-                aggregate_type: id.try_get("aggregate_type")?,
-                aggregate_id: id.try_get("aggregate_id")?,
-                sequence: id.try_get("sequence")?,
-                detail: "sealed, and no longer in the log".into(),
-            });
+            let detail = "sealed, and no longer in the log".to_owned();
+            note(sealed_finding(&mut conn, seal, position, "missing", detail).await?);
         }
     }
     findings.sort_by_key(|f| f.position);

@@ -6,7 +6,6 @@ use chrono::{DateTime, FixedOffset};
 use incubator_projections::audit::{self, Range, Verified};
 use incubator_projections::log::{feed, FeedFilter};
 use incubator_projections::models::Model;
-use incubator_projections::projector::ProjectionError;
 use incubator_projections::rebuild::{self, Checked};
 use incubator_projections::Checkpoint;
 use serde::{Deserialize, Serialize};
@@ -16,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::common;
 use super::error::ApiError;
 use super::extract::{page_limit, ApiQuery};
 use super::openapi::ListErrors;
@@ -92,10 +92,6 @@ fn parse_cursor(raw: &str) -> Option<Checkpoint> {
     })
 }
 
-fn instant(t: DateTime<FixedOffset>) -> String {
-    t.to_utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
 /// `GET /audit/events`: the whole log in commit order with every event's metadata (who, when,
 /// why), a page at a time; filters by aggregate, event type, actor and time.
 #[utoipa::path(
@@ -128,8 +124,8 @@ async fn events(
         aggregate_id: q.aggregate_id.map(|id| id.to_string()),
         event_type: q.event_type,
         actor: q.actor,
-        from: q.from.map(instant),
-        to: q.to.map(instant),
+        from: q.from.map(common::log_instant),
+        to: q.to.map(common::log_instant),
     };
     let db = &state.store.read;
     let mut conn = db.pool.acquire().await?;
@@ -249,14 +245,7 @@ async fn consistency(
     let _turn = HEAVY.acquire().await.map_err(|e| ApiError::internal(&e))?;
     let mut out = Vec::new();
     for model in models {
-        out.push(
-            rebuild::check(&state.store.read, &model, &|_| {})
-                .await
-                .map_err(|e| match e {
-                    ProjectionError::Db(e) => ApiError::from(e),
-                    other => ApiError::internal(&other),
-                })?,
-        );
+        out.push(rebuild::check(&state.store.read, &model, &|_| {}).await?);
     }
     Ok(Json(Consistency {
         consistent: out.iter().all(|c| c.differences() == 0),

@@ -123,7 +123,7 @@ where
         }
         (_, Some(0)) => return Err(ApiError::invalid("version", "versions start at 1")),
         (t, v) => (
-            t.map(|t| t.to_utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
+            t.map(log_instant),
             v.map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
         ),
     };
@@ -298,6 +298,11 @@ pub fn today() -> chrono::NaiveDate {
     incubator_domain::values::hub_local(chrono::Utc::now()).date()
 }
 
+/// An instant as the log writes `recorded_at` (UTC, milliseconds), to compare with it.
+pub fn log_instant(t: chrono::DateTime<chrono::FixedOffset>) -> String {
+    t.to_utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
 /// A connection on which `model`'s tables hold the model as it was at `t` (see
 /// `rebuild::as_of`); closed when dropped.
 pub async fn model_as_of(
@@ -305,13 +310,7 @@ pub async fn model_as_of(
     model: incubator_projections::models::Model,
     t: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<sqlx::AnyConnection, ApiError> {
-    let until = t.to_utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
-    incubator_projections::rebuild::as_of(&state.store.read, &model, &until)
-        .await
-        .map_err(|e| match e {
-            incubator_projections::projector::ProjectionError::Db(e) => ApiError::from(e),
-            other => ApiError::internal(&other),
-        })
+    Ok(incubator_projections::rebuild::as_of(&state.store.read, &model, &log_instant(t)).await?)
 }
 
 /// Adds `Location: path` to a response (a command that created a record).

@@ -229,6 +229,15 @@ impl<E: DomainRule> From<CommandError<E>> for ApiError {
     }
 }
 
+impl From<incubator_projections::projector::ProjectionError> for ApiError {
+    fn from(e: incubator_projections::projector::ProjectionError) -> Self {
+        match e {
+            incubator_projections::projector::ProjectionError::Db(e) => Self::from(e),
+            other => Self::internal(&other),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         if crate::store::is_unavailable(&e) {
