@@ -58,9 +58,13 @@ pub async fn serve(
         settings.idempotency_retention,
         (settings.idempotency_retention / 10).clamp(Duration::from_secs(1), PURGE_AT_MOST_EVERY),
     ));
-    let state = AppState::new(store.clone(), models, settings);
+    let (closing_tx, closing) = watch::channel(false);
+    let state = AppState::new(store.clone(), models, settings, closing);
     let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = closing_tx.send(true);
+        })
         .await;
     purge.abort();
     let _ = stop_tx.send(true);

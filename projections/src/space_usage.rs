@@ -1047,6 +1047,123 @@ pub async fn bookings(
     .collect()
 }
 
+/// One room on one day of a week view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoomDay {
+    pub on: String,
+    pub bookings: i64,
+    pub booked_minutes: i64,
+    /// Minutes the room is open that day (0 before it opens or after it is decommissioned).
+    pub open_minutes: i64,
+}
+
+/// One room over the days of a week view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoomWeek {
+    pub space_id: String,
+    pub name: String,
+    pub building: String,
+    pub kind: String,
+    pub opens: Option<String>,
+    pub closes: Option<String>,
+    pub days: Vec<RoomDay>,
+}
+
+/// The rooms booked by the hour, day by day over `[from, to]`: bookings and booked minutes
+/// per room and day (the grid of a week view).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoomGrid {
+    pub from: String,
+    pub to: String,
+    pub rooms: Vec<RoomWeek>,
+}
+
+/// The booking grid of the rooms the filter selects over `[from, to]`, rooms by building and
+/// name. Rooms not in use at all during the period are left out.
+pub async fn room_grid(
+    db: &ReadDb,
+    filter: Filter,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<RoomGrid, sqlx::Error> {
+    let (building, kind) = filter.binds();
+    let mut conn = db.pool.acquire().await?;
+    let mut rooms: Vec<SpaceTerms> = sqlx::query(
+        "SELECT * FROM rm_spaces WHERE opens IS NOT NULL AND ($1 = '' OR building = $1) \
+         AND ($2 = '' OR kind = $2)",
+    )
+    .bind(&building)
+    .bind(&kind)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(SpaceTerms::from_row)
+    .collect::<Result<_, _>>()?;
+    rooms.retain(|r| r.in_use(from, to).is_some());
+    rooms.sort_by(|a, b| {
+        (&a.building, &a.name, &a.space_id).cmp(&(&b.building, &b.name, &b.space_id))
+    });
+    let mut booked: HashMap<(String, String), (i64, i64)> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT space_id, on_day, COUNT(*) AS n, CAST(SUM(minutes) AS BIGINT) AS minutes \
+         FROM rm_space_bookings WHERE on_day >= $1 AND on_day <= $2 GROUP BY space_id, on_day",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        booked.insert(
+            (r.try_get("space_id")?, r.try_get("on_day")?),
+            (r.try_get("n")?, r.try_get("minutes")?),
+        );
+    }
+    let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
+    let rooms = rooms
+        .into_iter()
+        .map(|room| {
+            let days = days
+                .iter()
+                .map(|day| {
+                    let on = day.to_string();
+                    let (bookings, booked_minutes) = booked
+                        .get(&(room.space_id.clone(), on.clone()))
+                        .copied()
+                        .unwrap_or((0, 0));
+                    let open_minutes = if room.in_use_on(*day) {
+                        room.open_minutes() * room.capacity.max(1)
+                    } else {
+                        0
+                    };
+                    RoomDay {
+                        on,
+                        bookings,
+                        booked_minutes,
+                        open_minutes,
+                    }
+                })
+                .collect();
+            RoomWeek {
+                space_id: room.space_id,
+                name: room.name,
+                building: room.building,
+                kind: room.kind,
+                opens: room.opens,
+                closes: room.closes,
+                days,
+            }
+        })
+        .collect();
+    Ok(RoomGrid {
+        from: from.to_string(),
+        to: to.to_string(),
+        rooms,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

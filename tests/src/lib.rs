@@ -6,6 +6,8 @@
 //! skips.
 #![forbid(unsafe_code)]
 
+pub mod browser;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -341,6 +343,24 @@ pub async fn settle(pool: &AnyPool, backend: Backend) {
             "the {model} projector did not catch up within 20 s"
         );
     }
+}
+
+/// Runs `binary demo --seed 1535 --scale N` on the store at `url`: whether it succeeded, its
+/// standard output and its standard error.
+pub async fn run_demo(binary: &str, url: &str, scale: u32) -> (bool, String, String) {
+    let out = tokio::process::Command::new(binary)
+        .args(["demo", "--seed", "1535", "--scale", &scale.to_string()])
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("run the demo");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Counts the events in the log.

@@ -3,10 +3,12 @@
 mod audit;
 mod collaborations;
 mod common;
+mod dashboard;
 pub mod error;
 pub mod extract;
 mod funding;
 pub mod idempotency;
+mod live;
 mod mentors;
 mod mentorship;
 pub mod openapi;
@@ -78,6 +80,9 @@ pub struct AppState {
     /// Permits for requests under `/api/v1` ([`Settings::max_concurrent_requests`]).
     pub permits: Arc<Semaphore>,
     pub metrics: Arc<Metrics>,
+    /// Turns true when the service begins to shut down: long-lived responses (the live
+    /// stream) end, so that the graceful shutdown does not wait on them.
+    pub closing: watch::Receiver<bool>,
 }
 
 impl AppState {
@@ -89,13 +94,15 @@ impl AppState {
             .unwrap_or_default()
     }
 
-    /// The state of a service on `store`.
+    /// The state of a service on `store`; `closing` turns true when it begins to shut down.
     pub fn new(
         store: Store,
         models: BTreeMap<&'static str, watch::Receiver<Progress>>,
         settings: Settings,
+        closing: watch::Receiver<bool>,
     ) -> Self {
         Self {
+            closing,
             permits: Arc::new(Semaphore::new(settings.max_concurrent_requests)),
             metrics: Arc::new(Metrics::default()),
             store,
@@ -186,6 +193,7 @@ pub fn app(state: AppState) -> Router {
     });
     let settings = state.settings.clone();
     router
+        .merge(dashboard::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
@@ -241,6 +249,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(models(mentorship::router()))
         .merge(models(portfolio::router()))
         .merge(models(space_usage::router()))
+        .merge(models(live::router()))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(middleware::from_fn_with_state(

@@ -8,7 +8,7 @@ use incubator_domain::space::{Building, SpaceKind};
 use incubator_domain::values::YearMonth;
 use incubator_projections::models::Model;
 use incubator_projections::space_usage::{
-    self, BookingRow, Filter, RentMonth, SpaceRow, SpaceUsage, Utilisation, Vacancy,
+    self, BookingRow, Filter, RentMonth, RoomGrid, SpaceRow, SpaceUsage, Utilisation, Vacancy,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -36,7 +36,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(vacancies))
         .routes(routes!(rent_roll))
         .routes(routes!(bookings))
+        .routes(routes!(week))
 }
+
+/// The most days a week view covers.
+const MAX_GRID_DAYS: i64 = 31;
 
 fn filter(building: Option<Building>, kind: Option<SpaceKind>) -> Filter {
     Filter { building, kind }
@@ -438,4 +442,60 @@ async fn bookings(
         next,
         position: at,
     }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct WeekQuery {
+    building: Option<Building>,
+    kind: Option<SpaceKind>,
+    /// The first hub-time day; the Monday of the current week by default.
+    from: Option<NaiveDate>,
+    /// The last hub-time day; six days after `from` by default (at most 31 days in all).
+    to: Option<NaiveDate>,
+    min_position: Option<i64>,
+}
+
+/// A week view of the rooms, and the position it reflects.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomGridView {
+    #[serde(flatten)]
+    pub grid: RoomGrid,
+    pub position: i64,
+}
+
+/// `GET /space-usage/week`: the rooms booked by the hour, day by day (bookings, booked minutes
+/// and open minutes per room and day): the grid of a week view. The bookings themselves are
+/// `GET /space-usage/bookings?space=&from=&to=`.
+#[utoipa::path(
+    get,
+    path = "/space-usage/week",
+    tag = "space usage",
+    summary = "Room bookings per room and day over a week",
+    params(WeekQuery),
+    responses((status = 200, description = "The grid", body = RoomGridView), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("viewer"))),
+)]
+async fn week(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<WeekQuery>,
+) -> Result<Json<RoomGridView>, ApiError> {
+    let today = today();
+    let from = q.from.unwrap_or_else(|| {
+        today - Duration::days(i64::from(today.weekday().num_days_from_monday()))
+    });
+    let (from, to) = period(Some(from), q.to, (from, from + Duration::days(6)))?;
+    if (to - from).num_days() >= MAX_GRID_DAYS {
+        return Err(ApiError::invalid(
+            "to",
+            format!("a week view covers at most {MAX_GRID_DAYS} days"),
+        ));
+    }
+    wait_for_position(&state, MODEL, q.min_position).await?;
+    let at = position(&state, MODEL);
+    let grid =
+        space_usage::room_grid(&state.store.read, filter(q.building, q.kind), from, to).await?;
+    Ok(Json(RoomGridView { grid, position: at }))
 }

@@ -1,9 +1,7 @@
 //! `incubator demo`: a year at the hub through the command path, on both stores; the figures
 //! it leaves are the hub's; a second load into the same store is refused.
 
-use std::process::Stdio;
-
-use incubator_tests::{both_stores, event_count, Backend, TestApp, TestDb};
+use incubator_tests::{both_stores, event_count, run_demo, Backend, TestApp, TestDb};
 use serde_json::Value;
 use sqlx::Row;
 
@@ -19,19 +17,7 @@ async fn count(pool: &sqlx::AnyPool, event_type: &str) -> i64 {
 }
 
 async fn demo(url: &str) -> (bool, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_incubator-e2e"))
-        .args(["demo", "--seed", "1535"])
-        .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .expect("run the demo");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_demo(env!("CARGO_BIN_EXE_incubator-e2e"), url, 1).await
 }
 
 async fn the_demo_loads_a_believable_year(backend: Backend) {
