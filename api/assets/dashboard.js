@@ -367,7 +367,7 @@
           Object.entries(BUILDINGS).map(([k, v]) => h("option", { value: k, selected: ui.weekBuilding === k }, v)),
         ),
       ),
-      h("span", { class: "legend" }, "Cell: hours booked; darker is fuller. Hatched: closed."),
+      h("span", { class: "legend" }, "Cell: hours booked; darker is fuller. “let”: allocated all day. Hatched: closed."),
     );
     if (!week.rooms.length) return h("div", {}, nav, h("p", { class: "note" }, "No rooms booked by the hour here."));
     const rows = week.rooms.map((r) =>
@@ -377,6 +377,7 @@
         h("th", { scope: "row" }, r.name, h("span", { class: "legend" }, ` ${BUILDINGS[r.building] || r.building}`)),
         r.days.map((d) => {
           if (d.open_minutes === 0) return h("td", { class: "cell heat-closed" }, h("span", { "aria-label": "closed" }, ""));
+          if (d.let_whole_day) return h("td", { class: "cell heat-4" }, h("a", { href: listHref("spaces", { building: r.building }), "aria-label": `${r.name}, ${d.on}: let for the whole day`, dataset: { figure: `space.week.${r.space_id}.${d.on}` } }, "let"));
           const share = d.booked_minutes / d.open_minutes;
           const heat = d.booked_minutes === 0 ? 0 : Math.min(4, 1 + Math.floor(share * 4));
           const hours = one.format(d.booked_minutes / 60);

@@ -1056,6 +1056,9 @@ pub struct RoomDay {
     pub booked_minutes: i64,
     /// Minutes the room is open that day (0 before it opens or after it is decommissioned).
     pub open_minutes: i64,
+    /// Allocated for the whole day (let rather than booked by the hour), as utilisation
+    /// counts it: every open hour taken.
+    pub let_whole_day: bool,
 }
 
 /// One room over the days of a week view.
@@ -1089,19 +1092,9 @@ pub async fn room_grid(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<RoomGrid, sqlx::Error> {
-    let (building, kind) = filter.binds();
     let mut conn = db.pool.acquire().await?;
-    let mut rooms: Vec<SpaceTerms> = sqlx::query(
-        "SELECT * FROM rm_spaces WHERE opens IS NOT NULL AND ($1 = '' OR building = $1) \
-         AND ($2 = '' OR kind = $2)",
-    )
-    .bind(&building)
-    .bind(&kind)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(SpaceTerms::from_row)
-    .collect::<Result<_, _>>()?;
+    let (mut rooms, allocations) = load(&mut conn, filter, from, to).await?;
+    rooms.retain(|r| r.is_room());
     rooms.retain(|r| r.in_use(from, to).is_some());
     rooms.sort_by(|a, b| {
         (&a.building, &a.name, &a.space_id).cmp(&(&b.building, &b.name, &b.space_id))
@@ -1138,11 +1131,15 @@ pub async fn room_grid(
                     } else {
                         0
                     };
+                    let let_whole_day = allocations
+                        .get(&room.space_id)
+                        .is_some_and(|a| a.iter().any(|a| a.covers(*day)));
                     RoomDay {
                         on,
                         bookings,
                         booked_minutes,
                         open_minutes,
+                        let_whole_day,
                     }
                 })
                 .collect();

@@ -322,6 +322,49 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
     assert_eq!(second["items"][0]["minutes"], 210);
     assert_eq!(second["next"], Value::Null);
 
+    // The week view: the one room, 12 open hours (720 minutes) a day; Monday 2 h booked,
+    // Tuesday 3 h 30, Wednesday's booking cancelled, Thursday let for the whole day.
+    let week = app
+        .get_json(&format!("/api/v1/space-usage/week?from={}", day(0)))
+        .await;
+    assert_eq!(week["from"], day(0).to_string());
+    assert_eq!(week["to"], day(6).to_string());
+    let rooms = week["rooms"].as_array().unwrap();
+    assert_eq!(rooms.len(), 1, "{week}");
+    assert_eq!(rooms[0]["space_id"], s3.as_str());
+    let days = rooms[0]["days"].as_array().unwrap();
+    assert_eq!(days.len(), 7);
+    let expected = [
+        (1, 120, false),
+        (1, 210, false),
+        (0, 0, false),
+        (0, 0, true),
+    ];
+    for (n, (bookings, minutes, let_whole_day)) in expected.into_iter().enumerate() {
+        let d = &days[n];
+        assert_eq!(d["on"], day(n as i64).to_string());
+        assert_eq!(d["bookings"], bookings, "{d}");
+        assert_eq!(d["booked_minutes"], minutes, "{d}");
+        assert_eq!(d["open_minutes"], 720, "{d}");
+        assert_eq!(d["let_whole_day"], let_whole_day, "{d}");
+    }
+    // Other buildings have no such room; a week view covers at most 31 days.
+    let none = app
+        .get_json(&format!(
+            "/api/v1/space-usage/week?from={}&building=zilleschapp",
+            day(0)
+        ))
+        .await;
+    assert_eq!(none["rooms"], json!([]));
+    let r = app
+        .get(&format!(
+            "/api/v1/space-usage/week?from={}&to={}",
+            day(0),
+            day(31)
+        ))
+        .await;
+    assert_eq!(r.status(), 422);
+
     // Vacancies on 10 March: S2 has one place of two (20 m²); S4 frees up on 1 April; S1 is
     // let open-ended; the room is not let.
     let v = app
