@@ -136,12 +136,15 @@ pub enum JsonColumn {
     Timestamp,
 }
 
-/// Inserts `rows` (JSON arrays, one value per column) into `table` in one statement: the rows
-/// travel as one JSON parameter unpacked by the database (`json_each` on SQLite,
-/// `jsonb_array_elements` on PostgreSQL). One round trip for them all and no per-parameter
-/// cost: numbered parameters cost sqlx's SQLite driver time growing with the square of their
-/// number, and one statement per row is a hand-over to its worker thread each (both measured
-/// several times slower in `bench rebuild`).
+/// Inserts `rows` (JSON arrays, one value per column) into `table` in one round trip.
+///
+/// On PostgreSQL the rows travel as one JSON parameter unpacked by `jsonb_array_elements`
+/// (measured no slower than a `VALUES` list of parameters). On SQLite they are a multi-row
+/// `VALUES` list of anonymous `?` parameters: anonymous, because sqlx's SQLite driver asks for
+/// every parameter's name and SQLite finds a numbered parameter's name by a linear scan (500
+/// rows of `$N` cost time growing with the square of their number); not one JSON parameter
+/// through `json_each`, which parses each row again for every column (measured slower in
+/// `bench rebuild`). One statement per row would be a hand-over to sqlx's worker thread each.
 pub async fn insert_json_rows(
     conn: &mut sqlx::AnyConnection,
     dialect: Dialect,
@@ -166,6 +169,9 @@ pub async fn insert_json_rows_as(
         return Ok(());
     }
     let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    if dialect == Dialect::Sqlite {
+        return insert_sqlite_values(conn, table, &names, rows).await;
+    }
     let values: Vec<String> = columns
         .iter()
         .enumerate()
@@ -195,5 +201,58 @@ pub async fn insert_json_rows_as(
         .bind(serde_json::Value::Array(rows).to_string())
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// The most parameters one SQLite statement takes (`SQLITE_MAX_VARIABLE_NUMBER`: 32,766 since
+/// 3.32), with room to spare.
+const SQLITE_MAX_PARAMETERS: usize = 32_000;
+
+/// [`insert_json_rows_as`] on SQLite: multi-row `VALUES` lists of anonymous parameters, each
+/// value bound as `json_extract` would have made it (text, integer, real, NULL; arrays and
+/// objects as JSON text).
+async fn insert_sqlite_values(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    names: &[&str],
+    rows: Vec<serde_json::Value>,
+) -> Result<(), sqlx::Error> {
+    use serde_json::Value;
+    let width = names.len().max(1);
+    let tuple = format!("({})", vec!["?"; width].join(","));
+    let per_statement = (SQLITE_MAX_PARAMETERS / width).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Value> = rows.by_ref().take(per_statement).collect();
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", names.join(", "));
+        sql.reserve(chunk.len() * (tuple.len() + 1));
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&tuple);
+        }
+        let mut q = sqlx::query(&sql);
+        for row in chunk {
+            let mut cells = match row {
+                Value::Array(cells) => cells,
+                other => vec![other],
+            };
+            cells.resize(width, Value::Null);
+            for cell in cells {
+                q = match cell {
+                    Value::Null => q.bind(None::<String>),
+                    Value::Bool(b) => q.bind(i64::from(b)),
+                    Value::Number(n) => match n.as_i64() {
+                        Some(v) => q.bind(v),
+                        None => q.bind(n.as_f64()),
+                    },
+                    Value::String(v) => q.bind(v),
+                    other => q.bind(other.to_string()),
+                };
+            }
+        }
+        q.execute(&mut *conn).await?;
+    }
     Ok(())
 }

@@ -18,7 +18,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Column, Connection, Row};
 
 use crate::db::{Dialect, ReadDb};
-use crate::log::{read_after, Checkpoint};
+use crate::log::{read_after, Checkpoint, LoggedEvent};
 use crate::projector::{Projection, ProjectionError};
 
 /// Events replayed per read.
@@ -76,6 +76,46 @@ pub async fn log_size(db: &ReadDb) -> Result<u64, sqlx::Error> {
         .fetch_one(&db.pool)
         .await?;
     Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
+}
+
+/// The log after `from`, a batch at a time, read on a connection of its own one batch ahead of
+/// the caller: reading and converting the next batch overlaps applying this one (a rebuild's
+/// writes hold their own connection). The reader stops when the log ends or the receiver is
+/// dropped; an empty batch is never sent.
+fn read_ahead(
+    db: &ReadDb,
+    from: Checkpoint,
+) -> tokio::sync::mpsc::Receiver<Result<Vec<LoggedEvent>, ProjectionError>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let db = db.clone();
+    tokio::spawn(async move {
+        let mut conn = match db.pool.acquire().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        };
+        let mut at = from;
+        loop {
+            match read_after(&mut conn, db.dialect, at, BATCH).await {
+                Ok(events) => {
+                    let Some(last) = events.last() else {
+                        return;
+                    };
+                    at = last.checkpoint;
+                    if tx.send(Ok(events)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e.into())).await;
+                    return;
+                }
+            }
+        }
+    });
+    rx
 }
 
 /// A connection for a rebuild or a check: on SQLite with a 256 MiB page cache while it lasts
@@ -156,8 +196,9 @@ async fn replay<P: Rebuildable>(
     }
     let mut at = Checkpoint::default();
     let mut applied = 0u64;
-    'replay: loop {
-        let events = read_after(conn, db.dialect, at, BATCH).await?;
+    let mut batches = read_ahead(db, at);
+    'replay: while let Some(events) = batches.recv().await {
+        let events = events?;
         if events.is_empty() {
             break;
         }
@@ -247,8 +288,9 @@ pub async fn rebuild_together<P: Rebuildable>(
     }
     let mut at = Checkpoint::default();
     let mut applied = 0u64;
-    loop {
-        let events = read_after(&mut tx, db.dialect, at, BATCH).await?;
+    let mut batches = read_ahead(db, at);
+    while let Some(events) = batches.recv().await {
+        let events = events?;
         let Some(last) = events.last() else {
             break;
         };

@@ -103,6 +103,7 @@ impl Projection for SpaceUsage {
         events: &[LoggedEvent],
     ) -> Result<(), ProjectionError> {
         let mut held: Vec<BookingInsert> = Vec::new();
+        let mut cancelled: Vec<String> = Vec::new();
         for event in events {
             if event.aggregate_type == "Space" && event.event_type == "RoomBooked" {
                 if let SpaceEvent::RoomBooked {
@@ -126,22 +127,50 @@ impl Projection for SpaceUsage {
                 }
                 continue;
             }
-            // A booking cancelled while its row is still held is simply never written; any
-            // other event touches rows already written or other tables.
+            // A booking cancelled while its row is still held is simply never written; one
+            // already written is deleted with the others at the end (no other event touches
+            // booking rows, so the order of these deletes does not matter).
             if event.aggregate_type == "Space" && event.event_type == "BookingCancelled" {
                 if let SpaceEvent::BookingCancelled { booking_id, .. } = decode(event)? {
                     let id = booking_id.to_string();
                     if let Some(i) = held.iter().position(|b| b.booking_id == id) {
                         held.remove(i);
-                        continue;
+                    } else {
+                        cancelled.push(id);
                     }
+                    continue;
                 }
             }
             self.apply(conn, db, event).await?;
         }
         insert_bookings(conn, db, &mut held).await?;
+        delete_bookings(conn, db, &cancelled).await?;
         Ok(())
     }
+}
+
+/// Deletes the bookings `ids` in one statement per 500.
+async fn delete_bookings(
+    conn: &mut AnyConnection,
+    db: &ReadDb,
+    ids: &[String],
+) -> Result<(), sqlx::Error> {
+    let sql = match db.dialect {
+        crate::db::Dialect::Sqlite => {
+            "DELETE FROM rm_space_bookings WHERE booking_id IN (SELECT value FROM json_each($1))"
+        }
+        crate::db::Dialect::Postgres => {
+            "DELETE FROM rm_space_bookings WHERE booking_id IN \
+             (SELECT jsonb_array_elements_text(CAST($1 AS jsonb)))"
+        }
+    };
+    for chunk in ids.chunks(BOOKINGS_PER_STATEMENT) {
+        sqlx::query(sql)
+            .bind(serde_json::Value::from(chunk.to_vec()).to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A booking row waiting to be written.
