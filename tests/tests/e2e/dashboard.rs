@@ -17,6 +17,35 @@ const FIGURES: &str = "const out = {}; \
     for (const el of document.querySelectorAll('[data-figure]')) out[el.dataset.figure] = el.textContent; \
     return out;";
 
+/// The texts whose contrast with their background is below WCAG AA, as `text: ratio`.
+const CONTRAST: &str = r#"
+const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+const lum = ([r, g, b]) => {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+};
+const background = (el) => {
+  for (let e = el; e; e = e.parentElement) {
+    const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+  }
+  return [255, 255, 255];
+};
+const low = [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+  const el = n.parentElement;
+  if (!n.textContent.trim() || !el || !el.offsetParent) continue;
+  const style = getComputedStyle(el);
+  const [a, b] = [lum(rgb(style.color).slice(0, 3)), lum(background(el))];
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const size = parseFloat(style.fontSize);
+  const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+  if (ratio < (large ? 3 : 4.5)) low.push(`${n.textContent.trim().slice(0, 40)}: ${ratio.toFixed(2)}`);
+}
+return low;
+"#;
+
 /// A count as the page shows it (`1,234`).
 fn count(page: &Value, name: &str) -> i64 {
     let shown = page[name]
@@ -313,14 +342,42 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         )
         .await;
     assert_eq!(unlabelled, json!([]), "controls without a label");
-    let first_stop = browser
+    // Keyboard: from the top of the page, Tab reaches the skip link, Enter follows it.
+    browser
         .js(
-            "const all = [...document.querySelectorAll('a[href], button, input, select')] \
-               .filter(e => e.tabIndex >= 0); return all[0].className;",
+            "window.scrollTo(0, 0); document.activeElement.blur();",
             vec![],
         )
         .await;
-    assert_eq!(first_stop, json!("skip"));
+    let body = browser
+        .client
+        .find(fantoccini::Locator::Css("body"))
+        .await
+        .expect("body");
+    body.send_keys("\u{E004}").await.expect("Tab");
+    let first_stop = browser
+        .js("return document.activeElement.className;", vec![])
+        .await;
+    assert_eq!(first_stop, json!("skip"), "the first Tab stop");
+    browser
+        .client
+        .active_element()
+        .await
+        .expect("the focused element")
+        .send_keys("\u{E007}")
+        .await
+        .expect("Enter");
+    browser
+        .wait_until(
+            "the skip link to move focus to the figures",
+            "return document.activeElement.id === 'main'",
+            Duration::from_secs(5),
+        )
+        .await;
+    // Contrast: every visible text against the background it is drawn on, WCAG AA (4.5:1, or
+    // 3:1 for large text).
+    let low = browser.js(CONTRAST, vec![]).await;
+    assert_eq!(low, json!([]), "text below WCAG AA contrast");
 
     // A wall screen and a phone: screenshots, and nothing wider than the phone's screen.
     let dir = screenshot_dir();
