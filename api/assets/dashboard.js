@@ -174,9 +174,9 @@
         "ul",
         { class: "figures" },
         figure("funding.startups", int.format(pipeline.startups), "startups", listHref("startups", { cohort })),
-        figure("funding.equity_raised", money(pipeline.equity_raised), "equity raised"),
-        figure("funding.funding_awarded", money(pipeline.funding_awarded), "grants and loans awarded"),
-        figure("funding.funding_received", money(pipeline.funding_received), "grants and loans received"),
+        figure("funding.equity_raised", money(pipeline.equity_raised), "equity raised", listHref("startups", { cohort })),
+        figure("funding.funding_awarded", money(pipeline.funding_awarded), "grants and loans awarded", listHref("startups", { cohort })),
+        figure("funding.funding_received", money(pipeline.funding_received), "grants and loans received", listHref("startups", { cohort })),
       ),
       h("h3", {}, "Startups per stage"),
       bars(

@@ -294,7 +294,16 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         "the page reloaded"
     );
 
-    // Every figure links to its list: the startups in screening, as the API lists them.
+    // Every figure, bar and column is a link to its list.
+    let unlinked = browser
+        .js(
+            "return [...document.querySelectorAll('.figures li, .bars li, .columns li')] \
+               .filter(li => !li.querySelector('a[href^=\"#/list/\"]')).map(li => li.textContent.trim());",
+            vec![],
+        )
+        .await;
+    assert_eq!(unlinked, json!([]), "figures without a list behind them");
+    // The startups in screening, as the API lists them.
     let screening = all(&app, "/api/v1/funding/startups?stage=screening").await;
     browser
         .js(
