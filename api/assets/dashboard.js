@@ -479,10 +479,12 @@
     $("positions").textContent = "Read-model positions: " + Object.entries(panels).map(([, p]) => `${p.model} ${p.position}`).join(" · ");
   }
 
-  /** Follows /api/v1/live (read with fetch: EventSource cannot send a bearer token). */
-  async function live() {
+  /** Follows /api/v1/live (read with fetch: EventSource cannot send a bearer token) until a
+   *  newer follower replaces it (after signing out and in again). */
+  let following = 0;
+  async function live(me) {
     let delay = 500;
-    for (;;) {
+    while (me === following) {
       const status = $("live");
       try {
         const r = await fetch(`${API}/live`, { headers: { Authorization: `Bearer ${token()}`, Accept: "text/event-stream" } });
@@ -496,6 +498,7 @@
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
+          if (me !== following) return reader.cancel();
           buffer += value;
           let end;
           while ((end = buffer.indexOf("\n\n")) >= 0) {
@@ -508,7 +511,7 @@
       } catch (e) {
         if (e instanceof SignedOut) return signOut("Your token was refused; sign in again.");
       }
-      if (!token()) return;
+      if (!token() || me !== following) return;
       status.textContent = "Reconnecting…";
       status.classList.remove("on");
       await new Promise((r) => setTimeout(r, delay));
@@ -519,7 +522,11 @@
   function onPositions(models) {
     for (const [name, p] of Object.entries(panels)) {
       const at = models[p.model];
-      if (at !== undefined && at > p.position) refresh(name, at).then(showPositions, () => {});
+      if (at !== undefined && at > p.position) {
+        refresh(name, at).then(showPositions, (e) => {
+          if (e instanceof SignedOut && token()) signOut("Your token was refused; sign in again.");
+        });
+      }
     }
     document.body.dataset.livePositions = JSON.stringify(models);
   }
@@ -650,6 +657,8 @@
   // ---- signing in and routing --------------------------------------------------------------
 
   function signOut(message) {
+    started = false;
+    following += 1;
     sessionStorage.removeItem(KEY);
     localStorage.removeItem(KEY);
     document.body.dataset.state = "signed-out";
@@ -690,7 +699,8 @@
     if (started) return;
     started = true;
     const loaded = Promise.all(Object.keys(panels).map((n) => refresh(n)));
-    live();
+    following += 1;
+    live(following);
     try {
       await loaded;
     } catch (e) {

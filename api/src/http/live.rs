@@ -18,11 +18,16 @@ use utoipa_axum::routes;
 
 use incubator_projections::projector::Progress;
 
-use super::{Actor, AppState};
+use crate::auth;
+
+use super::{Actor, AppState, Bearer};
 
 /// After a model moves, how long the stream waits to gather the other models' moves of the
 /// same burst into one event.
 const GATHER: Duration = Duration::from_millis(50);
+
+/// How often an open stream checks that its token has not been revoked.
+const RECHECK: Duration = Duration::from_secs(5);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -47,6 +52,9 @@ fn positions(models: &[(&'static str, watch::Receiver<Progress>)]) -> Positions 
 
 /// The stream's state between events.
 struct Feed {
+    state: AppState,
+    token: String,
+    checked: tokio::time::Instant,
     models: Vec<(&'static str, watch::Receiver<Progress>)>,
     closing: watch::Receiver<bool>,
     last: Option<Positions>,
@@ -54,9 +62,17 @@ struct Feed {
 
 impl Feed {
     /// The next event: at once when the positions differ from the last sent, otherwise when a
-    /// model moves. None when the service shuts down or its projectors have stopped.
+    /// model moves. None when the service shuts down, its projectors have stopped, or the token
+    /// has been revoked (checked every [`RECHECK`]).
     async fn next(&mut self) -> Option<Positions> {
         loop {
+            if self.checked.elapsed() >= RECHECK {
+                match auth::verify(&self.state.store.read, &self.token).await {
+                    Ok(None) => return None,
+                    // A store that does not answer ends nothing: the next check decides.
+                    Ok(Some(_)) | Err(_) => self.checked = tokio::time::Instant::now(),
+                }
+            }
             let now = positions(&self.models);
             if self.last.as_ref() != Some(&now) {
                 self.last = Some(now.clone());
@@ -65,12 +81,14 @@ impl Feed {
             if *self.closing.borrow() {
                 return None;
             }
+            let recheck = self.checked + RECHECK;
             let moved = futures::future::select_all(
                 self.models.iter_mut().map(|(_, rx)| Box::pin(rx.changed())),
             );
             tokio::select! {
                 (result, _, _) = moved => result.ok()?,
                 _ = self.closing.changed() => return None,
+                _ = tokio::time::sleep_until(recheck) => continue,
             }
             tokio::time::sleep(GATHER).await;
         }
@@ -79,7 +97,8 @@ impl Feed {
 
 /// `GET /live`: `text/event-stream` of `positions` events, one at once and then one whenever
 /// a read model moves (a burst of moves within 50 ms is one event), with a keep-alive comment
-/// every 15 s. A client refetches the panels whose model moved, passing the new position as
+/// every 15 s. The stream ends when the service shuts down or within 5 s of its token's
+/// revocation. A client refetches the panels whose model moved, passing the new position as
 /// `min_position`.
 #[utoipa::path(
     get,
@@ -95,8 +114,14 @@ impl Feed {
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
-async fn live(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn live(
+    State(state): State<AppState>,
+    Extension(Bearer(token)): Extension<Bearer>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let feed = Feed {
+        state: state.clone(),
+        token,
+        checked: tokio::time::Instant::now(),
         models: state
             .models
             .iter()

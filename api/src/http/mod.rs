@@ -119,6 +119,17 @@ pub struct Actor {
     pub role: Role,
 }
 
+/// The bearer token a request was authenticated with (kept in memory only: long-lived
+/// responses check that it is still valid).
+#[derive(Clone)]
+pub struct Bearer(pub String);
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bearer(…)")
+    }
+}
+
 /// The correlation id of a request: the caller's `X-Request-Id` when it is a sane token,
 /// otherwise a fresh UUID v7.
 #[derive(Debug, Clone)]
@@ -324,6 +335,7 @@ async fn authenticate(
                 detail: "the bearer token is unknown or revoked",
             })?;
     req.extensions_mut().insert(Actor { name, role });
+    req.extensions_mut().insert(Bearer(token));
     Ok(next.run(req).await)
 }
 

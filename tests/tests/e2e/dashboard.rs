@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use incubator_api::auth::Role;
 use incubator_tests::browser::{screenshot_dir, Browser};
-use incubator_tests::{both_stores, run_demo, Backend, TestApp, TestDb};
+use incubator_tests::{both_stores, create_token, run_demo, Backend, TestApp, TestDb};
 use serde_json::{json, Value};
 
 both_stores!(the_dashboard_shows_the_hub_and_follows_commands);
@@ -103,7 +103,7 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
     assert!(ok, "the demo did not load: {stderr}");
     let app = TestApp::spawn_on(db).await;
     app.settle().await;
-    let viewer = app.token(Role::Viewer).await;
+    let viewer = create_token(&app.db.url, "lobby screen", Role::Viewer).await;
     let store = match backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
@@ -288,6 +288,63 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         "dashboard on {store}: a command showed on the page {} ms after it was sent",
         sent.elapsed().as_millis()
     );
+    assert_eq!(
+        browser.js("return window.__sameDocument;", vec![]).await,
+        json!(42),
+        "the page reloaded"
+    );
+
+    // A token revoked while the page is open: the next refresh is refused and the page asks
+    // for a token again; signed in with another, it is live again, still without a reload.
+    {
+        let tokens = incubator_api::store::Store::open(&app.db.url)
+            .await
+            .expect("open the store");
+        incubator_api::auth::revoke(&tokens.read, "lobby screen")
+            .await
+            .expect("revoke");
+        tokens.close().await;
+    }
+    app.apply("Revoked Echo", None).await;
+    browser
+        .wait_until(
+            "the sign-in form after the revocation",
+            "return document.body.dataset.state === 'signed-out' && \
+               document.getElementById('signin-error').textContent",
+            Duration::from_secs(10),
+        )
+        .await;
+    let second = app.token(Role::Viewer).await;
+    browser
+        .js(
+            "document.getElementById('token').value = arguments[0]; \
+             document.getElementById('signin-form').requestSubmit();",
+            vec![json!(second)],
+        )
+        .await;
+    browser
+        .wait_until(
+            "the board again",
+            "return document.body.dataset.state === 'ready'",
+            Duration::from_secs(30),
+        )
+        .await;
+    let shown = count(
+        &browser.js(FIGURES, vec![]).await,
+        "funding.stage.application",
+    );
+    app.apply("Second Wind", None).await;
+    browser
+        .wait_until(
+            "the page live again",
+            &format!(
+                "const el = document.querySelector('[data-figure=\"funding.stage.application\"]'); \
+                 return el && el.textContent === '{}';",
+                shown + 1
+            ),
+            Duration::from_secs(10),
+        )
+        .await;
     assert_eq!(
         browser.js("return window.__sameDocument;", vec![]).await,
         json!(42),

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use incubator_api::auth::Role;
-use incubator_tests::{both_stores, client, Backend, TestApp};
+use incubator_tests::{both_stores, client, create_token, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -91,6 +91,32 @@ async fn the_live_stream_follows_the_projector(backend: Backend) {
     })
     .await;
     assert_eq!(moved["models"]["funding"], position);
+
+    // Revoking the token ends its stream within seconds.
+    let screen = client(Some(
+        &create_token(&app.db.url, "revoked screen", Role::Viewer).await,
+    ));
+    let mut doomed = screen
+        .get(format!("{}/api/v1/live", app.base))
+        .send()
+        .await
+        .unwrap();
+    let mut doomed_buffer = String::new();
+    next_positions(&mut doomed, &mut doomed_buffer, |_| true).await;
+    {
+        let tokens = incubator_api::store::Store::open(&app.db.url)
+            .await
+            .unwrap();
+        incubator_api::auth::revoke(&tokens.read, "revoked screen")
+            .await
+            .unwrap();
+        tokens.close().await;
+    }
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Ok(Some(_)) = doomed.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "a revoked token's stream stayed open");
 
     // Shutting down ends the stream (the graceful shutdown does not wait on it forever).
     let stopping = tokio::spawn(app.stop());
