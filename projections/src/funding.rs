@@ -9,7 +9,7 @@ use incubator_domain::values::hub_local;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use crate::db::{int, text, ReadDb};
+use crate::db::{int, text, Dialect, ReadDb};
 use crate::log::LoggedEvent;
 use crate::projector::{Projection, ProjectionError};
 
@@ -33,7 +33,7 @@ impl Projection for Funding {
     async fn apply(
         &self,
         conn: &mut AnyConnection,
-        _db: &ReadDb,
+        db: &ReadDb,
         event: &LoggedEvent,
     ) -> Result<(), ProjectionError> {
         if event.aggregate_type != "Startup" {
@@ -80,19 +80,26 @@ impl Projection for Funding {
                 .await?;
             }
             E::StageAdvanced { to, on, .. } => {
-                set_stage(conn, event, to, on.unwrap_or_else(|| recorded_on(event))).await?
+                set_stage(
+                    conn,
+                    db.dialect,
+                    event,
+                    to,
+                    on.unwrap_or_else(|| recorded_on(event)),
+                )
+                .await?
             }
             E::Rejected { on, .. } => {
                 let on = on.unwrap_or_else(|| recorded_on(event));
-                set_stage(conn, event, Stage::Rejected, on).await?
+                set_stage(conn, db.dialect, event, Stage::Rejected, on).await?
             }
             E::Withdrawn { on, .. } => {
                 let on = on.unwrap_or_else(|| recorded_on(event));
-                set_stage(conn, event, Stage::Withdrawn, on).await?
+                set_stage(conn, db.dialect, event, Stage::Withdrawn, on).await?
             }
             E::Exited { on, .. } => {
                 let on = on.unwrap_or_else(|| recorded_on(event));
-                set_stage(conn, event, Stage::Exited, on).await?
+                set_stage(conn, db.dialect, event, Stage::Exited, on).await?
             }
             E::CohortAssigned { cohort } => {
                 sqlx::query(
@@ -147,40 +154,43 @@ fn recorded_on(event: &LoggedEvent) -> NaiveDate {
 }
 
 /// The startup enters `stage` on `on`: the stage it was in ends that day.
+/// The startup's new stage, and its stage periods: the open one closed, a new one opened.
+/// On SQLite the three statements go as one script, one hand-over to sqlx's worker thread
+/// instead of three (its driver binds `$N` across a script's statements); PostgreSQL's
+/// extended protocol takes one statement at a time.
 async fn set_stage(
     conn: &mut AnyConnection,
+    dialect: Dialect,
     event: &LoggedEvent,
     stage: Stage,
     on: NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    let id = event.aggregate_id.as_str();
+    const STARTUP: &str = "UPDATE rm_funding_startups SET stage = $1, stage_entered_at = $2, \
+         stage_entered_on = $3, last_position = $4 WHERE startup_id = $5";
+    const CLOSE: &str =
+        "UPDATE rm_funding_stage_periods SET left_on = $3 WHERE startup_id = $5 AND left_on IS NULL";
+    const OPEN: &str =
+        "INSERT INTO rm_funding_stage_periods (startup_id, stage, entered_on) VALUES ($5, $1, $3)";
     let on = on.to_string();
-    sqlx::query(
-        "UPDATE rm_funding_startups SET stage = $1, stage_entered_at = $2, stage_entered_on = $3, \
-         last_position = $4 WHERE startup_id = $5",
-    )
-    .bind(stage.as_str())
-    .bind(event.recorded_at.as_str())
-    .bind(&on)
-    .bind(event.position())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE rm_funding_stage_periods SET left_on = $1 WHERE startup_id = $2 AND left_on IS NULL",
-    )
-    .bind(&on)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO rm_funding_stage_periods (startup_id, stage, entered_on) VALUES ($1, $2, $3)",
-    )
-    .bind(id)
-    .bind(stage.as_str())
-    .bind(&on)
-    .execute(&mut *conn)
-    .await?;
+    let bind = |sql| {
+        sqlx::query(sql)
+            .bind(stage.as_str())
+            .bind(event.recorded_at.as_str())
+            .bind(on.clone())
+            .bind(event.position())
+            .bind(event.aggregate_id.as_str())
+    };
+    match dialect {
+        Dialect::Sqlite => {
+            let script = format!("{STARTUP}; {CLOSE}; {OPEN}");
+            bind(script.as_str()).execute(&mut *conn).await?;
+        }
+        Dialect::Postgres => {
+            for sql in [STARTUP, CLOSE, OPEN] {
+                bind(sql).execute(&mut *conn).await?;
+            }
+        }
+    }
     Ok(())
 }
 

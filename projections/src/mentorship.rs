@@ -274,6 +274,71 @@ impl Projection for Mentorship {
         }
         Ok(())
     }
+
+    /// Sessions are written once and nothing else touches them: they are held and written
+    /// together after the batch's other events (applied in order), one statement for them all.
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        db: &ReadDb,
+        events: &[LoggedEvent],
+    ) -> Result<(), ProjectionError> {
+        use crate::db::JsonColumn::{Int, Text};
+        let mut sessions: Vec<serde_json::Value> = Vec::new();
+        for event in events {
+            let held = match (event.aggregate_type.as_str(), event.event_type.as_str()) {
+                ("Startup", "SessionLogged") => match decode::<StartupEvent>(event)? {
+                    StartupEvent::SessionLogged {
+                        session_id,
+                        mentor_id,
+                        held_on,
+                        minutes,
+                        ..
+                    } => Some((session_id.0, mentor_id.0, STARTUP, held_on, minutes.get())),
+                    _ => None,
+                },
+                ("Residency", "ResidentSessionLogged") => match decode::<ResidencyEvent>(event)? {
+                    ResidencyEvent::ResidentSessionLogged {
+                        session_id,
+                        mentor_id,
+                        held_on,
+                        minutes,
+                    } => Some((session_id.0, mentor_id.0, RESIDENT, held_on, minutes.get())),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match held {
+                Some((session, mentor, kind, held_on, minutes)) => {
+                    sessions.push(serde_json::json!([
+                        session.to_string(),
+                        mentor.to_string(),
+                        kind,
+                        event.aggregate_id,
+                        held_on.to_string(),
+                        i64::from(minutes)
+                    ]));
+                }
+                None => self.apply(conn, db, event).await?,
+            }
+        }
+        crate::db::insert_json_rows(
+            conn,
+            db.dialect,
+            "rm_mentorship_sessions",
+            &[
+                ("session_id", Text),
+                ("mentor_id", Text),
+                ("kind", Text),
+                ("mentee_id", Text),
+                ("held_on", Text),
+                ("minutes", Int),
+            ],
+            sessions,
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 impl Rebuildable for Mentorship {

@@ -16,7 +16,7 @@
 //! - A withdrawn allocation is gone (it was made in error); an allocation ended early ends on
 //!   its last day. A cancelled booking is gone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, Duration, NaiveDate};
 use incubator_domain::space::{Building, OccupantKind, SpaceEvent, SpaceKind};
@@ -95,17 +95,41 @@ impl Projection for SpaceUsage {
         }
     }
 
-    /// Bookings are most of the log: they are held and written several rows to a statement.
+    /// Bookings are most of the log. Only `RoomBooked` and `BookingCancelled` touch booking rows
+    /// and they touch nothing else, so the batch's other events are applied in order first and
+    /// its bookings written after, 500 rows to a statement, each 500 decoded while the database
+    /// writes the previous 500. A booking cancelled within the batch is never written; those
+    /// written earlier are deleted together at the end.
     async fn apply_batch(
         &self,
         conn: &mut AnyConnection,
         db: &ReadDb,
         events: &[LoggedEvent],
     ) -> Result<(), ProjectionError> {
-        let mut held: Vec<BookingInsert> = Vec::new();
+        let mut booked: Vec<&LoggedEvent> = Vec::new();
         let mut cancelled: Vec<String> = Vec::new();
         for event in events {
-            if event.aggregate_type == "Space" && event.event_type == "RoomBooked" {
+            if event.aggregate_type == "Space" {
+                match event.event_type.as_str() {
+                    "RoomBooked" => {
+                        booked.push(event);
+                        continue;
+                    }
+                    "BookingCancelled" => {
+                        if let SpaceEvent::BookingCancelled { booking_id, .. } = decode(event)? {
+                            cancelled.push(booking_id.to_string());
+                            continue;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            self.apply(conn, db, event).await?;
+        }
+        let gone: HashSet<&str> = cancelled.iter().map(String::as_str).collect();
+        let prepare = |chunk: &[&LoggedEvent]| -> Result<Vec<BookingInsert>, ProjectionError> {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for event in chunk {
                 if let SpaceEvent::RoomBooked {
                     booking_id,
                     booked_by,
@@ -114,36 +138,32 @@ impl Projection for SpaceUsage {
                     ..
                 } = decode(event)?
                 {
-                    held.push(BookingInsert::new(
-                        &event.aggregate_id,
-                        booking_id.to_string(),
-                        booked_by,
-                        starts_at,
-                        ends_at,
-                    ));
-                    if held.len() == BOOKINGS_PER_STATEMENT {
-                        insert_bookings(conn, db, &mut held).await?;
+                    let booking_id = booking_id.to_string();
+                    if !gone.contains(booking_id.as_str()) {
+                        rows.push(BookingInsert::new(
+                            &event.aggregate_id,
+                            booking_id,
+                            booked_by,
+                            starts_at,
+                            ends_at,
+                        ));
                     }
                 }
-                continue;
             }
-            // A booking cancelled while its row is still held is simply never written; one
-            // already written is deleted with the others at the end (no other event touches
-            // booking rows, so the order of these deletes does not matter).
-            if event.aggregate_type == "Space" && event.event_type == "BookingCancelled" {
-                if let SpaceEvent::BookingCancelled { booking_id, .. } = decode(event)? {
-                    let id = booking_id.to_string();
-                    if let Some(i) = held.iter().position(|b| b.booking_id == id) {
-                        held.remove(i);
-                    } else {
-                        cancelled.push(id);
-                    }
-                    continue;
-                }
-            }
-            self.apply(conn, db, event).await?;
+            Ok(rows)
+        };
+        let mut chunks = booked.chunks(BOOKINGS_PER_STATEMENT);
+        let mut ready = chunks.next().map(&prepare).transpose()?;
+        while let Some(mut rows) = ready {
+            let upcoming = chunks.next();
+            // The insert waits on sqlx's worker (SQLite) or the server (PostgreSQL) while the
+            // next chunk is decoded here.
+            let (written, prepared) = tokio::join!(insert_bookings(conn, db, &mut rows), async {
+                upcoming.map(&prepare).transpose()
+            });
+            written?;
+            ready = prepared?;
         }
-        insert_bookings(conn, db, &mut held).await?;
         delete_bookings(conn, db, &cancelled).await?;
         Ok(())
     }
