@@ -55,29 +55,29 @@ impl Projection for Funding {
                 applied_on,
                 ..
             } => {
-                sqlx::query(
-                    "INSERT INTO rm_funding_startups (startup_id, name, cohort, stage, \
-                     stage_entered_at, stage_entered_on, applied_on, last_position) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
-                )
-                .bind(id)
-                .bind(name.as_str())
-                .bind(cohort.as_ref().map(|c| c.as_str()))
-                .bind(Stage::Application.as_str())
-                .bind(at)
-                .bind(applied_on.to_string())
-                .bind(pos)
-                .execute(&mut *conn)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO rm_funding_stage_periods (startup_id, stage, entered_on) \
-                     VALUES ($1, $2, $3)",
-                )
-                .bind(id)
-                .bind(Stage::Application.as_str())
-                .bind(applied_on.to_string())
-                .execute(&mut *conn)
-                .await?;
+                const STARTUP: &str = "INSERT INTO rm_funding_startups (startup_id, name, cohort, \
+                     stage, stage_entered_at, stage_entered_on, applied_on, last_position) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, $7)";
+                const OPEN: &str = "INSERT INTO rm_funding_stage_periods (startup_id, stage, \
+                     entered_on) VALUES ($1, $4, $6)";
+                let script = format!("{STARTUP}; {OPEN}");
+                // One script on SQLite, as in `set_stage`.
+                let statements: &[&str] = match db.dialect {
+                    Dialect::Sqlite => &[script.as_str()],
+                    Dialect::Postgres => &[STARTUP, OPEN],
+                };
+                for sql in statements {
+                    sqlx::query(sql)
+                        .bind(id)
+                        .bind(name.as_str())
+                        .bind(cohort.as_ref().map(|c| c.as_str()))
+                        .bind(Stage::Application.as_str())
+                        .bind(at)
+                        .bind(applied_on.to_string())
+                        .bind(pos)
+                        .execute(&mut *conn)
+                        .await?;
+                }
             }
             E::StageAdvanced { to, on, .. } => {
                 set_stage(
