@@ -101,6 +101,16 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
+    /// Types `token` into the dashboard's sign-in form and submits it.
+    pub async fn sign_in(&self, token: &str) {
+        self.js(
+            "document.getElementById('token').value = arguments[0]; \
+             document.getElementById('signin-form').requestSubmit();",
+            vec![Value::String(token.to_owned())],
+        )
+        .await;
+    }
+
     /// Waits (up to `limit`) until `script` returns something truthy, and returns it.
     pub async fn wait_until(&self, what: &str, script: &str, limit: Duration) -> Value {
         let started = Instant::now();

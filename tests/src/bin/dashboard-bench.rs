@@ -167,13 +167,7 @@ async fn run(args: Args) -> Result<(), String> {
             Duration::from_secs(10),
         )
         .await;
-    browser
-        .js(
-            "document.getElementById('token').value = arguments[0]; \
-             document.getElementById('signin-form').requestSubmit();",
-            vec![json!(viewer_token)],
-        )
-        .await;
+    browser.sign_in(&viewer_token).await;
     browser
         .wait_until(
             "the first load",

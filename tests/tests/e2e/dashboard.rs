@@ -133,13 +133,7 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         .await;
     assert_eq!(field, json!("token"), "the token field has no label");
     // A wrong token is refused on the page.
-    browser
-        .js(
-            "document.getElementById('token').value = arguments[0]; \
-             document.getElementById('signin-form').requestSubmit();",
-            vec![json!("inc_not-a-token")],
-        )
-        .await;
+    browser.sign_in("inc_not-a-token").await;
     browser
         .wait_until(
             "the refusal",
@@ -148,13 +142,7 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         )
         .await;
     let signed_in = Instant::now();
-    browser
-        .js(
-            "document.getElementById('token').value = arguments[0]; \
-             document.getElementById('signin-form').requestSubmit();",
-            vec![json!(viewer)],
-        )
-        .await;
+    browser.sign_in(&viewer).await;
     browser
         .wait_until(
             "every panel rendered",
@@ -315,13 +303,7 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         )
         .await;
     let second = app.token(Role::Viewer).await;
-    browser
-        .js(
-            "document.getElementById('token').value = arguments[0]; \
-             document.getElementById('signin-form').requestSubmit();",
-            vec![json!(second)],
-        )
-        .await;
+    browser.sign_in(&second).await;
     browser
         .wait_until(
             "the board again",
