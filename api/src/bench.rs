@@ -213,6 +213,7 @@ fn session(mentor: MentorId) -> StartupCommand {
         held_on: chrono::Utc::now().date_naive(),
         minutes: Minutes::parse(60).expect("60 is valid"),
         topics: Vec::new(),
+        today: chrono::Utc::now().date_naive(),
     }
 }
 

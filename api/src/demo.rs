@@ -29,7 +29,7 @@ use incubator_domain::collaboration::{
 use incubator_domain::mentor::{MentorCommand, MentorStanding};
 use incubator_domain::residency::{Agreement, PublicMoment, PublicMomentKind, ResidencyCommand};
 use incubator_domain::space::{
-    Building, Occupant, OccupantKind, OpeningHours, SpaceCommand, SpaceKind,
+    Building, Occupant, OccupantKind, OccupantStanding, OpeningHours, SpaceCommand, SpaceKind,
 };
 use incubator_domain::startup::{FundingKind, RoundKind, Stage, StartupCommand};
 use incubator_domain::values::{
@@ -295,7 +295,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                 capacity: 1,
                 rent_per_m2: eur(600 + 50 * rng.range(-2, 2)),
                 opening_hours: hours,
-                registered_on: day(1, 2),
+                registered_on: day(1, 1),
             },
         ));
         (id, area)
@@ -535,6 +535,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                                     minutes: Minutes::parse(30 * (1 + rng.below(4) as u32))
                                         .unwrap_or_else(|e| panic!("{e}")),
                                     topics: vec![text(Title::parse, rng.pick(EXPERTISE))],
+                                    today: day(12, 31),
                                 },
                             ));
                         }
@@ -562,6 +563,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                                 grant_id: grant,
                                 amount: eur(5_000_000),
                                 paid_on: awarded_on + Duration::days(14),
+                                today: day(12, 31),
                             },
                         ));
                         if applied_month == 1 && rng.chance(0.7) {
@@ -571,6 +573,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                                     grant_id: grant,
                                     amount: eur(8_000_000),
                                     paid_on: day(9, 15),
+                                    today: day(12, 31),
                                 },
                             ));
                         }
@@ -684,6 +687,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
             SpaceCommand::Allocate {
                 allocation_id,
                 occupant,
+                standing: OccupantStanding::Known,
                 from,
                 to: None,
             },
@@ -761,6 +765,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                                 id,
                                 name: None,
                             },
+                            standing: OccupantStanding::Known,
                             from,
                             to: Some(to),
                         },
@@ -787,6 +792,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                             mentor_id: mentor,
                             held_on: from + Duration::days(20),
                             minutes: Minutes::parse(90).unwrap_or_else(|e| panic!("{e}")),
+                            today: day(12, 31),
                         },
                     ));
                     if i < 4 {
@@ -1035,6 +1041,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                     SpaceCommand::Book {
                         booking_id,
                         booked_by: rng.pick(&bands).clone(),
+                        standing: OccupantStanding::Known,
                         starts_at: starts,
                         ends_at: ends,
                         now: booked_at,

@@ -230,6 +230,25 @@ pub async fn list(
     rows.iter().map(person).collect()
 }
 
+/// Which of `ids` name no one in the registry (erased people are still registered: their
+/// tombstone stays).
+pub async fn unregistered(
+    db: &ReadDb,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let mut missing = Vec::new();
+    for id in ids {
+        let found = sqlx::query("SELECT 1 AS one FROM people WHERE person_id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&db.pool)
+            .await?;
+        if found.is_none() && !missing.contains(&id) {
+            missing.push(id);
+        }
+    }
+    Ok(missing)
+}
+
 /// How a response names a person it refers to: their name, or that they were erased (or
 /// never registered).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

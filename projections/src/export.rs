@@ -133,11 +133,17 @@ pub async fn import_log(
             .and_then(Value::as_i64)
             .filter(|s| *s >= 1)
             .ok_or_else(|| bad("`sequence` is missing or not a positive integer".into()))?;
-        let json_text = |k: &str| {
+        let json_text = |k: &str, variant_name: bool| {
             v.get(k)
-                .filter(|p| p.is_object())
+                .filter(|p| p.is_object() || (variant_name && p.is_string()))
                 .map(Value::to_string)
-                .ok_or_else(|| bad(format!("`{k}` is missing or not an object")))
+                .ok_or_else(|| {
+                    bad(if variant_name {
+                        format!("`{k}` is missing, or neither an object nor an event name")
+                    } else {
+                        format!("`{k}` is missing or not an object")
+                    })
+                })
         };
         let recorded_at = text("recorded_at")?;
         if chrono::DateTime::parse_from_rfc3339(&recorded_at).is_err() {
@@ -155,8 +161,9 @@ pub async fn import_log(
             sequence,
             text("event_type")?,
             text("event_version")?,
-            json_text("payload")?,
-            json_text("metadata")?,
+            // An event without fields (`ResidencyAccepted`) is stored as its bare name.
+            json_text("payload", true)?,
+            json_text("metadata", false)?,
             recorded_at
         ]));
         if rows.len() as i64 == BATCH {

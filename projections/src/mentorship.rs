@@ -44,12 +44,15 @@ fn resident_in_programme(stage: ResidencyStage) -> bool {
     )
 }
 
+/// Records a mentee's stage; a stage that `closes` the record (it left the programme for good)
+/// ends its mentors' assignments, so no mentor's load counts it any more.
 async fn set_stage(
     conn: &mut AnyConnection,
     kind: &str,
     id: &str,
     stage: &str,
     in_programme: bool,
+    closes: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE rm_mentorship_mentees SET stage = $1, in_programme = $2 \
@@ -57,6 +60,31 @@ async fn set_stage(
     )
     .bind(stage)
     .bind(i64::from(in_programme))
+    .bind(kind)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if closes {
+        sqlx::query("DELETE FROM rm_mentorship_assignments WHERE kind = $1 AND mentee_id = $2")
+            .bind(kind)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn release(
+    conn: &mut AnyConnection,
+    mentor: &str,
+    kind: &str,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM rm_mentorship_assignments \
+         WHERE mentor_id = $1 AND kind = $2 AND mentee_id = $3",
+    )
+    .bind(mentor)
     .bind(kind)
     .bind(id)
     .execute(conn)
@@ -171,24 +199,29 @@ impl Projection for Mentorship {
                         .await?;
                     }
                     E::StageAdvanced { to, .. } => {
-                        set_stage(conn, STARTUP, id, to.as_str(), startup_in_programme(to)).await?
+                        let closes = !to.is_active();
+                        set_stage(
+                            conn,
+                            STARTUP,
+                            id,
+                            to.as_str(),
+                            startup_in_programme(to),
+                            closes,
+                        )
+                        .await?
                     }
-                    E::Rejected { .. } => set_stage(conn, STARTUP, id, "rejected", false).await?,
-                    E::Withdrawn { .. } => set_stage(conn, STARTUP, id, "withdrawn", false).await?,
-                    E::Exited { .. } => set_stage(conn, STARTUP, id, "exited", false).await?,
+                    E::Rejected { .. } => {
+                        set_stage(conn, STARTUP, id, "rejected", false, true).await?
+                    }
+                    E::Withdrawn { .. } => {
+                        set_stage(conn, STARTUP, id, "withdrawn", false, true).await?
+                    }
+                    E::Exited { .. } => set_stage(conn, STARTUP, id, "exited", false, true).await?,
                     E::MentorAssigned { mentor_id } => {
                         assign(conn, &mentor_id.0.to_string(), STARTUP, id).await?
                     }
                     E::MentorReleased { mentor_id, .. } => {
-                        sqlx::query(
-                            "DELETE FROM rm_mentorship_assignments \
-                             WHERE mentor_id = $1 AND kind = $2 AND mentee_id = $3",
-                        )
-                        .bind(mentor_id.0.to_string())
-                        .bind(STARTUP)
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await?;
+                        release(conn, &mentor_id.0.to_string(), STARTUP, id).await?
                     }
                     E::SessionLogged {
                         session_id,
@@ -239,6 +272,10 @@ impl Projection for Mentorship {
                         assign(conn, &mentor_id.0.to_string(), RESIDENT, id).await?;
                         None
                     }
+                    E::ResidentMentorReleased { mentor_id, .. } => {
+                        release(conn, &mentor_id.0.to_string(), RESIDENT, id).await?;
+                        None
+                    }
                     E::ResidentSessionLogged {
                         session_id,
                         mentor_id,
@@ -266,6 +303,7 @@ impl Projection for Mentorship {
                         id,
                         &stage.to_string(),
                         resident_in_programme(stage),
+                        !stage.is_open(),
                     )
                     .await?;
                 }

@@ -238,14 +238,21 @@ impl TestApp {
         r.json().await.expect("json")
     }
 
-    /// Registers an application and returns the startup's id.
+    /// Registers a person in the people registry and returns their id.
+    pub async fn person(&self) -> String {
+        register_person(&self.client, &self.base).await
+    }
+
+    /// Registers an application (with a founder registered for it) and returns the startup's
+    /// id.
     pub async fn apply(&self, name: &str, cohort: Option<&str>) -> String {
+        let founder = self.person().await;
         let r = self
             .post(
                 "/api/v1/startups",
                 json!({
                     "name": name,
-                    "founders": [uuid::Uuid::now_v7()],
+                    "founders": [founder],
                     "cohort": cohort,
                     "sector": "creative tech",
                     "applied_on": "2026-01-15",
@@ -259,11 +266,12 @@ impl TestApp {
 
     /// Registers a mentor (with a fresh person id) and returns the mentor's id.
     pub async fn register_mentor(&self) -> String {
+        let person = self.person().await;
         let r = self
             .post(
                 "/api/v1/mentors",
                 json!({
-                    "person_id": uuid::Uuid::now_v7(),
+                    "person_id": person,
                     "expertise": ["fundraising", "sound design"],
                     "registered_on": "2026-01-10",
                 }),
@@ -291,6 +299,19 @@ impl TestApp {
         settle(&pool, self.db.backend).await;
         pool.close().await;
     }
+}
+
+/// Registers a person through `client` (an officer's) on the server at `base`; their id.
+pub async fn register_person(client: &reqwest::Client, base: &str) -> String {
+    let r = client
+        .post(format!("{base}/api/v1/people"))
+        .json(&json!({"name": "Test Person"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::CREATED, "register a person");
+    let body: Value = r.json().await.expect("json");
+    body["person_id"].as_str().expect("id").to_owned()
 }
 
 /// Creates a token on the database at `url` (migrating it if needed).

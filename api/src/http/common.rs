@@ -86,6 +86,50 @@ where
         .ok_or_else(|| ApiError::not_found(format!("no {what} with id {id}")))
 }
 
+/// Refuses (404 `unknown_person`) a command naming people who are not in the registry: an id
+/// mistyped into an event would stay in the log for good, naming no one.
+pub async fn require_registered(
+    state: &AppState,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<(), ApiError> {
+    let missing = crate::people::unregistered(&state.store.read, ids).await?;
+    match missing.first() {
+        None => Ok(()),
+        Some(id) => Err(ApiError::Rule {
+            kind: incubator_domain::RuleKind::NotFound,
+            code: "unknown_person",
+            detail: format!(
+                "no person {id} is in the people registry: register them first (POST /api/v1/people)"
+            ),
+        }),
+    }
+}
+
+/// Whether `occupant` names a record of its kind (a tenant is named in the command itself).
+pub async fn occupant_standing(
+    state: &AppState,
+    occupant: &incubator_domain::space::Occupant,
+) -> Result<incubator_domain::space::OccupantStanding, ApiError> {
+    use incubator_domain::space::{OccupantKind, OccupantStanding};
+    let id = occupant.id.to_string();
+    let known = match occupant.kind {
+        OccupantKind::Tenant => true,
+        OccupantKind::Startup => {
+            let (s, _) = state.store.load(state.store.startups(), &id).await?;
+            s.state.is_some()
+        }
+        OccupantKind::Residency => {
+            let (r, _) = state.store.load(state.store.residencies(), &id).await?;
+            r.state.is_some()
+        }
+    };
+    Ok(if known {
+        OccupantStanding::Known
+    } else {
+        OccupantStanding::Unknown
+    })
+}
+
 /// Which state of a record to show: the current one by default.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

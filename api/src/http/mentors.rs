@@ -99,6 +99,7 @@ async fn register(
     caller: Caller,
     ApiJson(b): ApiJson<RegisterBody>,
 ) -> Result<Response, ApiError> {
+    common::require_registered(&state, [b.person_id.0]).await?;
     let command = MentorCommand::Register {
         person_id: b.person_id,
         expertise: b.expertise,

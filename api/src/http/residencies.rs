@@ -15,7 +15,7 @@ use incubator_domain::mentor::Mentor;
 use incubator_domain::residency::{
     Agreement, PublicMoment, PublicMomentKind, Residency, ResidencyCommand, ResidencyState,
 };
-use incubator_domain::space::{Occupant, OccupantKind, Space, SpaceCommand};
+use incubator_domain::space::{Occupant, OccupantKind, OccupantStanding, Space, SpaceCommand};
 use incubator_domain::values::{
     Expertise, MentorId, Minutes, Money, PersonId, Proposal, Reason, SessionId, Title,
 };
@@ -51,6 +51,7 @@ pub fn commands() -> OpenApiRouter<AppState> {
         .routes(routes!(arrive))
         .routes(routes!(extend))
         .routes(routes!(assign_mentor))
+        .routes(routes!(release_mentor))
         .routes(routes!(log_session))
         .routes(routes!(record_public_moment))
         .routes(routes!(complete))
@@ -135,6 +136,8 @@ async fn allocate_studio(
             id,
             name: None,
         },
+        // The residency itself was just loaded.
+        standing: OccupantStanding::Known,
         from,
         to: Some(to),
     };
@@ -203,6 +206,7 @@ async fn apply(
     caller: Caller,
     ApiJson(b): ApiJson<ApplyBody>,
 ) -> Result<Response, ApiError> {
+    common::require_registered(&state, [b.artist.0]).await?;
     let command = ResidencyCommand::Apply {
         call: b.call,
         artist: b.artist,
@@ -502,6 +506,49 @@ residency_command!(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+struct ResidentReleaseBody {
+    #[serde(default)]
+    reason: Option<Reason>,
+}
+
+/// `POST /residencies/{id}/mentors/{mentor_id}/release`: the mentor no longer mentors the
+/// resident.
+#[utoipa::path(
+    post,
+    path = "/residencies/{id}/mentors/{mentor_id}/release",
+    tag = "residencies",
+    summary = "Release the resident's mentor",
+    params(
+        ("id" = Uuid, Path, description = "The residency's id"),
+        ("mentor_id" = Uuid, Path, description = "The mentor's id"),
+        ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+    ),
+    request_body = ResidentReleaseBody,
+    responses(
+        (status = 200, description = "Accepted: the new version (also the ETag) and where the events landed", body = ResidencyAccepted),
+        CommandErrors,
+    ),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("officer"))),
+)]
+async fn release_mentor(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((raw, raw_mentor)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<ResidentReleaseBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&raw, "residency")?;
+    let mentor_id = MentorId(parse_id(&raw_mentor, "mentor")?);
+    let command = ResidencyCommand::ReleaseMentor {
+        mentor_id,
+        reason: b.reason,
+    };
+    run(&state, &caller, id, command, None).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct SessionBody {
     mentor_id: MentorId,
     held_on: NaiveDate,
@@ -521,6 +568,7 @@ residency_command!(
             mentor_id: b.mentor_id,
             held_on: b.held_on,
             minutes: b.minutes,
+            today: today(),
         };
         run(
             &state,

@@ -7,7 +7,7 @@ use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use incubator_domain::space::{
-    Building, Occupant, OpeningHours, Space, SpaceCommand, SpaceKind, SpaceState,
+    Building, Occupant, OccupantStanding, OpeningHours, Space, SpaceCommand, SpaceKind, SpaceState,
 };
 use incubator_domain::values::{Money, Reason, Title};
 use serde::{Deserialize, Serialize};
@@ -63,9 +63,22 @@ async fn run(
     state: AppState,
     caller: Caller,
     id: Uuid,
-    command: SpaceCommand,
+    mut command: SpaceCommand,
     created: Option<Created>,
 ) -> Result<Response, ApiError> {
+    // The occupant's standing is a fact from another aggregate: looked up here, just before
+    // the space decides.
+    if let SpaceCommand::Allocate {
+        occupant, standing, ..
+    }
+    | SpaceCommand::Book {
+        booked_by: occupant,
+        standing,
+        ..
+    } = &mut command
+    {
+        *standing = common::occupant_standing(&state, occupant).await?;
+    }
     let committed = common::execute(&state, &caller, state.store.spaces(), id, command).await?;
     let version = committed.version;
     let mut body = SpaceAccepted::new(id, committed);
@@ -256,6 +269,7 @@ space_command!(
             SpaceCommand::Allocate {
                 allocation_id,
                 occupant: b.occupant,
+                standing: OccupantStanding::Unknown,
                 from: b.from,
                 to: b.to,
             },
@@ -334,6 +348,7 @@ space_command!(
             SpaceCommand::Book {
                 booking_id,
                 booked_by: b.booked_by,
+                standing: OccupantStanding::Unknown,
                 starts_at: b.starts_at,
                 ends_at: b.ends_at,
                 now: Utc::now(),

@@ -250,6 +250,8 @@ async fn apply(
     if b.founders.len() > 20 {
         return Err(ApiError::invalid("founders", "at most 20 founders"));
     }
+    let founders: Vec<Uuid> = b.founders.iter().map(|p| p.0).collect();
+    common::require_registered(&state, founders).await?;
     let id = Uuid::now_v7();
     let ctx = Ctx { state, caller };
     let mut response = ctx
@@ -549,6 +551,7 @@ sub_command_handler!(
             grant_id: GrantId(grant),
             amount: b.amount,
             paid_on: b.paid_on,
+            today: today(),
         }
     }
 );
@@ -630,6 +633,7 @@ command_handler!(
                 held_on: b.held_on,
                 minutes: b.minutes,
                 topics: b.topics,
+                today: today(),
             },
             Some(Created::Session(session_id.0)),
         )

@@ -160,11 +160,18 @@ pub enum ResidencyCommand {
         mentor_id: MentorId,
         standing: MentorStanding,
     },
+    /// `today` (hub time) comes with the command: a session is logged once held.
     LogSession {
         session_id: SessionId,
         mentor_id: MentorId,
         held_on: NaiveDate,
         minutes: Minutes,
+        today: NaiveDate,
+    },
+    /// Release an assigned mentor.
+    ReleaseMentor {
+        mentor_id: MentorId,
+        reason: Option<Reason>,
     },
     RecordPublicMoment {
         moment: PublicMoment,
@@ -189,6 +196,7 @@ impl CommandInfo for ResidencyCommand {
             Self::Extend { .. } => "ExtendResidency",
             Self::AssignMentor { .. } => "AssignResidentMentor",
             Self::LogSession { .. } => "LogResidentSession",
+            Self::ReleaseMentor { .. } => "ReleaseResidentMentor",
             Self::RecordPublicMoment { .. } => "RecordPublicMoment",
             Self::Complete { .. } => "CompleteResidency",
             Self::Cancel { .. } => "CancelResidency",
@@ -200,7 +208,7 @@ impl CommandInfo for ResidencyCommand {
             Self::Decline { reason } | Self::Extend { reason, .. } | Self::Cancel { reason } => {
                 Some(reason)
             }
-            Self::WaitList { reason } => reason.as_ref(),
+            Self::WaitList { reason } | Self::ReleaseMentor { reason, .. } => reason.as_ref(),
             _ => None,
         }
     }
@@ -247,6 +255,10 @@ pub enum ResidencyEvent {
         held_on: NaiveDate,
         minutes: Minutes,
     },
+    ResidentMentorReleased {
+        mentor_id: MentorId,
+        reason: Option<Reason>,
+    },
     PublicMomentRecorded {
         moment: PublicMoment,
     },
@@ -271,6 +283,7 @@ impl DomainEvent for ResidencyEvent {
             Self::ResidencyExtended { .. } => "ResidencyExtended",
             Self::ResidentMentorAssigned { .. } => "ResidentMentorAssigned",
             Self::ResidentSessionLogged { .. } => "ResidentSessionLogged",
+            Self::ResidentMentorReleased { .. } => "ResidentMentorReleased",
             Self::PublicMomentRecorded { .. } => "PublicMomentRecorded",
             Self::ResidencyCompleted { .. } => "ResidencyCompleted",
             Self::ResidencyCancelled { .. } => "ResidencyCancelled",
@@ -315,6 +328,8 @@ pub enum ResidencyError {
     NoPublicMoment,
     #[error("an id that is already in use was given for a new record")]
     DuplicateId,
+    #[error("a session cannot be dated after today ({0})")]
+    SessionInTheFuture(NaiveDate),
 }
 
 impl DomainRule for ResidencyError {
@@ -329,9 +344,11 @@ impl DomainRule for ResidencyError {
             | MentorNotAssigned(_)
             | NoPublicMoment
             | DuplicateId => RuleKind::Conflict,
-            BadPeriod | StipendNotInEuro | ArrivalAfterEnd(_) | ExtensionNotLater(_) => {
-                RuleKind::Invalid
-            }
+            BadPeriod
+            | StipendNotInEuro
+            | ArrivalAfterEnd(_)
+            | ExtensionNotLater(_)
+            | SessionInTheFuture(_) => RuleKind::Invalid,
         }
     }
 
@@ -351,6 +368,7 @@ impl DomainRule for ResidencyError {
             MentorNotAssigned(_) => "mentor_not_assigned",
             NoPublicMoment => "no_public_moment",
             DuplicateId => "duplicate_id",
+            SessionInTheFuture(_) => "dated_in_the_future",
         }
     }
 }
@@ -481,8 +499,12 @@ impl Residency {
                 mentor_id,
                 held_on,
                 minutes,
+                today,
             } => {
                 expect(&[S::InResidence], "given a mentoring session")?;
+                if held_on > today {
+                    return Err(ResidencyError::SessionInTheFuture(today));
+                }
                 if !s.mentors.contains(&mentor_id) {
                     return Err(ResidencyError::MentorNotAssigned(mentor_id));
                 }
@@ -495,6 +517,12 @@ impl Residency {
                     held_on,
                     minutes,
                 }
+            }
+            C::ReleaseMentor { mentor_id, reason } => {
+                if !s.mentors.contains(&mentor_id) {
+                    return Err(ResidencyError::MentorNotAssigned(mentor_id));
+                }
+                E::ResidentMentorReleased { mentor_id, reason }
             }
             C::RecordPublicMoment { moment } => {
                 expect(&[S::InResidence], "given a public moment")?;
@@ -621,6 +649,7 @@ impl Aggregate for Residency {
                 s.session_minutes += u64::from(minutes.get());
                 s.session_ids.push(session_id);
             }
+            E::ResidentMentorReleased { mentor_id, .. } => s.mentors.retain(|m| *m != mentor_id),
             E::PublicMomentRecorded { moment } => s.public_moments.push(moment),
             E::ResidencyCompleted { completed_on } => {
                 s.completed_on = Some(completed_on);

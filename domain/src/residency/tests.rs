@@ -361,6 +361,7 @@ async fn mentors_and_sessions_for_residents() {
         mentor_id: mentor,
         held_on: day(5, 5),
         minutes: Minutes::parse(90).unwrap(),
+        today: day(6, 30),
     };
     expect(
         with_mentor.clone(),

@@ -9,8 +9,10 @@
 //!   Hangar): 15-minute steps, inside opening hours (hub time), cancellable before they start.
 //!   A day on which the space is allocated counts against its capacity too.
 //!
-//! Bookings that have ended are dropped from the state when a later booking is made, so the
-//! state (and its snapshot) holds the future, not a year of history; the log keeps every one.
+//! The state keeps every booking: which bookings may be forgotten cannot be decided without a
+//! clock, and a caller's clock (the demo's simulated calendar, a node running fast) is no
+//! basis for forgetting one that still holds a room. Decisions only look at the bookings
+//! that overlap the slot asked for.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use cqrs_es::event_sink::EventSink;
@@ -69,6 +71,17 @@ pub struct Occupant {
     pub id: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<OrganisationName>,
+}
+
+/// Whether the startup or residency a command names as occupant is a record of its kind: the
+/// caller looks it up and says so, as it does for a mentor's standing (the domain stays pure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OccupantStanding {
+    /// A record of the occupant's kind exists (always so for a tenant, which is named in the
+    /// command itself).
+    Known,
+    /// No record of that kind has that id.
+    Unknown,
 }
 
 /// Daily opening hours in hub time (`opens` < `closes`, on 15-minute steps).
@@ -137,7 +150,7 @@ pub struct SpaceState {
     pub decommissioned_on: Option<NaiveDate>,
     /// Every allocation, ended ones included (they are few).
     pub allocations: Vec<Allocation>,
-    /// Bookings that had not ended when the latest booking was made.
+    /// Every booking not cancelled, past ones included.
     pub bookings: Vec<Booking>,
 }
 
@@ -182,6 +195,8 @@ pub enum SpaceCommand {
     Allocate {
         allocation_id: Uuid,
         occupant: Occupant,
+        /// Whether the occupant names a record of its kind.
+        standing: OccupantStanding,
         from: NaiveDate,
         to: Option<NaiveDate>,
     },
@@ -197,6 +212,8 @@ pub enum SpaceCommand {
     Book {
         booking_id: Uuid,
         booked_by: Occupant,
+        /// Whether `booked_by` names a record of its kind.
+        standing: OccupantStanding,
         starts_at: DateTime<Utc>,
         ends_at: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -279,7 +296,7 @@ pub enum SpaceEvent {
         booked_by: Occupant,
         starts_at: DateTime<Utc>,
         ends_at: DateTime<Utc>,
-        /// When the booking was made: bookings that ended before it are dropped from the state.
+        /// When the booking was made (the decision time the command carried).
         booked_at: DateTime<Utc>,
     },
     BookingCancelled {
@@ -353,13 +370,21 @@ pub enum SpaceError {
     BookingStarted,
     #[error("the space is allocated or booked after the day it would be decommissioned")]
     StillInUse,
+    #[error("the space was registered on {0}: it cannot be used before")]
+    BeforeRegistration(NaiveDate),
+    #[error("no {kind} has the id {id}")]
+    UnknownOccupant { kind: &'static str, id: Uuid },
+    #[error("a tenant is named when it is given a space")]
+    TenantWithoutName,
 }
 
 impl DomainRule for SpaceError {
     fn kind(&self) -> RuleKind {
         use SpaceError::*;
         match self {
-            NotFound | UnknownAllocation(_) | UnknownBooking(_) => RuleKind::NotFound,
+            NotFound | UnknownAllocation(_) | UnknownBooking(_) | UnknownOccupant { .. } => {
+                RuleKind::NotFound
+            }
             AlreadyExists
             | Decommissioned(_)
             | AllocationConflict(_)
@@ -377,7 +402,9 @@ impl DomainRule for SpaceError {
             | BadLastDay
             | BadSlot
             | BookingInThePast
-            | OutsideOpeningHours { .. } => RuleKind::Invalid,
+            | OutsideOpeningHours { .. }
+            | BeforeRegistration(_)
+            | TenantWithoutName => RuleKind::Invalid,
         }
     }
 
@@ -405,7 +432,29 @@ impl DomainRule for SpaceError {
             UnknownBooking(_) => "unknown_booking",
             BookingStarted => "booking_started",
             StillInUse => "space_still_in_use",
+            BeforeRegistration(_) => "before_registration",
+            UnknownOccupant { .. } => "unknown_occupant",
+            TenantWithoutName => "tenant_without_name",
         }
+    }
+}
+
+/// An occupant a space may be given: a startup or residency that exists, or a named tenant.
+fn check_occupant(occupant: &Occupant, standing: OccupantStanding) -> Result<(), SpaceError> {
+    let kind = match occupant.kind {
+        OccupantKind::Tenant if occupant.name.is_none() => {
+            return Err(SpaceError::TenantWithoutName)
+        }
+        OccupantKind::Tenant => return Ok(()),
+        OccupantKind::Startup => "startup",
+        OccupantKind::Residency => "residency",
+    };
+    match standing {
+        OccupantStanding::Known => Ok(()),
+        OccupantStanding::Unknown => Err(SpaceError::UnknownOccupant {
+            kind,
+            id: occupant.id,
+        }),
     }
 }
 
@@ -568,12 +617,17 @@ impl Space {
             C::Allocate {
                 allocation_id,
                 occupant,
+                standing,
                 from,
                 to,
             } => {
                 if to.is_some_and(|to| to < from) {
                     return Err(SpaceError::BadPeriod);
                 }
+                if from < s.registered_on {
+                    return Err(SpaceError::BeforeRegistration(s.registered_on));
+                }
+                check_occupant(&occupant, standing)?;
                 if s.id_in_use(allocation_id) {
                     return Err(SpaceError::DuplicateId);
                 }
@@ -628,6 +682,7 @@ impl Space {
             C::Book {
                 booking_id,
                 booked_by,
+                standing,
                 starts_at,
                 ends_at,
                 now,
@@ -649,6 +704,10 @@ impl Space {
                         closes: hours.closes,
                     });
                 }
+                if start.date() < s.registered_on {
+                    return Err(SpaceError::BeforeRegistration(s.registered_on));
+                }
+                check_occupant(&booked_by, standing)?;
                 if s.id_in_use(booking_id) {
                     return Err(SpaceError::DuplicateId);
                 }
@@ -779,9 +838,8 @@ impl Aggregate for Space {
                 booked_by,
                 starts_at,
                 ends_at,
-                booked_at,
+                ..
             } => {
-                s.bookings.retain(|b| b.ends_at > booked_at);
                 s.bookings.push(Booking {
                     booking_id,
                     booked_by,

@@ -93,6 +93,7 @@ fn allocate(n: u128, who: Occupant, from: NaiveDate, to: Option<NaiveDate>) -> S
     SpaceCommand::Allocate {
         allocation_id: id(n),
         occupant: who,
+        standing: OccupantStanding::Known,
         from,
         to,
     }
@@ -102,12 +103,18 @@ fn allocate(n: u128, who: Occupant, from: NaiveDate, to: Option<NaiveDate>) -> S
 const NOW: &str = "2026-03-01T09:00:00Z";
 
 fn book(n: u128, starts: &str, ends: &str) -> SpaceCommand {
+    book_at(n, starts, ends, NOW)
+}
+
+/// A booking decided at `now`.
+fn book_at(n: u128, starts: &str, ends: &str, now: &str) -> SpaceCommand {
     SpaceCommand::Book {
         booking_id: id(n),
         booked_by: band(),
+        standing: OccupantStanding::Known,
         starts_at: at(starts),
         ends_at: at(ends),
-        now: at(NOW),
+        now: at(now),
     }
 }
 
@@ -265,7 +272,7 @@ async fn allocations_respect_capacity_over_their_periods() {
             atelier_registered(1),
             allocated(1, startup(1), day(9, 1), None),
         ])
-        .when_async(allocate(2, startup(2), day(1, 1), Some(day(12, 31))))
+        .when_async(allocate(2, startup(2), day(1, 5), Some(day(12, 31))))
         .await
         .then_expect_error(SpaceError::AllocationConflict(day(9, 1)));
     // Capacity 2 (a shared office): two at once, not three.
@@ -281,7 +288,7 @@ async fn allocations_respect_capacity_over_their_periods() {
         .then_expect_events(vec![allocated(3, startup(3), day(2, 1), Some(day(2, 28)))]);
     T::with(())
         .given(two)
-        .when_async(allocate(3, startup(3), day(1, 1), Some(day(3, 15))))
+        .when_async(allocate(3, startup(3), day(1, 5), Some(day(3, 15))))
         .await
         .then_expect_error(SpaceError::AllocationConflict(day(3, 1)));
 }
@@ -565,28 +572,123 @@ async fn decommissioning_waits_until_the_space_is_free() {
         .then_expect_error(SpaceError::Decommissioned(day(9, 1)));
 }
 
-#[test]
-fn ended_bookings_leave_the_state_when_a_later_one_is_made() {
-    let mut space = Space::default();
-    space.apply(room_registered(1));
-    space.apply(booked(1, "2026-03-02T17:00:00Z", "2026-03-02T19:00:00Z"));
-    space.apply(booked(2, "2026-03-05T17:00:00Z", "2026-03-05T19:00:00Z"));
-    assert_eq!(space.state.as_ref().unwrap().bookings.len(), 2);
-    space.apply(SpaceEvent::RoomBooked {
-        booking_id: id(3),
+/// Decision times arrive out of order (the demo plans bookings ahead of real time; a node's
+/// clock may run fast): a booking decided "later" must never make the space forget one that
+/// still holds the room.
+#[tokio::test]
+async fn a_booking_decided_with_a_clock_ahead_never_frees_a_held_room() {
+    let mut given = vec![
+        room_registered(1),
+        booked(1, "2026-03-05T13:00:00Z", "2026-03-05T15:00:00Z"),
+    ];
+    // Decided by a clock three weeks ahead, for a slot later still.
+    given.push(SpaceEvent::RoomBooked {
+        booking_id: id(2),
         booked_by: band(),
-        starts_at: at("2026-03-10T17:00:00Z"),
-        ends_at: at("2026-03-10T18:00:00Z"),
-        booked_at: at("2026-03-04T12:00:00Z"),
+        starts_at: at("2026-03-30T13:00:00Z"),
+        ends_at: at("2026-03-30T14:00:00Z"),
+        booked_at: at("2026-03-26T12:00:00Z"),
     });
-    let ids: Vec<Uuid> = space
-        .state
-        .unwrap()
-        .bookings
-        .iter()
-        .map(|b| b.booking_id)
-        .collect();
-    assert_eq!(ids, vec![id(2), id(3)]);
+    // Back at the real time: the first booking still holds 5 March.
+    T::with(())
+        .given(given.clone())
+        .when_async(book_at(
+            3,
+            "2026-03-05T14:00:00Z",
+            "2026-03-05T16:00:00Z",
+            NOW,
+        ))
+        .await
+        .then_expect_error(SpaceError::BookingConflict(at("2026-03-05T14:00:00Z")));
+    // And it can still be cancelled before it starts.
+    T::with(())
+        .given(given.clone())
+        .when_async(SpaceCommand::CancelBooking {
+            booking_id: id(1),
+            reason: None,
+            now: at(NOW),
+        })
+        .await
+        .then_expect_events(vec![SpaceEvent::BookingCancelled {
+            booking_id: id(1),
+            reason: None,
+        }]);
+    let mut space = Space::default();
+    for e in given {
+        space.apply(e);
+    }
+    assert_eq!(space.state.unwrap().bookings.len(), 2);
+}
+
+#[tokio::test]
+async fn a_space_is_not_used_before_it_was_registered() {
+    // Registered on 5 January.
+    T::with(())
+        .given(vec![atelier_registered(1)])
+        .when_async(allocate(1, startup(1), day(1, 4), None))
+        .await
+        .then_expect_error(SpaceError::BeforeRegistration(day(1, 5)));
+    T::with(())
+        .given(vec![room_registered(1)])
+        .when_async(book_at(
+            1,
+            "2026-01-04T09:00:00Z",
+            "2026-01-04T10:00:00Z",
+            "2026-01-01T09:00:00Z",
+        ))
+        .await
+        .then_expect_error(SpaceError::BeforeRegistration(day(1, 5)));
+}
+
+#[tokio::test]
+async fn an_occupant_must_name_a_record_of_its_kind() {
+    let unknown = SpaceCommand::Allocate {
+        allocation_id: id(1),
+        occupant: startup(7),
+        standing: OccupantStanding::Unknown,
+        from: day(2, 1),
+        to: None,
+    };
+    T::with(())
+        .given(vec![atelier_registered(1)])
+        .when_async(unknown)
+        .await
+        .then_expect_error(SpaceError::UnknownOccupant {
+            kind: "startup",
+            id: id(7),
+        });
+    let nameless = Occupant {
+        kind: OccupantKind::Tenant,
+        id: id(8),
+        name: None,
+    };
+    T::with(())
+        .given(vec![atelier_registered(1)])
+        .when_async(allocate(1, nameless, day(2, 1), None))
+        .await
+        .then_expect_error(SpaceError::TenantWithoutName);
+    let mut booking = book(1, "2026-03-02T17:00:00Z", "2026-03-02T19:00:00Z");
+    if let SpaceCommand::Book {
+        booked_by,
+        standing,
+        ..
+    } = &mut booking
+    {
+        *booked_by = Occupant {
+            kind: OccupantKind::Residency,
+            id: id(9),
+            name: None,
+        };
+        *standing = OccupantStanding::Unknown;
+    }
+    T::with(())
+        .given(vec![room_registered(1)])
+        .when_async(booking)
+        .await
+        .then_expect_error(SpaceError::UnknownOccupant {
+            kind: "residency",
+            id: id(9),
+        });
 }
 
 #[tokio::test]

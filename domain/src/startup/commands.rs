@@ -55,10 +55,12 @@ pub enum StartupCommand {
         awarded_on: NaiveDate,
     },
     /// Record a tranche paid out of awarded funding.
+    /// `today` (hub time) comes with the command: a tranche is recorded once paid.
     PayTranche {
         grant_id: GrantId,
         amount: Money,
         paid_on: NaiveDate,
+        today: NaiveDate,
     },
     /// Assign a mentor.
     /// Assign a mentor; `standing` is the mentor's, as the mentor aggregate has it now.
@@ -71,13 +73,15 @@ pub enum StartupCommand {
         mentor_id: MentorId,
         reason: Option<Reason>,
     },
-    /// Log a session held with an assigned mentor.
+    /// Log a session held with an assigned mentor; `today` (hub time) comes with the
+    /// command: a session is logged once held.
     LogSession {
         session_id: SessionId,
         mentor_id: MentorId,
         held_on: NaiveDate,
         minutes: Minutes,
         topics: Vec<Title>,
+        today: NaiveDate,
     },
     /// Set a milestone.
     SetMilestone {

@@ -82,6 +82,15 @@ pub enum StartupError {
         "the startup entered its current stage on {entered_on}: a change cannot be dated before"
     )]
     StageDateBeforeEntry { entered_on: chrono::NaiveDate },
+    /// Something that has to have happened (a session held, a tranche paid) dated after today.
+    #[error("{what} cannot be dated after today ({today})")]
+    InTheFuture {
+        what: &'static str,
+        today: chrono::NaiveDate,
+    },
+    /// Funding awarded before the startup applied.
+    #[error("the startup applied on {applied_on}: funding cannot be awarded before")]
+    AwardBeforeApplication { applied_on: chrono::NaiveDate },
 }
 
 impl DomainRule for StartupError {
@@ -96,7 +105,9 @@ impl DomainRule for StartupError {
             | TrancheBeforeAward
             | NoInvestors
             | NoFounders
-            | StageDateBeforeEntry { .. } => RuleKind::Invalid,
+            | StageDateBeforeEntry { .. }
+            | InTheFuture { .. }
+            | AwardBeforeApplication { .. } => RuleKind::Invalid,
             AlreadyExists
             | InvalidTransition { .. }
             | SkipRequiresOverride { .. }
@@ -141,6 +152,8 @@ impl DomainRule for StartupError {
             NoInvestors => "no_investors",
             NoFounders => "no_founders",
             StageDateBeforeEntry { .. } => "stage_date_before_entry",
+            InTheFuture { .. } => "dated_in_the_future",
+            AwardBeforeApplication { .. } => "award_before_application",
         }
     }
 }

@@ -514,6 +514,11 @@ impl Startup {
             } => {
                 require_fundable(stage)?;
                 require_positive(&amount)?;
+                if awarded_on < s.applied_on {
+                    return Err(StartupError::AwardBeforeApplication {
+                        applied_on: s.applied_on,
+                    });
+                }
                 if s.funding.iter().any(|a| a.grant_id == grant_id) {
                     return Err(StartupError::DuplicateId);
                 }
@@ -529,9 +534,11 @@ impl Startup {
                 grant_id,
                 amount,
                 paid_on,
+                today,
             } => {
                 require_fundable(stage)?;
                 require_positive(&amount)?;
+                not_after("a tranche", paid_on, today)?;
                 let award = s
                     .funding
                     .iter()
@@ -583,8 +590,10 @@ impl Startup {
                 held_on,
                 minutes,
                 topics,
+                today,
             } => {
                 require_active(stage)?;
+                not_after("a session", held_on, today)?;
                 if !s.mentors.contains(&mentor_id) {
                     return Err(StartupError::MentorNotAssigned(mentor_id));
                 }
@@ -667,6 +676,15 @@ fn dated(s: &StartupState, on: NaiveDate) -> Result<(), StartupError> {
             Err(StartupError::StageDateBeforeEntry { entered_on })
         }
         _ => Ok(()),
+    }
+}
+
+/// Something that has happened, dated `on`: not after `today`.
+fn not_after(what: &'static str, on: NaiveDate, today: NaiveDate) -> Result<(), StartupError> {
+    if on > today {
+        Err(StartupError::InTheFuture { what, today })
+    } else {
+        Ok(())
     }
 }
 

@@ -126,8 +126,12 @@ fn tranche(cents: i64, on: &str) -> StartupCommand {
         grant_id: grant(),
         amount: euros(cents),
         paid_on: day(on),
+        today: day(TODAY),
     }
 }
+
+/// The day the tests' commands are decided on.
+const TODAY: &str = "2026-06-30";
 
 fn round(cents: i64, investors: Vec<&str>) -> StartupCommand {
     StartupCommand::RecordEquityRound {
@@ -149,6 +153,7 @@ fn session(mentor_id: MentorId) -> StartupCommand {
         held_on: day("2026-03-15"),
         minutes: Minutes::parse(90).unwrap(),
         topics: vec![Title::parse("pricing").unwrap()],
+        today: day(TODAY),
     }
 }
 
@@ -602,6 +607,7 @@ async fn a_tranche_needs_a_known_award_in_its_currency_after_its_date() {
             grant_id: grant(),
             amount: Money::new(100, Currency::parse("USD").unwrap()).unwrap(),
             paid_on: day("2026-03-02"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::CurrencyMismatch {
@@ -753,6 +759,7 @@ async fn a_session_id_is_never_used_twice() {
         held_on,
         minutes,
         topics,
+        ..
     } = session(mentor())
     else {
         unreachable!()
@@ -1014,4 +1021,60 @@ fn stage_events_recorded_before_dates_were_kept_still_load() {
     // A dated event carries its day; an undated one serialises as before.
     let json = serde_json::to_value(advanced(Stage::Screening, Stage::PreIncubation)).unwrap();
     assert_eq!(json["StageAdvanced"]["on"], "2026-03-02");
+}
+
+#[tokio::test]
+async fn what_has_to_have_happened_is_not_dated_after_today() {
+    given(Stage::PreIncubation)
+        .and(vec![awarded(15_000_000)])
+        .when_async(tranche(100, "2026-07-01"))
+        .await
+        .then_expect_error(StartupError::InTheFuture {
+            what: "a tranche",
+            today: day(TODAY),
+        });
+    let StartupCommand::LogSession {
+        session_id,
+        mentor_id,
+        minutes,
+        topics,
+        today,
+        ..
+    } = session(mentor())
+    else {
+        unreachable!()
+    };
+    given(Stage::Incubation)
+        .and(vec![StartupEvent::MentorAssigned {
+            mentor_id: mentor(),
+        }])
+        .when_async(StartupCommand::LogSession {
+            session_id,
+            mentor_id,
+            held_on: day("2026-07-01"),
+            minutes,
+            topics,
+            today,
+        })
+        .await
+        .then_expect_error(StartupError::InTheFuture {
+            what: "a session",
+            today: day(TODAY),
+        });
+}
+
+#[tokio::test]
+async fn funding_is_not_awarded_before_the_application() {
+    given(Stage::PreIncubation)
+        .when_async(StartupCommand::AwardFunding {
+            grant_id: grant(),
+            programme: ProgrammeName::parse("Fit 4 Start").unwrap(),
+            kind: FundingKind::Grant,
+            amount: euros(5_000_000),
+            awarded_on: day("2026-01-09"),
+        })
+        .await
+        .then_expect_error(StartupError::AwardBeforeApplication {
+            applied_on: day("2026-01-10"),
+        });
 }

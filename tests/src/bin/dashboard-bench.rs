@@ -208,10 +208,11 @@ async fn run(args: Args) -> Result<(), String> {
     // Commands: to the read model, and to the figure on the open page.
     let mut to_model = Vec::new();
     let mut to_page = Vec::new();
+    let founder = incubator_tests::register_person(&app.client, &app.base).await;
     for i in 0..args.commands {
         let body = json!({
             "name": format!("Bench Studio {i}"),
-            "founders": [uuid::Uuid::now_v7()],
+            "founders": [founder],
             "sector": "creative tech",
             "applied_on": "2026-11-02",
         });

@@ -35,9 +35,10 @@ async fn the_feed_shows_who_did_what_when_and_why(backend: Backend) {
     // A second officer, with a token of her own.
     let bob = create_token(&app.db.url, "bob", Role::Officer).await;
     let bob = client(Some(&bob));
+    let founder = app.person().await;
     let r = bob
         .post(format!("{}/api/v1/startups", app.base))
-        .json(&json!({"name": "Beta", "founders": [uuid::Uuid::now_v7()]}))
+        .json(&json!({"name": "Beta", "founders": [founder]}))
         .send()
         .await
         .unwrap();

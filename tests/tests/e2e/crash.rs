@@ -19,13 +19,15 @@ const BINARY: &str = env!("CARGO_BIN_EXE_incubator-e2e");
 /// request ids of the commands the server acknowledged.
 async fn writer(base: String, token: String, n: usize, acked: Arc<Mutex<Vec<String>>>) {
     let c = client(Some(&token));
+    let founder = incubator_tests::register_person(&c, &base).await;
     for i in 0.. {
         let rid = format!("w{n}-{i}-apply");
         let r = c
             .post(format!("{base}/api/v1/startups"))
             .header("x-request-id", &rid)
             .json(&json!({"name": format!("Crash {n}-{i}"),
-                          "founders": [uuid::Uuid::now_v7()], "cohort": format!("c{}", i % 3)}))
+                          "founders": [founder], "cohort": format!("c{}", i % 3),
+                          "applied_on": "2026-01-01"}))
             .send()
             .await;
         let Ok(r) = r else { return };

@@ -14,11 +14,12 @@ both_stores!(
 /// until the model has applied it.
 async fn a_client_reads_its_own_writes_by_position(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let founder = app.person().await;
     for i in 1..=15 {
         let r = app
             .post(
                 "/api/v1/startups",
-                json!({"name": format!("Fresh {i}"), "founders": [uuid::Uuid::now_v7()]}),
+                json!({"name": format!("Fresh {i}"), "founders": [founder]}),
             )
             .await;
         assert_eq!(r.status(), StatusCode::CREATED);
@@ -235,10 +236,11 @@ async fn the_pipeline_counts_stages_and_sums_funding_per_currency(backend: Backe
 
 /// Applies with an application day and returns the id.
 async fn apply_on(app: &TestApp, name: &str, cohort: &str, applied_on: &str) -> String {
+    let founder = app.person().await;
     let r = app
         .post(
             "/api/v1/startups",
-            json!({"name": name, "founders": [uuid::Uuid::now_v7()], "cohort": cohort,
+            json!({"name": name, "founders": [founder], "cohort": cohort,
                    "applied_on": applied_on}),
         )
         .await;

@@ -34,8 +34,10 @@ async fn split(r: Response) -> (StatusCode, bool, Value) {
     (r.status(), replayed, r.json().await.unwrap_or(Value::Null))
 }
 
-fn application() -> Value {
-    json!({"name": "Forge Audio", "founders": [uuid::Uuid::now_v7()], "applied_on": "2026-02-01"})
+/// An application founded by a person registered on `app`.
+async fn application(app: &TestApp) -> Value {
+    let founder = app.person().await;
+    json!({"name": "Forge Audio", "founders": [founder], "applied_on": "2026-02-01"})
 }
 
 async fn a_retry_with_the_same_key_gets_the_first_response_and_appends_nothing(backend: Backend) {
@@ -45,7 +47,7 @@ async fn a_retry_with_the_same_key_gets_the_first_response_and_appends_nothing(b
     // Creating a startup: the retry names the same startup, and there is one.
     let create_key = key();
     let k = create_key.clone();
-    let body = application();
+    let body = application(&app).await;
     let (s1, r1, first) = send(&app, "/api/v1/startups", &k, &body).await;
     assert_eq!((s1, r1), (StatusCode::CREATED, false), "{first}");
     let before = event_count(&pool).await;
@@ -115,7 +117,7 @@ async fn a_retry_with_the_same_key_gets_the_first_response_and_appends_nothing(b
     let r = app
         .request(Method::POST, "/api/v1/startups")
         .header("idempotency-key", "two words")
-        .json(&application())
+        .json(&application(&app).await)
         .send()
         .await
         .unwrap();
@@ -128,13 +130,13 @@ async fn the_same_key_with_another_request_is_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let pool = app.db.pool().await;
     let k = key();
-    let (s, _, first) = send(&app, "/api/v1/startups", &k, &application()).await;
+    let (s, _, first) = send(&app, "/api/v1/startups", &k, &application(&app).await).await;
     assert_eq!(s, StatusCode::CREATED);
     let id = first["startup_id"].as_str().unwrap().to_owned();
     let before = event_count(&pool).await;
 
     // Another body.
-    let (s, _, problem) = send(&app, "/api/v1/startups", &k, &application()).await;
+    let (s, _, problem) = send(&app, "/api/v1/startups", &k, &application(&app).await).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         problem["type"],
@@ -173,7 +175,7 @@ async fn racing_retries_with_one_key_append_once(backend: Backend) {
     let pool = app.db.pool().await;
     for round in 0..5 {
         let k = key();
-        let body = application();
+        let body = application(&app).await;
         let attempts = if round == 0 { 2 } else { 6 };
         let results = futures::future::join_all(
             (0..attempts).map(|_| send(&app, "/api/v1/startups", &k, &body)),
@@ -198,7 +200,7 @@ async fn keys_belong_to_their_caller_and_expire(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let pool = app.db.pool().await;
     let k = key();
-    let body = application();
+    let body = application(&app).await;
     let (_, _, mine) = send(&app, "/api/v1/startups", &k, &body).await;
 
     // Another officer's identical key and body is another request.

@@ -71,12 +71,13 @@ async fn the_live_stream_follows_the_projector(backend: Backend) {
     }
 
     // A command: the models move, and the stream says so.
+    let founder = app.person().await;
     let done = app
         .post(
             "/api/v1/startups",
             serde_json::json!({
                 "name": "Live Co",
-                "founders": [uuid::Uuid::now_v7()],
+                "founders": [founder],
                 "sector": "creative tech",
                 "applied_on": "2026-01-15",
             }),

@@ -26,6 +26,7 @@ mod people;
 mod portfolio;
 mod rebuild;
 mod residencies;
+mod rules;
 mod space_usage;
 mod spaces;
 mod startups;

@@ -102,6 +102,11 @@ fn endpoints() -> Vec<Endpoint> {
             fields: &[("mentor_id", Str)],
         },
         Endpoint {
+            path: "/api/v1/residencies/{id}/mentors/{sub}/release",
+            body: json!({}),
+            fields: &[("reason", Str)],
+        },
+        Endpoint {
             path: "/api/v1/residencies/{id}/wait-list",
             body: json!({}),
             fields: &[("reason", Str)],

@@ -28,7 +28,7 @@ async fn mentor_command(
 
 async fn a_mentor_lifecycle_and_what_startups_may_assign(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let person = uuid::Uuid::now_v7();
+    let person = app.person().await;
     let r = app
         .post(
             "/api/v1/mentors",
@@ -181,7 +181,7 @@ async fn bad_mentor_input_is_refused_and_appends_nothing(backend: Backend) {
     let pool = app.db.pool().await;
     let mentor = app.register_mentor().await;
     let before = event_count(&pool).await;
-    let person = uuid::Uuid::now_v7();
+    let person = app.person().await;
     for (body, status, field) in [
         (
             json!({"person_id": person, "expertise": []}),

@@ -71,10 +71,11 @@ async fn mentors_load_sessions_hours_and_who_has_no_mentor(backend: Backend) {
     let residency = |n: u32| {
         let app = &app;
         async move {
+            let artist = app.person().await;
             let r = post(
                 app,
                 "/api/v1/residencies",
-                json!({"call": "Open call", "artist": uuid::Uuid::now_v7(), "discipline": "sculpture",
+                json!({"call": "Open call", "artist": artist, "discipline": "sculpture",
                        "proposal": "p", "requested_from": "2027-04-01", "requested_to": "2027-06-30",
                        "applied_on": format!("2026-01-0{n}")}),
             )

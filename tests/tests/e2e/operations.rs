@@ -193,11 +193,12 @@ async fn the_request_id_is_on_every_response_and_log_line() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(up, "the server started");
+    let founder = incubator_tests::register_person(&c, &base).await;
 
     let r = c
         .post(format!("{base}/api/v1/startups"))
         .header("x-request-id", "trace-me-0042")
-        .json(&json!({"name": "Logged", "founders": [uuid::Uuid::now_v7()]}))
+        .json(&json!({"name": "Logged", "founders": [founder]}))
         .send()
         .await
         .unwrap();

@@ -35,27 +35,37 @@ async fn studio(app: &TestApp, name: &str) -> String {
         app,
         "/api/v1/spaces",
         json!({"building": "zilleschapp", "kind": "studio", "name": name, "area_m2": 144,
-               "rent_per_m2": {"cents": 600, "currency": "EUR"}}),
+               "rent_per_m2": {"cents": 600, "currency": "EUR"}, "registered_on": "2026-01-01"}),
         "space_id",
     )
     .await
 }
 
 async fn application(app: &TestApp, artist: &str) -> String {
+    application_in(app, artist, 2027).await
+}
+
+/// An application for a stay from April to June of `year`.
+async fn application_in(app: &TestApp, artist: &str, year: i32) -> String {
     created(
         app,
         "/api/v1/residencies",
-        json!({"call": "Open call 2027", "artist": artist, "discipline": "sound art",
+        json!({"call": format!("Open call {year}"), "artist": artist, "discipline": "sound art",
                "proposal": "Recording the silence of the cold blast furnaces",
-               "requested_from": "2027-04-01", "requested_to": "2027-06-30",
-               "applied_on": "2027-01-15"}),
+               "requested_from": format!("{year}-04-01"), "requested_to": format!("{year}-06-30"),
+               "applied_on": format!("{year}-01-15")}),
         "residency_id",
     )
     .await
 }
 
 fn agreement(studio: &str) -> Value {
-    json!({"starts_on": "2027-04-01", "ends_on": "2027-06-30",
+    agreement_in(studio, 2027)
+}
+
+/// The agreement for a stay from April to June of `year`.
+fn agreement_in(studio: &str, year: i32) -> Value {
+    json!({"starts_on": format!("{year}-04-01"), "ends_on": format!("{year}-06-30"),
            "stipend": {"cents": 150000, "currency": "EUR"}, "studio_id": studio})
 }
 
@@ -70,7 +80,7 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
     .await;
     let room = studio(&app, "B-2.01").await;
     let mentor = app.register_mentor().await;
-    let id = application(&app, &artist).await;
+    let id = application_in(&app, &artist, 2026).await;
 
     step(
         &app,
@@ -97,12 +107,19 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
         StatusCode::OK,
     )
     .await;
-    step(&app, &id, "agreement", agreement(&room), StatusCode::OK).await;
+    step(
+        &app,
+        &id,
+        "agreement",
+        agreement_in(&room, 2026),
+        StatusCode::OK,
+    )
+    .await;
     let arrived = step(
         &app,
         &id,
         "arrive",
-        json!({"arrived_on": "2027-04-02"}),
+        json!({"arrived_on": "2026-04-02"}),
         StatusCode::OK,
     )
     .await;
@@ -110,7 +127,7 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
     let session = app
         .post(
             &format!("/api/v1/residencies/{id}/sessions"),
-            json!({"mentor_id": mentor, "held_on": "2027-05-05", "minutes": 90}),
+            json!({"mentor_id": mentor, "held_on": "2026-05-05", "minutes": 90}),
         )
         .await;
     assert_eq!(session.status(), StatusCode::CREATED);
@@ -119,7 +136,7 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
         &app,
         &id,
         "extend",
-        json!({"ends_on": "2027-07-31", "reason": "exhibition moved to July"}),
+        json!({"ends_on": "2026-07-31", "reason": "exhibition moved to July"}),
         StatusCode::OK,
     )
     .await;
@@ -127,7 +144,7 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
     let moment = app
         .post(
             &format!("/api/v1/residencies/{id}/public-moments"),
-            json!({"kind": "open_studio", "title": "Furnace tapes", "held_on": "2027-07-20"}),
+            json!({"kind": "open_studio", "title": "Furnace tapes", "held_on": "2026-07-20"}),
         )
         .await;
     assert_eq!(moment.status(), StatusCode::CREATED);
@@ -135,7 +152,7 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
         &app,
         &id,
         "complete",
-        json!({"completed_on": "2027-07-31"}),
+        json!({"completed_on": "2026-07-31"}),
         StatusCode::OK,
     )
     .await;
@@ -150,7 +167,7 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
 
     let r = app.get_json(&format!("/api/v1/residencies/{id}")).await;
     assert_eq!(r["stage"], "completed");
-    assert_eq!(r["agreement"]["ends_on"], "2027-07-31");
+    assert_eq!(r["agreement"]["ends_on"], "2026-07-31");
     assert_eq!(r["allocations"], json!([first, second]));
     assert_eq!(r["sessions"], 1);
     assert_eq!(r["session_minutes"], 90);
@@ -164,10 +181,10 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
         allocations[0]["occupant"],
         json!({"kind": "residency", "id": id})
     );
-    assert_eq!(allocations[0]["from"], "2027-04-02");
-    assert_eq!(allocations[0]["to"], "2027-06-30");
-    assert_eq!(allocations[1]["from"], "2027-07-01");
-    assert_eq!(allocations[1]["to"], "2027-07-31");
+    assert_eq!(allocations[0]["from"], "2026-04-02");
+    assert_eq!(allocations[0]["to"], "2026-06-30");
+    assert_eq!(allocations[1]["from"], "2026-07-01");
+    assert_eq!(allocations[1]["to"], "2026-07-31");
     let history = app
         .get_json(&format!("/api/v1/residencies/{id}/events"))
         .await;
@@ -296,8 +313,8 @@ async fn a_taken_studio_a_refused_arrival_and_a_cancellation(backend: Backend) {
 async fn bad_residency_input_is_refused_and_appends_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let pool = app.db.pool().await;
-    let artist = uuid::Uuid::now_v7();
-    let id = application(&app, &artist.to_string()).await;
+    let artist = app.person().await;
+    let id = application(&app, &artist).await;
     let before = event_count(&pool).await;
     let good = json!({"call": "Open call", "artist": artist, "discipline": "dance",
                       "proposal": "p", "requested_from": "2027-04-01", "requested_to": "2027-06-30"});

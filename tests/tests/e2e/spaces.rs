@@ -262,11 +262,12 @@ async fn two_officers_racing_for_one_space_and_period_one_wins(backend: Backend)
         client(Some(&app.token(Role::Officer).await)),
         client(Some(&app.token(Role::Officer).await)),
     ];
+    let startup = app.apply("Racing Co", None).await;
     for round in 0..8 {
         let (space, path, bodies, problem) = if round % 2 == 0 {
             let space = register(&app, atelier()).await;
             let body = |n: u32| {
-                json!({"occupant": {"kind": "startup", "id": uuid::Uuid::now_v7()},
+                json!({"occupant": {"kind": "startup", "id": startup},
                                          "from": "2026-09-01", "to": format!("2027-0{}-28", n + 1)})
             };
             (

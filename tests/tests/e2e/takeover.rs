@@ -21,9 +21,10 @@ async fn holder(pool: &sqlx::AnyPool) -> Option<String> {
 }
 
 async fn apply(c: &reqwest::Client, base: &str, name: &str) {
+    let founder = incubator_tests::register_person(c, base).await;
     let r = c
         .post(format!("{base}/api/v1/startups"))
-        .json(&json!({"name": name, "founders": [uuid::Uuid::now_v7()]}))
+        .json(&json!({"name": name, "founders": [founder]}))
         .send()
         .await
         .unwrap();
