@@ -1,7 +1,6 @@
 //! `incubator audit seal|verify`.
 
-use incubator_projections::audit::{self, Range, Sealer, Verified};
-use incubator_projections::projector::step;
+use incubator_projections::audit::{self, Range, Verified};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// What to do for the auditors.
@@ -120,14 +119,9 @@ async fn import(store: &crate::store::Store, file: &std::path::Path) -> Result<(
 }
 
 async fn seal(store: &crate::store::Store) -> Result<(), String> {
-    let mut sealed = 0u64;
-    while step(&store.read, &Sealer, 5_000)
+    let sealed = audit::seal_all(&store.read)
         .await
-        .map_err(|e| format!("cannot seal: {e}"))?
-        .is_some()
-    {
-        sealed += 1;
-    }
+        .map_err(|e| format!("cannot seal: {e}"))?;
     println!("sealed {sealed} batch(es); every committed event is sealed");
     Ok(())
 }
@@ -170,6 +164,11 @@ async fn verify(store: &crate::store::Store, args: &VerifyArgs) -> Result<(), St
         }
     }
     match &v.first {
+        None if v.unsealed > 0 => Err(format!(
+            "not verified: {} events are not sealed yet, so nothing is proven about them; \
+             run `incubator audit seal` (or start the server) and verify again",
+            v.unsealed
+        )),
         None => Ok(()),
         Some(f) => Err(format!(
             "the log does not match its seal: {} findings; first: {} event at position {} ({} {} #{})",

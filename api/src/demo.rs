@@ -1104,6 +1104,11 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     }
     let started = Instant::now();
     let (plans, total, events, people_count) = load(&store, args.seed, args.scale, true).await?;
+    // No server ran while the demo wrote: seal what it wrote, so that `audit verify` checks
+    // every event against its seal.
+    incubator_projections::audit::seal_all(&store.read)
+        .await
+        .map_err(|e| format!("cannot seal the demo's events: {e}"))?;
     let elapsed = started.elapsed();
     let mut by_type: HashMap<&str, usize> = HashMap::new();
     for p in &plans {

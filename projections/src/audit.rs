@@ -305,8 +305,12 @@ pub struct Verified {
     pub unsealed: u64,
     /// Digests recomputed.
     pub digests: u64,
-    /// Whether nothing was found.
+    /// Whether every event read was checked against its seal and nothing was found: false as
+    /// well when events are not sealed yet, since nothing was proven about them.
     pub intact: bool,
+    /// `intact`, `broken` (something was found) or `incomplete` (nothing was found, but some
+    /// events are not sealed yet and so were not checked).
+    pub verdict: &'static str,
     /// The first broken event in commit order, as `findings[0]`.
     pub first: Option<Finding>,
     /// What was found, in commit order (at most 100).
@@ -318,6 +322,16 @@ pub struct Verified {
 }
 
 const MAX_FINDINGS: usize = 100;
+
+/// Seals every committed event not sealed yet, in batches, as the server's sealer would (for
+/// stores written while no server ran: the demo, an import); the number of batches sealed.
+pub async fn seal_all(db: &ReadDb) -> Result<u64, ProjectionError> {
+    let mut batches = 0u64;
+    while crate::projector::step(db, &Sealer, 5_000).await?.is_some() {
+        batches += 1;
+    }
+    Ok(batches)
+}
 
 /// Events read per query.
 const BATCH: i64 = 5_000;
@@ -554,6 +568,7 @@ pub async fn verify(
         unsealed: 0,
         digests: 0,
         intact: true,
+        verdict: "intact",
         first: None,
         findings: Vec::new(),
         found: 0,
@@ -704,7 +719,14 @@ pub async fn verify(
     findings.sort_by_key(|f| f.position);
     out.found = found;
     findings.truncate(MAX_FINDINGS);
-    out.intact = found == 0;
+    out.intact = found == 0 && out.unsealed == 0;
+    out.verdict = if found > 0 {
+        "broken"
+    } else if out.unsealed > 0 {
+        "incomplete"
+    } else {
+        "intact"
+    };
     out.first = findings.first().cloned();
     out.findings = findings;
     Ok(out)

@@ -26,6 +26,21 @@ async fn the_demo_loads_a_believable_year(backend: Backend) {
     assert!(ok, "{stderr}");
     assert!(stdout.starts_with("demo loaded: "), "{stdout}");
     let pool = db.pool().await;
+    // Every event the demo wrote is sealed: verify checks each against its seal.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_incubator-e2e"))
+        .args(["audit", "verify", "--json", "--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["unsealed"], 0, "{report}");
+    assert_eq!(report["sealed"], report["events"], "{report}");
+    assert_eq!(report["sealed"], event_count(&pool).await, "{report}");
+    assert_eq!(report["verdict"], "intact", "{report}");
     // The hub's figures: three buildings, ~100 spaces (80 workspaces), 15 mentors, two cohorts
     // of 14 startups, six residencies, four collaborations, thousands of room bookings.
     assert_eq!(count(&pool, "SpaceRegistered").await, 107);

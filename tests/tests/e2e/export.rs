@@ -412,6 +412,14 @@ async fn every_event_type_round_trips_between_the_stores(backend: Backend) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Imported but not sealed yet: verify proves nothing, and says so with a failing exit.
+    let out = cli(&["audit", "verify", "--database-url", &target.url]);
+    assert!(
+        !out.status.success(),
+        "an unsealed log is not reported intact"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not verified"), "{stderr}");
     let copy = TestApp::spawn_on(target).await;
     copy.settle().await;
     export(&copy.db.url, &second);
