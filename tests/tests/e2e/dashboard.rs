@@ -97,6 +97,17 @@ async fn all(app: &TestApp, path: &str) -> Vec<Value> {
     }
 }
 
+/// Whether each element is rendered at all (a box on the page, not `display: none`).
+async fn shown(browser: &Browser, ids: &[&str]) -> Value {
+    browser
+        .js(
+            "return arguments[0].map(id => { const e = document.getElementById(id); \
+               return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden'; });",
+            vec![json!(ids)],
+        )
+        .await
+}
+
 async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
     let db = TestDb::new(backend).await;
     let (ok, _, stderr) = run_demo(env!("CARGO_BIN_EXE_incubator-e2e"), &db.url, 1).await;
@@ -132,6 +143,13 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         )
         .await;
     assert_eq!(field, json!("token"), "the token field has no label");
+    // What a person sees, not only what the document holds: signed out, the sign-in form
+    // shows and the (empty) board does not.
+    assert_eq!(
+        shown(&browser, &["signin", "board", "list", "signout"]).await,
+        json!([true, false, false, false]),
+        "signed out: only the sign-in form is visible"
+    );
     // A wrong token is refused on the page.
     browser.sign_in("inc_not-a-token").await;
     browser
@@ -372,6 +390,12 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
     shown.sort_unstable();
     listed.sort_unstable();
     assert_eq!(shown, listed);
+    // The list takes the board's place: the board is out of sight, the list at the top.
+    assert_eq!(
+        self::shown(&browser, &["board", "list", "signin"]).await,
+        json!([false, true, false]),
+        "a list replaces the board"
+    );
     browser.js("history.back();", vec![]).await;
     browser
         .wait_until(
@@ -380,6 +404,11 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
             Duration::from_secs(10),
         )
         .await;
+    assert_eq!(
+        self::shown(&browser, &["board", "list", "signin"]).await,
+        json!([true, false, false]),
+        "back on the board"
+    );
 
     // Keyboard and labels: the first Tab stop is the skip link; every control has a name.
     let unlabelled = browser
