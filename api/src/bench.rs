@@ -282,6 +282,29 @@ where
     }
 }
 
+/// The store a bench ran on, as its output names it.
+fn store_name(store: &str) -> &'static str {
+    if store == "sqlite" {
+        "sqlite"
+    } else {
+        "postgres"
+    }
+}
+
+/// A figure for the closing JSON line: a finite number, or null.
+fn figure(x: f64) -> serde_json::Value {
+    if x.is_finite() {
+        json!((x * 1000.0).round() / 1000.0)
+    } else {
+        serde_json::Value::Null
+    }
+}
+
+/// Prints the bench's last line: one JSON object with its figures.
+fn json_line(v: serde_json::Value) {
+    println!("{v}");
+}
+
 async fn commands(args: CommandsArgs) -> Result<(), String> {
     let db = TempDb::create(&args.store).await?;
     let result = commands_on(&db.url, &args).await;
@@ -289,23 +312,33 @@ async fn commands(args: CommandsArgs) -> Result<(), String> {
     let samples = result?;
     println!(
         "bench commands  store={}  seconds={}  (one SessionLogged event per command)",
-        if args.store == "sqlite" {
-            "sqlite"
-        } else {
-            "postgres"
-        },
+        store_name(&args.store),
         args.seconds
     );
     println!(
         "{:<18} {:>5} {:>9} {:>11} {:>8} {:>8} {:>7} {:>10}",
         "mode", "tasks", "commands", "commands/s", "p50 ms", "p99 ms", "errors", "vs base"
     );
+    let mut rows = Vec::new();
+    let mut lowest_keyed = f64::INFINITY;
     for tasks in &args.tasks {
         let base = samples
             .iter()
             .find(|s| s.tasks == *tasks && s.mode == "cqrs-es execute")
             .map_or(f64::NAN, Sample::rate);
         for s in samples.iter().filter(|s| s.tasks == *tasks) {
+            let ratio = s.rate() / base;
+            if s.mode == "HTTP + key" {
+                lowest_keyed = lowest_keyed.min(ratio);
+            }
+            rows.push(json!({
+                "mode": s.mode,
+                "tasks": s.tasks,
+                "per_s": figure(s.rate()),
+                "p50_ms": figure(s.percentile(0.5)),
+                "p99_ms": figure(s.percentile(0.99)),
+                "ratio": figure(ratio),
+            }));
             println!(
                 "{:<18} {:>5} {:>9} {:>11.0} {:>8.2} {:>8.2} {:>7} {:>9.2}x",
                 s.mode,
@@ -315,10 +348,16 @@ async fn commands(args: CommandsArgs) -> Result<(), String> {
                 s.percentile(0.5),
                 s.percentile(0.99),
                 s.errors,
-                s.rate() / base
+                ratio
             );
         }
     }
+    json_line(json!({
+        "bench": "commands",
+        "store": store_name(&args.store),
+        "rows": rows,
+        "ratio": figure(lowest_keyed),
+    }));
     Ok(())
 }
 
@@ -598,11 +637,7 @@ async fn rebuild_bench(args: RebuildArgs) -> Result<(), String> {
     let models: Vec<&str> = alone.iter().map(|(name, _)| *name).collect();
     println!(
         "bench rebuild  store={}  events={events}  read models: {}",
-        if args.store == "sqlite" {
-            "sqlite"
-        } else {
-            "postgres"
-        },
+        store_name(&args.store),
         models.join(", ")
     );
     println!(
@@ -626,6 +661,15 @@ async fn rebuild_bench(args: RebuildArgs) -> Result<(), String> {
             rate / floor_rate
         );
     }
+    let rebuild_rate = events as f64 / rebuild;
+    json_line(json!({
+        "bench": "rebuild",
+        "store": store_name(&args.store),
+        "events": events,
+        "floor_per_s": figure(floor_rate),
+        "rebuild_per_s": figure(rebuild_rate),
+        "ratio": figure(rebuild_rate / floor_rate),
+    }));
     Ok(())
 }
 
@@ -673,17 +717,14 @@ async fn verify_bench(args: RebuildArgs) -> Result<(), String> {
     let (events, rows) = result?;
     println!(
         "bench verify  store={}  events={events}",
-        if args.store == "sqlite" {
-            "sqlite"
-        } else {
-            "postgres"
-        }
+        store_name(&args.store)
     );
     println!(
         "{:<44} {:>9} {:>12} {:>10}",
         "mode", "seconds", "events/s", "vs floor"
     );
     let floor_rate = events as f64 / rows[0].1;
+    let verify_rate = events as f64 / rows[1].1;
     for (mode, secs) in rows {
         let rate = events as f64 / secs;
         println!(
@@ -691,6 +732,14 @@ async fn verify_bench(args: RebuildArgs) -> Result<(), String> {
             rate / floor_rate
         );
     }
+    json_line(json!({
+        "bench": "verify",
+        "store": store_name(&args.store),
+        "events": events,
+        "floor_per_s": figure(floor_rate),
+        "verify_per_s": figure(verify_rate),
+        "ratio": figure(verify_rate / floor_rate),
+    }));
     Ok(())
 }
 
@@ -771,11 +820,7 @@ async fn reads_bench(args: ReadsArgs) -> Result<(), String> {
     let (events, rows) = result?;
     println!(
         "bench reads  store={}  scale={} ({events} events)  tasks={}  seconds={}",
-        if args.store == "sqlite" {
-            "sqlite"
-        } else {
-            "postgres"
-        },
+        store_name(&args.store),
         args.scale,
         args.tasks,
         args.seconds
@@ -784,6 +829,9 @@ async fn reads_bench(args: ReadsArgs) -> Result<(), String> {
         "{:<58} {:>9} {:>8} {:>8} {:>7}",
         "endpoint", "reads/s", "p50 ms", "p99 ms", "errors"
     );
+    let mut floor_p99 = f64::NAN;
+    let mut worst_p99 = 0f64;
+    let mut json_rows = Vec::new();
     for (path, s) in rows {
         println!(
             "{path:<58} {:>9.0} {:>8.2} {:>8.2} {:>7}",
@@ -792,7 +840,27 @@ async fn reads_bench(args: ReadsArgs) -> Result<(), String> {
             s.percentile(0.99),
             s.errors
         );
+        if path == "/healthz" {
+            floor_p99 = s.percentile(0.99);
+        } else {
+            worst_p99 = worst_p99.max(s.percentile(0.99));
+        }
+        json_rows.push(json!({
+            "endpoint": path,
+            "per_s": figure(s.rate()),
+            "p50_ms": figure(s.percentile(0.5)),
+            "p99_ms": figure(s.percentile(0.99)),
+        }));
     }
+    json_line(json!({
+        "bench": "reads",
+        "store": store_name(&args.store),
+        "scale": args.scale,
+        "tasks": args.tasks,
+        "floor_p99_ms": figure(floor_p99),
+        "rows": json_rows,
+        "worst_p99_ms": figure(worst_p99),
+    }));
     Ok(())
 }
 

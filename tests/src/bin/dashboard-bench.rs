@@ -286,6 +286,7 @@ async fn run(args: Args) -> Result<(), String> {
         "{:<52} {:>8} {:>8} {:>8} {:>9}",
         "measure", "p50 ms", "p95 ms", "max ms", "vs floor"
     );
+    let mut rows = Vec::new();
     for (label, floor_ms, ms) in [
         (
             (
@@ -315,6 +316,21 @@ async fn run(args: Args) -> Result<(), String> {
             label.1,
             p50 / f50
         );
+        let finite = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
+        rows.push(json!({
+            "measure": label.1,
+            "floor": label.0,
+            "p50_ms": finite(p50),
+            "p95_ms": finite(p95),
+            "floor_p50_ms": finite(f50),
+            "ratio": finite(p50 / f50),
+        }));
     }
+    // The last line: one JSON object, as every bench ends.
+    println!(
+        "{}",
+        json!({"bench": "dashboard", "store": args.store, "scale": args.scale, "events": events,
+               "rows": rows})
+    );
     Ok(())
 }

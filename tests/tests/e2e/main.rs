@@ -5,6 +5,7 @@ mod access;
 mod as_of;
 mod audit_feed;
 mod bad_input;
+mod benches;
 mod collaborations;
 mod concurrency;
 mod config;
