@@ -1240,7 +1240,7 @@ where
         .execute(events, &id.to_string(), command, None, metadata)
         .await
         .map_err(|e| format!("{name} on {} {id}: {e}", A::TYPE))?;
-    counter.fetch_add(committed.event_types.len() as u64, Ordering::Relaxed);
+    counter.fetch_add(committed.events.len() as u64, Ordering::Relaxed);
     Ok(())
 }
 

@@ -272,16 +272,21 @@ impl Store {
                 return Ok(Committed {
                     version: current,
                     checkpoint: None,
-                    event_types: Vec::new(),
+                    events: Vec::new(),
                 });
             }
             match store.commit(events, context, metadata.clone()).await {
                 Ok(envelopes) => {
                     self.committed.notify_waiters();
                     let version = envelopes.last().map_or(current, |e| e.sequence as u64);
-                    let event_types = envelopes
+                    let appended = envelopes
                         .iter()
-                        .map(|e| cqrs_es::DomainEvent::event_type(&e.payload))
+                        .map(|e| Appended {
+                            aggregate_type: A::TYPE.to_owned(),
+                            aggregate_id: id.to_owned(),
+                            sequence: e.sequence as u64,
+                            event_type: cqrs_es::DomainEvent::event_type(&e.payload),
+                        })
                         .collect();
                     let checkpoint = self
                         .locate(A::TYPE, id, version as i64)
@@ -291,7 +296,7 @@ impl Store {
                     return Ok(Committed {
                         version,
                         checkpoint,
-                        event_types,
+                        events: appended,
                     });
                 }
                 Err(AggregateError::AggregateConflict)
@@ -335,8 +340,19 @@ pub struct Committed {
     /// Where the last event sits in the global log (`None` if no event was appended, or if the
     /// position could not be read back after the commit).
     pub checkpoint: Option<Checkpoint>,
-    /// The types of the events appended.
-    pub event_types: Vec<String>,
+    /// The events appended, in order.
+    pub events: Vec<Appended>,
+}
+
+/// One event a command appended, and the record it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Appended {
+    /// The record's kind: `Startup`, `Mentor`, `Space`, `Residency`, `Collaboration`.
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// Its place in the record's history.
+    pub sequence: u64,
+    pub event_type: String,
 }
 
 /// Why a command was not applied. Nothing was appended in any case.

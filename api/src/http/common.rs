@@ -387,8 +387,9 @@ macro_rules! accepted {
             /// Where the command's last event sits in the global log (null if none was
             /// appended).
             pub position: Option<i64>,
-            /// The types of the events appended.
-            pub events: Vec<String>,
+            /// Every event the command appended, with its record (a residency's arrival
+            /// lists its studio's allocation too).
+            pub events: Vec<$crate::store::Appended>,
             $(
                 #[serde(skip_serializing_if = "Option::is_none")]
                 #[schema(nullable = false)]
@@ -403,7 +404,7 @@ macro_rules! accepted {
                     $id: id,
                     version: committed.version,
                     position: committed.checkpoint.map(|c| c.position),
-                    events: committed.event_types,
+                    events: committed.events,
                     $($sub: None,)*
                 }
             }

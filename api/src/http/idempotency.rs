@@ -313,7 +313,15 @@ impl Keys {
                 id_field: last.aggregate_id,
                 "version": last.sequence,
                 "position": last.position(),
-                "events": events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(),
+                "events": events
+                    .iter()
+                    .map(|e| crate::store::Appended {
+                        aggregate_type: e.aggregate_type.clone(),
+                        aggregate_id: e.aggregate_id.clone(),
+                        sequence: e.sequence as u64,
+                        event_type: e.event_type.clone(),
+                    })
+                    .collect::<Vec<_>>(),
                 "recovered_from_log": true,
             });
             let stored = Stored {

@@ -31,6 +31,7 @@ use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
 use super::{AppState, Caller};
 use crate::people::{self, PersonRef};
+use crate::store::{Appended, Committed};
 
 /// Reads of a residency's state and history (auditors and officers).
 pub fn reads() -> OpenApiRouter<AppState> {
@@ -84,8 +85,22 @@ async fn run(
     created: Option<Created>,
 ) -> Result<Response, ApiError> {
     let committed = common::execute(state, caller, state.store.residencies(), id, command).await?;
+    Ok(answer(id, committed, created, Vec::new(), Vec::new()))
+}
+
+/// The answer to a residency command whose events are `committed`, listing with them the
+/// events appended `before` and `after` it in other records (the studio's space).
+fn answer(
+    id: Uuid,
+    committed: Committed,
+    created: Option<Created>,
+    before: Vec<Appended>,
+    after: Vec<Appended>,
+) -> Response {
     let version = committed.version;
     let mut body = ResidencyAccepted::new(id, committed);
+    body.events.splice(0..0, before);
+    body.events.extend(after);
     let mut status = common::status(false);
     match created {
         Some(Created::Residency) | Some(Created::Session(_)) | Some(Created::Moment(_)) => {
@@ -103,7 +118,7 @@ async fn run(
     if matches!(created, Some(Created::Residency)) {
         response = common::with_location(response, &format!("/api/v1/residencies/{id}"));
     }
-    Ok(response)
+    response
 }
 
 /// The residency's current state (404 when it does not exist).
@@ -119,7 +134,8 @@ async fn current(state: &AppState, id: Uuid) -> Result<ResidencyState, ApiError>
     .0)
 }
 
-/// Allocates the studio to residency `id` for `[from, to]`; returns the allocation's id.
+/// Allocates the studio to residency `id` for `[from, to]`; returns the allocation's id and
+/// the space's events.
 async fn allocate_studio(
     state: &AppState,
     caller: &Caller,
@@ -127,7 +143,7 @@ async fn allocate_studio(
     studio: Uuid,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Uuid, ApiError> {
+) -> Result<(Uuid, Vec<Appended>), ApiError> {
     let allocation_id = Uuid::now_v7();
     let command = SpaceCommand::Allocate {
         allocation_id,
@@ -146,8 +162,9 @@ async fn allocate_studio(
         expected_version: None,
         ..caller.clone()
     };
-    common::execute(state, &for_space, state.store.spaces(), studio, command).await?;
-    Ok(allocation_id)
+    let committed =
+        common::execute(state, &for_space, state.store.spaces(), studio, command).await?;
+    Ok((allocation_id, committed.events))
 }
 
 /// Withdraws an allocation whose residency command was refused (best effort: logged if it
@@ -396,7 +413,7 @@ residency_command!(
             };
             return run(&state, &caller, id, command, None).await;
         }
-        let allocation_id = allocate_studio(
+        let (allocation_id, allocated) = allocate_studio(
             &state,
             &caller,
             id,
@@ -409,16 +426,14 @@ residency_command!(
             arrived_on,
             allocation_id,
         };
-        match run(
-            &state,
-            &caller,
-            id,
-            command,
-            Some(Created::Allocation(allocation_id)),
-        )
-        .await
-        {
-            Ok(r) => Ok(r),
+        match common::execute(&state, &caller, state.store.residencies(), id, command).await {
+            Ok(committed) => Ok(answer(
+                id,
+                committed,
+                Some(Created::Allocation(allocation_id)),
+                allocated,
+                Vec::new(),
+            )),
             Err(e) => {
                 withdraw_studio(&state, &caller, agreement.studio_id, allocation_id).await;
                 Err(e)
@@ -454,23 +469,21 @@ residency_command!(
             return run(&state, &caller, id, command, None).await;
         };
         let from = agreement.ends_on.succ_opt().unwrap_or(agreement.ends_on);
-        let allocation_id =
+        let (allocation_id, allocated) =
             allocate_studio(&state, &caller, id, agreement.studio_id, from, b.ends_on).await?;
         let command = ResidencyCommand::Extend {
             ends_on: b.ends_on,
             allocation_id,
             reason: b.reason,
         };
-        match run(
-            &state,
-            &caller,
-            id,
-            command,
-            Some(Created::Allocation(allocation_id)),
-        )
-        .await
-        {
-            Ok(r) => Ok(r),
+        match common::execute(&state, &caller, state.store.residencies(), id, command).await {
+            Ok(committed) => Ok(answer(
+                id,
+                committed,
+                Some(Created::Allocation(allocation_id)),
+                allocated,
+                Vec::new(),
+            )),
             Err(e) => {
                 withdraw_studio(&state, &caller, agreement.studio_id, allocation_id).await;
                 Err(e)
@@ -643,38 +656,40 @@ residency_command!(
     "Cancel the residency from any open stage; gives the studio back",
     ReasonBody,
     |state, caller, id, b| {
-        let response = run(
-            &state,
-            &caller,
-            id,
-            ResidencyCommand::Cancel {
-                reason: b.reason.clone(),
-            },
-            None,
-        )
-        .await?;
-        release_studio(&state, &caller, id, &b.reason).await;
-        Ok(response)
+        let command = ResidencyCommand::Cancel {
+            reason: b.reason.clone(),
+        };
+        let committed =
+            common::execute(&state, &caller, state.store.residencies(), id, command).await?;
+        let released = release_studio(&state, &caller, id, &b.reason).await;
+        Ok(answer(id, committed, None, Vec::new(), released))
     }
 );
 
-/// Gives a cancelled residency's studio back (best effort, logged when it cannot).
-async fn release_studio(state: &AppState, caller: &Caller, id: Uuid, reason: &Reason) {
+/// Gives a cancelled residency's studio back (best effort, logged when it cannot); the
+/// space's events.
+async fn release_studio(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    reason: &Reason,
+) -> Vec<Appended> {
+    let mut released = Vec::new();
     let Ok(s) = current(state, id).await else {
-        return;
+        return released;
     };
     let Some(agreement) = s.agreement else {
-        return;
+        return released;
     };
     let Ok((space, _)) = state
         .store
         .load(state.store.spaces(), &agreement.studio_id.to_string())
         .await
     else {
-        return;
+        return released;
     };
     let Some(space) = space.state else {
-        return;
+        return released;
     };
     let today = today();
     let for_space = Caller {
@@ -700,7 +715,7 @@ async fn release_studio(state: &AppState, caller: &Caller, id: Uuid, reason: &Re
         } else {
             continue;
         };
-        if let Err(e) = common::execute(
+        match common::execute(
             state,
             &for_space,
             state.store.spaces(),
@@ -709,9 +724,13 @@ async fn release_studio(state: &AppState, caller: &Caller, id: Uuid, reason: &Re
         )
         .await
         {
-            tracing::error!(residency = %id, error = %e, "could not give the studio back");
+            Ok(committed) => released.extend(committed.events),
+            Err(e) => {
+                tracing::error!(residency = %id, error = %e, "could not give the studio back")
+            }
         }
     }
+    released
 }
 
 /// A residency's current state.

@@ -64,8 +64,8 @@ pub struct CommandAccepted {
     pub version: u64,
     /// Where the command's last event sits in the global log (null if none was appended).
     pub position: Option<i64>,
-    /// The types of the events appended.
-    pub events: Vec<String>,
+    /// Every event the command appended, with its record.
+    pub events: Vec<crate::store::Appended>,
     /// The round the command recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -120,7 +120,7 @@ impl Ctx {
             startup_id: id,
             version: committed.version,
             position: committed.checkpoint.map(|c| c.position),
-            events: committed.event_types,
+            events: committed.events,
             round_id: None,
             grant_id: None,
             session_id: None,

@@ -257,7 +257,11 @@ async fn a_key_whose_response_was_lost_is_settled_from_the_log(backend: Backend)
     assert_eq!((s, replayed), (StatusCode::OK, true), "{body}");
     assert_eq!(body["recovered_from_log"], true);
     assert_eq!(body["version"], 2);
-    assert_eq!(body["events"], json!(["FundingAwarded"]));
+    assert_eq!(
+        body["events"],
+        json!([{"aggregate_type": "Startup", "aggregate_id": id, "sequence": 2,
+                "event_type": "FundingAwarded"}])
+    );
     assert_eq!(event_count(&pool).await, 2, "not applied twice");
 
     // The command failed in a way that says nothing (a 5xx), and in fact appended nothing:

@@ -41,7 +41,11 @@ async fn a_mentor_lifecycle_and_what_startups_may_assign(backend: Backend) {
     let mentor = body["mentor_id"].as_str().unwrap().to_owned();
     assert_eq!(location, format!("/api/v1/mentors/{mentor}"));
     assert_eq!(body["version"], 1);
-    assert_eq!(body["events"], json!(["MentorRegistered"]));
+    assert_eq!(
+        body["events"],
+        json!([{"aggregate_type": "Mentor", "aggregate_id": mentor, "sequence": 1,
+                "event_type": "MentorRegistered"}])
+    );
 
     let r = app.get(&format!("/api/v1/mentors/{mentor}")).await;
     assert_eq!(r.headers()["etag"], "\"1\"");

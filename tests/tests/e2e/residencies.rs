@@ -124,6 +124,30 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
     )
     .await;
     let first = arrived["allocation_id"].as_str().unwrap().to_owned();
+    // The answer lists every event the arrival appended, the studio's allocation first.
+    let appended = |answer: &Value| -> Vec<(String, String)> {
+        answer["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let kind = e["aggregate_type"].as_str().unwrap();
+                let id = e["aggregate_id"].as_str().unwrap();
+                (
+                    format!("{kind} {id}"),
+                    e["event_type"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (studio, residency) = (format!("Space {room}"), format!("Residency {id}"));
+    assert_eq!(
+        appended(&arrived),
+        [
+            (studio.clone(), "SpaceAllocated".to_owned()),
+            (residency.clone(), "ArtistArrived".to_owned())
+        ]
+    );
     let session = app
         .post(
             &format!("/api/v1/residencies/{id}/sessions"),
@@ -141,6 +165,13 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
     )
     .await;
     let second = extended["allocation_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        appended(&extended),
+        [
+            (studio.clone(), "SpaceAllocated".to_owned()),
+            (residency.clone(), "ResidencyExtended".to_owned())
+        ]
+    );
     let moment = app
         .post(
             &format!("/api/v1/residencies/{id}/public-moments"),
@@ -289,7 +320,7 @@ async fn a_taken_studio_a_refused_arrival_and_a_cancellation(backend: Backend) {
 
     // Cancelling the first residency gives its studio back (its allocation starts in 2027:
     // not yet begun, so it is withdrawn).
-    step(
+    let cancelled = step(
         &app,
         &first,
         "cancel",
@@ -297,6 +328,25 @@ async fn a_taken_studio_a_refused_arrival_and_a_cancellation(backend: Backend) {
         StatusCode::OK,
     )
     .await;
+    let listed: Vec<(&str, &str)> = cancelled["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["aggregate_type"].as_str().unwrap(),
+                e["event_type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("Residency", "ResidencyCancelled"),
+            ("Space", "AllocationCancelled")
+        ],
+        "the answer lists the studio given back too"
+    );
     let space = app.get_json(&format!("/api/v1/spaces/{room}")).await;
     assert_eq!(space["allocations"], json!([]));
     step(

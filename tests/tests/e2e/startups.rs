@@ -24,7 +24,11 @@ async fn a_startup_goes_from_application_to_graduation(backend: Backend) {
     ] {
         let body = app.command(&id, "advance", json!({}), StatusCode::OK).await;
         assert_eq!(body["version"], version);
-        assert_eq!(body["events"], json!(["StageAdvanced"]));
+        assert_eq!(
+            body["events"],
+            json!([{"aggregate_type": "Startup", "aggregate_id": id, "sequence": version,
+                    "event_type": "StageAdvanced"}])
+        );
         let state = app.get_json(&format!("/api/v1/startups/{id}")).await;
         assert_eq!(state["stage"], to);
     }
