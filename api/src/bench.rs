@@ -189,6 +189,7 @@ async fn prepare(store: &Store, n: usize) -> Result<Vec<(String, MentorId)>, Str
                 to: Some(Stage::Screening),
                 override_reason: None,
                 on: chrono::Utc::now().date_naive(),
+                today: chrono::Utc::now().date_naive(),
             },
             StartupCommand::AssignMentor {
                 mentor_id: mentor,

@@ -492,10 +492,12 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                     applied_on,
                 },
             ));
+            // The simulated calendar: each stage change is decided on its own day.
             let advance = |to, on| StartupCommand::Advance {
                 to: Some(to),
                 override_reason: None,
                 on,
+                today: on,
             };
             // Stage days follow from the application, not from the random draws (so that
             // adding them left every other figure of the demo as it was).
@@ -510,6 +512,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                     StartupCommand::Reject {
                         reason: text(Reason::parse, "jury: market too narrow for now"),
                         on: screening_on + Duration::days(21),
+                        today: screening_on + Duration::days(21),
                     },
                 )),
                 Stage::Screening => {}
@@ -639,6 +642,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                             StartupCommand::Withdraw {
                                 reason: text(Reason::parse, "founders took jobs abroad"),
                                 on: incubation_on + Duration::days(40),
+                                today: incubation_on + Duration::days(40),
                             },
                         ));
                     }

@@ -64,6 +64,13 @@ schema! {
     );
     Currency => pattern("^[A-Z]{3}$", "An ISO 4217 currency code", "EUR");
     YearMonth => pattern("^[0-9]{4}-(0[1-9]|1[0-2])$", "A month, YYYY-MM", "2026-04");
+    Moment => pattern(
+        r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?(Z|z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?$",
+        "A moment: an RFC 3339 instant (2026-03-31T00:00:00+02:00), a local time read as hub time \
+         (Europe/Luxembourg; 2026-03-31T09:30), or a date read as its start in hub time \
+         (2026-03-31); years 1900 to 2199",
+        "2026-03-31T00:00:00+02:00",
+    );
     PersonId => id("A person's id (the people registry's)");
     MentorId => id("A mentor's id");
     GrantId => id("A grant or loan's id");

@@ -478,6 +478,55 @@ impl From<Minutes> for u32 {
     }
 }
 
+/// A moment a reader asks about (`as_of`, a feed's `from` and `to`), as a person writes it:
+/// an RFC 3339 instant (`2026-03-31T00:00:00+02:00`), a local time without offset, read as hub
+/// time (`2026-03-31T09:30`), or a date, read as its start in hub time (`2026-03-31`). Years
+/// 1900 to 2199.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Moment(pub chrono::DateTime<chrono::Utc>);
+
+impl Moment {
+    /// Parses a moment in one of its three forms.
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let s = raw.trim();
+        let bad = || {
+            err(format!(
+                "{raw:?} is not a moment: expected RFC 3339, e.g. 2026-03-31T00:00:00+02:00, \
+                 a hub time such as 2026-03-31T09:30, or a date such as 2026-03-31 \
+                 (hub time is Europe/Luxembourg)"
+            ))
+        };
+        let at = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+            t.to_utc()
+        } else if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            hub_instant(d.and_time(chrono::NaiveTime::MIN))
+        } else {
+            let local = [
+                "%Y-%m-%dT%H:%M:%S%.f",
+                "%Y-%m-%dT%H:%M",
+                "%Y-%m-%d %H:%M:%S%.f",
+                "%Y-%m-%d %H:%M",
+            ]
+            .iter()
+            .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
+            .ok_or_else(bad)?;
+            hub_instant(local)
+        };
+        if !(1900..=2199).contains(&at.year()) {
+            return Err(err(format!("{raw:?} is outside the years 1900 to 2199")));
+        }
+        Ok(Self(at))
+    }
+}
+
+impl TryFrom<String> for Moment {
+    type Error = ValueError;
+    fn try_from(raw: String) -> Result<Self, ValueError> {
+        Self::parse(&raw)
+    }
+}
+
 /// The hub's wall clock: Luxembourg time (CET, UTC+1; CEST, UTC+2 from the last Sunday of
 /// March to the last Sunday of October, switching at 01:00 UTC, as EU directive 2000/84/EC
 /// sets for every member state). Opening hours and booking days are in this time; instants
@@ -597,6 +646,38 @@ mod tests {
         for bad in ["2026-13", "2026-3", "26-03", "2026/03", "1999-12"] {
             assert!(YearMonth::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn moments_are_instants_hub_times_or_dates() {
+        let utc = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let m = |s: &str| Moment::parse(s).map(|m| m.0);
+        assert_eq!(
+            m("2026-03-31T00:00:00+02:00"),
+            Ok(utc("2026-03-30T22:00:00Z"))
+        );
+        assert_eq!(
+            m("2026-03-31"),
+            Ok(utc("2026-03-30T22:00:00Z")),
+            "summer time"
+        );
+        assert_eq!(
+            m("2026-01-15"),
+            Ok(utc("2026-01-14T23:00:00Z")),
+            "winter time"
+        );
+        assert_eq!(m("2026-01-15T09:30"), Ok(utc("2026-01-15T08:30:00Z")));
+        assert_eq!(
+            m("2026-01-15T09:30:15.5"),
+            Ok(utc("2026-01-15T08:30:15.5Z"))
+        );
+        let e = Moment::parse("31/03/2026").unwrap_err().0;
+        assert!(
+            e.contains("expected RFC 3339, e.g. 2026-03-31T00:00:00+02:00"),
+            "{e}"
+        );
+        assert!(Moment::parse("2999-01-01").is_err());
+        assert!(Moment::parse("+10000-01-01").is_err());
     }
 
     #[test]

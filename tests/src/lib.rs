@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod browser;
+pub mod contract;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -136,7 +137,12 @@ impl Drop for TestDb {
 /// The real server, in this process, on a port of its own.
 pub struct TestApp {
     pub db: TestDb,
+    /// Where tests send requests: a proxy that holds every exchange to the OpenAPI document.
     pub base: String,
+    /// The server itself, for what a proxy would change (connection-level behaviour).
+    pub direct: String,
+    /// Reports (when the app is stopped or dropped) every exchange that broke the document.
+    pub contract: contract::ContractProxy,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -177,9 +183,13 @@ impl TestApp {
                 let _ = stopped.await;
             },
         ));
+        let direct = format!("http://{addr}");
+        let contract = contract::ContractProxy::start(&direct).await;
         Self {
             db,
-            base: format!("http://{addr}"),
+            base: contract.base.clone(),
+            direct,
+            contract,
             client: client(Some(&token)),
             stop: Some(stop),
             server: Some(server),
@@ -194,8 +204,10 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.await.expect("server task").expect("server");
         }
-        // `TestApp` has a `Drop`-free shape, so the database can be moved out.
-        let TestApp { db, .. } = self;
+        // `TestApp` has a `Drop`-free shape, so the database can be moved out; the contract
+        // proxy reports what broke the document as it is dropped.
+        let TestApp { db, contract, .. } = self;
+        drop(contract);
         db
     }
 

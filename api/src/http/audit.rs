@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, FixedOffset};
+use incubator_domain::values::Moment;
 use incubator_projections::audit::{self, Range, Verified};
 use incubator_projections::log::{feed, FeedFilter};
 use incubator_projections::models::Model;
@@ -31,21 +31,49 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(consistency))
 }
 
+/// A kind of record, as the log names it.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+enum RecordKind {
+    Startup,
+    Mentor,
+    Space,
+    Residency,
+    Collaboration,
+}
+
+impl RecordKind {
+    fn as_str(self) -> &'static str {
+        use cqrs_es::Aggregate;
+        use incubator_domain::*;
+        match self {
+            Self::Startup => startup::Startup::TYPE,
+            Self::Mentor => mentor::Mentor::TYPE,
+            Self::Space => space::Space::TYPE,
+            Self::Residency => residency::Residency::TYPE,
+            Self::Collaboration => collaboration::Collaboration::TYPE,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct FeedQuery {
-    /// `Startup`, `Mentor`, `Space`, `Residency` or `Collaboration`.
-    aggregate_type: Option<String>,
+    /// `Startup`, `Mentor`, `Space`, `Residency` or `Collaboration` (another value is a 422
+    /// naming these).
+    #[param(inline)]
+    aggregate_type: Option<RecordKind>,
     aggregate_id: Option<Uuid>,
     /// An event type, e.g. `StageAdvanced`.
     event_type: Option<String>,
     /// The name of the token that sent the command.
     actor: Option<String>,
     /// Recorded at or after this instant (RFC 3339).
-    from: Option<DateTime<FixedOffset>>,
+    #[param(inline)]
+    from: Option<Moment>,
     /// Recorded at or before this instant (RFC 3339).
-    to: Option<DateTime<FixedOffset>>,
+    #[param(inline)]
+    to: Option<Moment>,
     /// Events per page, 1 to 500 (default 50).
     limit: Option<u32>,
     /// The previous page's `next`.
@@ -64,7 +92,9 @@ pub struct AuditEvent {
     pub event_version: String,
     /// When it was committed (RFC 3339, UTC).
     pub recorded_at: String,
-    #[schema(value_type = Object)]
+    /// The event as stored: an object named by its type, or the bare name of an event
+    /// without fields (`"ResidencyAccepted"`).
+    #[schema(value_type = serde_json::Value)]
     pub payload: Value,
     /// `actor`, `role`, `correlation_id`, and `reason` / `idempotency_key` when given.
     #[schema(value_type = Object)]
@@ -120,7 +150,7 @@ async fn events(
         }
     }
     let filter = FeedFilter {
-        aggregate_type: q.aggregate_type,
+        aggregate_type: q.aggregate_type.map(|k| k.as_str().to_owned()),
         aggregate_id: q.aggregate_id.map(|id| id.to_string()),
         event_type: q.event_type,
         actor: q.actor,

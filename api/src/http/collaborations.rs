@@ -254,7 +254,7 @@ collab_command!(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReasonBody {
+struct CollaborationReasonBody {
     reason: Reason,
 }
 
@@ -263,7 +263,7 @@ collab_command!(
     "/collaborations/{id}/participants/{participant_id}/leave",
     200,
     "A participant leaves",
-    ReasonBody,
+    CollaborationReasonBody,
     sub = "participant_id",
     |state, caller, id, participant, b| run(
         &state,
@@ -280,7 +280,7 @@ collab_command!(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AgreementBody {
+struct CoProductionBody {
     /// Who owns what.
     ip_terms: Proposal,
     licence: Title,
@@ -294,7 +294,7 @@ collab_command!(
     "/collaborations/{id}/agreement",
     200,
     "Record the co-production agreement (intellectual property, licence)",
-    AgreementBody,
+    CoProductionBody,
     |state, caller, id, _sub, b| {
         let agreement = CoProduction {
             ip_terms: b.ip_terms,
@@ -373,7 +373,7 @@ collab_command!(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MilestoneBody {
+struct CollaborationMilestoneBody {
     title: Title,
     due_on: NaiveDate,
 }
@@ -383,7 +383,7 @@ collab_command!(
     "/collaborations/{id}/milestones",
     201,
     "Set a milestone",
-    MilestoneBody,
+    CollaborationMilestoneBody,
     |state, caller, id, _sub, b| {
         let milestone_id = Uuid::now_v7();
         let milestone = CollabMilestone {
@@ -479,7 +479,7 @@ collab_command!(
     "/collaborations/{id}/abandon",
     200,
     "Abandon a proposed or active collaboration",
-    ReasonBody,
+    CollaborationReasonBody,
     |state, caller, id, _sub, b| run(
         &state,
         &caller,

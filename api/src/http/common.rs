@@ -137,7 +137,8 @@ pub async fn occupant_standing(
 pub struct AsOfQuery {
     /// The state as it was at this instant (RFC 3339), rebuilt from the events recorded up to
     /// it.
-    as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
+    #[param(inline)]
+    as_of: Option<incubator_domain::values::Moment>,
     /// The state after its first N events (N ≥ 1).
     version: Option<u64>,
 }
@@ -236,7 +237,9 @@ pub struct EventView {
     pub event_version: String,
     /// When it was committed (RFC 3339, UTC).
     pub recorded_at: String,
-    #[schema(value_type = Object)]
+    /// The event as stored: an object named by its type, or the bare name of an event
+    /// without fields (`"ResidencyAccepted"`).
+    #[schema(value_type = serde_json::Value)]
     pub payload: Value,
     /// `actor`, `role`, `correlation_id`, and `reason` / `idempotency_key` when given.
     #[schema(value_type = Object)]
@@ -343,8 +346,8 @@ pub fn today() -> chrono::NaiveDate {
 }
 
 /// An instant as the log writes `recorded_at` (UTC, milliseconds), to compare with it.
-pub fn log_instant(t: chrono::DateTime<chrono::FixedOffset>) -> String {
-    t.to_utc().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+pub fn log_instant(t: incubator_domain::values::Moment) -> String {
+    t.0.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// A connection on which `model`'s tables hold the model as it was at `t` (see
@@ -352,7 +355,7 @@ pub fn log_instant(t: chrono::DateTime<chrono::FixedOffset>) -> String {
 pub async fn model_as_of(
     state: &AppState,
     model: incubator_projections::models::Model,
-    t: chrono::DateTime<chrono::FixedOffset>,
+    t: incubator_domain::values::Moment,
 ) -> Result<sqlx::AnyConnection, ApiError> {
     Ok(incubator_projections::rebuild::as_of(&state.store.read, &model, &log_instant(t)).await?)
 }

@@ -2,10 +2,10 @@
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, FixedOffset};
 use incubator_domain::startup::Stage;
 use incubator_domain::values::hub_local;
 use incubator_domain::values::Cohort;
+use incubator_domain::values::Moment;
 use incubator_projections::funding::{self, Funding, Pipeline, StartupFilter, StartupFunding};
 use incubator_projections::models::Model;
 use serde::{Deserialize, Serialize};
@@ -34,9 +34,11 @@ struct PipelineQuery {
     cohort: Option<Cohort>,
     /// The pipeline as it stood at this instant (RFC 3339), replayed from the log (slower:
     /// the whole log up to then is read).
-    as_of: Option<DateTime<FixedOffset>>,
+    #[param(inline)]
+    as_of: Option<Moment>,
     /// Wait (up to 5 s) until the model has applied the event at this position: the
     /// `position` a command answered with, to read one's own writes.
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 
@@ -76,12 +78,12 @@ async fn pipeline(
         }
         Some(t) => {
             let mut conn = common::model_as_of(&state, Model::Funding(Funding), t).await?;
-            funding::pipeline(&mut conn, cohort, hub_local(t.to_utc()).date()).await?
+            funding::pipeline(&mut conn, cohort, hub_local(t.0).date()).await?
         }
     };
     Ok(Json(PipelineView {
         pipeline: p,
-        as_of: q.as_of.map(|t| t.to_rfc3339()),
+        as_of: q.as_of.map(|t| t.0.to_rfc3339()),
         position: at,
     }))
 }
@@ -91,6 +93,7 @@ async fn pipeline(
 #[into_params(parameter_in = Query)]
 struct CohortsQuery {
     /// Wait (up to 5 s) until the model has applied the event at this position.
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 
@@ -140,6 +143,7 @@ async fn cohorts(
 #[into_params(parameter_in = Query)]
 struct StartupsQuery {
     /// Wait (up to 5 s) until the model has applied the event at this position.
+    #[param(minimum = 1)]
     min_position: Option<i64>,
     /// Only startups in this stage.
     stage: Option<Stage>,

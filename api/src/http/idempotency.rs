@@ -40,6 +40,41 @@ pub struct IdempotencyKey(pub String);
 #[derive(Debug, Clone, Copy)]
 pub struct Transient;
 
+/// Each command route's success status as the OpenAPI document gives it (201 for a route that
+/// creates a record or sub-record): what an answer recovered from the log answers with.
+#[derive(Debug, Clone, Default)]
+pub struct SuccessStatus(std::sync::Arc<std::collections::BTreeMap<(String, String), u16>>);
+
+impl SuccessStatus {
+    /// Read from the document: each operation's lowest 2xx status.
+    pub fn of(doc: &utoipa::openapi::OpenApi) -> Self {
+        let mut map = std::collections::BTreeMap::new();
+        let doc = serde_json::to_value(doc).unwrap_or_default();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let status = op["responses"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(s, _)| s.parse::<u16>().ok())
+                    .filter(|s| (200..300).contains(s))
+                    .min();
+                if let Some(status) = status {
+                    map.insert((method.to_ascii_uppercase(), path.clone()), status);
+                }
+            }
+        }
+        Self(std::sync::Arc::new(map))
+    }
+
+    fn get(&self, method: &Method, route: &str) -> u16 {
+        self.0
+            .get(&(method.as_str().to_owned(), route.to_owned()))
+            .copied()
+            .unwrap_or(200)
+    }
+}
+
 /// How long a retry waits for a racing first attempt to answer before giving up with 409.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
 
@@ -79,6 +114,13 @@ pub async fn middleware(
             }
         })?;
     let fingerprint = fingerprint(&parts.method, parts.uri.path(), &parts.headers, &bytes);
+    let success_status = match (
+        parts.extensions.get::<SuccessStatus>(),
+        parts.extensions.get::<axum::extract::MatchedPath>(),
+    ) {
+        (Some(statuses), Some(route)) => statuses.get(&parts.method, route.as_str()),
+        _ => 200,
+    };
     parts.extensions.insert(IdempotencyKey(key.clone()));
     let req = Request::from_parts(parts, Body::from(bytes));
     let keys = Keys {
@@ -88,6 +130,7 @@ pub async fn middleware(
         fingerprint,
         retention: state.settings.idempotency_retention,
         lease: state.settings.request_timeout + Duration::from_secs(5),
+        success_status,
     };
     let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
     loop {
@@ -179,6 +222,8 @@ struct Keys {
     fingerprint: String,
     retention: Duration,
     lease: Duration,
+    /// The route's success status, for an answer recovered from the log.
+    success_status: u16,
 }
 
 enum Claim {
@@ -307,7 +352,6 @@ impl Keys {
         .await?;
         if let Some(last) = events.last() {
             // It did append: answer as the command did, from its events.
-            let first = &events[0];
             let id_field = format!("{}_id", last.aggregate_type.to_ascii_lowercase());
             let body = json!({
                 id_field: last.aggregate_id,
@@ -325,7 +369,7 @@ impl Keys {
                 "recovered_from_log": true,
             });
             let stored = Stored {
-                status: if first.sequence == 1 { 201 } else { 200 },
+                status: self.success_status,
                 headers: vec![
                     ("content-type".into(), "application/json".into()),
                     ("etag".into(), super::extract::etag(last.sequence as u64)),

@@ -67,7 +67,7 @@ async fn run(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RegisterBody {
+struct MentorRegistration {
     /// The mentor's entry in the people registry (name and contact details live there).
     person_id: PersonId,
     /// 1 to 20 distinct areas.
@@ -86,7 +86,7 @@ struct RegisterBody {
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
     ),
-    request_body = RegisterBody,
+    request_body = MentorRegistration,
     responses(
         (status = 201, description = "Registered; `Location` names the mentor", body = MentorAccepted),
         CommandErrors,
@@ -97,7 +97,7 @@ struct RegisterBody {
 async fn register(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(b): ApiJson<RegisterBody>,
+    ApiJson(b): ApiJson<MentorRegistration>,
 ) -> Result<Response, ApiError> {
     common::require_registered(&state, [b.person_id.0]).await?;
     let command = MentorCommand::Register {

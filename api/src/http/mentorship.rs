@@ -48,6 +48,7 @@ struct MentorsQuery {
     /// The previous page's `next`.
     after: Option<Uuid>,
     /// Wait (up to 5 s) until the model has applied the event at this position.
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 
@@ -111,6 +112,7 @@ enum MenteeKind {
 #[into_params(parameter_in = Query)]
 struct MenteesQuery {
     /// `startup` or `resident`.
+    #[param(inline)]
     kind: Option<MenteeKind>,
     /// Only those in the programme who have no mentor.
     #[serde(default)]
@@ -120,6 +122,7 @@ struct MenteesQuery {
     limit: Option<u32>,
     /// The previous page's `next` (`kind:id`).
     after: Option<String>,
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 

@@ -202,6 +202,7 @@ pub fn app(state: AppState) -> Router {
         tracing::error!(error = %e, "cannot serialise the OpenAPI document");
         "{}".to_owned()
     });
+    let success = idempotency::SuccessStatus::of(&doc);
     let settings = state.settings.clone();
     router
         .merge(dashboard::router())
@@ -209,6 +210,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
         .layer(Extension(OpenApiJson(Arc::new(json))))
+        .layer(Extension(success))
         .layer(middleware::from_fn_with_state(
             settings.request_timeout,
             time_limit,
@@ -242,32 +244,33 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let models = |r: OpenApiRouter<AppState>| {
         r.route_layer(middleware::from_fn_with_state(Role::Viewer, require))
     };
-    let api = OpenApiRouter::new()
-        .merge(commands(startups::commands()))
-        .merge(commands(mentors::commands()))
-        .merge(commands(spaces::commands()))
-        .merge(commands(people::commands()))
-        .merge(commands(residencies::commands()))
-        .merge(commands(collaborations::commands()))
-        .merge(records(startups::reads()))
-        .merge(records(mentors::reads()))
-        .merge(records(spaces::reads()))
-        .merge(records(people::reads()))
-        .merge(records(residencies::reads()))
-        .merge(records(collaborations::reads()))
-        .merge(records(audit::router()))
-        .merge(models(funding::router()))
-        .merge(models(mentorship::router()))
-        .merge(models(portfolio::router()))
-        .merge(models(space_usage::router()))
-        .merge(models(live::router()))
-        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .layer(DefaultBodyLimit::max(state.settings.body_limit))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            limit_concurrency,
-        ))
-        .route_layer(middleware::from_fn(tag_route));
+    let api = merge_documented(vec![
+        ("startups", commands(startups::commands())),
+        ("mentors", commands(mentors::commands())),
+        ("spaces", commands(spaces::commands())),
+        ("people", commands(people::commands())),
+        ("residencies", commands(residencies::commands())),
+        ("collaborations", commands(collaborations::commands())),
+        ("startups", records(startups::reads())),
+        ("mentors", records(mentors::reads())),
+        ("spaces", records(spaces::reads())),
+        ("people", records(people::reads())),
+        ("residencies", records(residencies::reads())),
+        ("collaborations", records(collaborations::reads())),
+        ("audit", records(audit::router())),
+        ("funding", models(funding::router())),
+        ("mentorship", models(mentorship::router())),
+        ("portfolio", models(portfolio::router())),
+        ("space_usage", models(space_usage::router())),
+        ("live", models(live::router())),
+    ])
+    .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+    .layer(DefaultBodyLimit::max(state.settings.body_limit))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        limit_concurrency,
+    ))
+    .route_layer(middleware::from_fn(tag_route));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", api)
         .routes(routes!(openapi_json))
@@ -275,6 +278,46 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(readyz))
         .routes(routes!(metrics))
         .route_layer(middleware::from_fn(tag_route))
+}
+
+/// Schemas that two modules' routers name alike but describe differently: merging would keep
+/// one and silently document the other module's bodies wrong.
+pub fn schema_clashes(parts: &[(&'static str, OpenApiRouter<AppState>)]) -> Vec<String> {
+    let mut seen: BTreeMap<String, (&str, serde_json::Value)> = BTreeMap::new();
+    let mut clashes = Vec::new();
+    for (module, router) in parts {
+        let Some(components) = &router.get_openapi().components else {
+            continue;
+        };
+        for (name, schema) in &components.schemas {
+            let schema = serde_json::to_value(schema).unwrap_or_default();
+            match seen.get(name) {
+                Some((other, first)) if *first != schema => {
+                    clashes.push(format!("{name} ({other} and {module})"))
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(name.clone(), (module, schema));
+                }
+            }
+        }
+    }
+    clashes
+}
+
+/// Merges the modules' routers, refusing (at start-up, in every test that builds the app)
+/// two schemas of one name for different types.
+fn merge_documented(
+    parts: Vec<(&'static str, OpenApiRouter<AppState>)>,
+) -> OpenApiRouter<AppState> {
+    let clashes = schema_clashes(&parts);
+    assert!(
+        clashes.is_empty(),
+        "request or response schemas named alike for different types: {clashes:?}"
+    );
+    parts
+        .into_iter()
+        .fold(OpenApiRouter::new(), |all, (_, router)| all.merge(router))
 }
 
 /// `GET /api/v1/openapi.json`: this document (no token needed).
@@ -564,6 +607,13 @@ pub async fn wait_for_position(
     let Some(wanted) = min_position else {
         return Ok(());
     };
+    if wanted < 1 {
+        // The same answer on both stores (SQLite's shortcut below would take any number).
+        return Err(ApiError::invalid(
+            "min_position",
+            format!("positions in the log start at 1, not {wanted}"),
+        ));
+    }
     if position(state, model) >= wanted
         && state.store.dialect() == incubator_projections::Dialect::Sqlite
     {
@@ -590,5 +640,67 @@ pub async fn wait_for_position(
             wanted,
             current: position(state, model),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    mod one {
+        use axum::Json;
+        use serde::Deserialize;
+        use utoipa::ToSchema;
+
+        #[derive(Deserialize, ToSchema)]
+        #[allow(dead_code)] // only its schema matters
+        pub struct Body {
+            pub name: String,
+        }
+
+        #[utoipa::path(post, path = "/one", request_body = Body, responses((status = 200)))]
+        pub async fn handler(Json(_b): Json<Body>) {}
+    }
+
+    mod two {
+        use axum::Json;
+        use serde::Deserialize;
+        use utoipa::ToSchema;
+
+        /// Named as `one::Body`, shaped otherwise.
+        #[derive(Deserialize, ToSchema)]
+        #[allow(dead_code)] // only its schema matters
+        pub struct Body {
+            pub minutes: u32,
+        }
+
+        #[utoipa::path(post, path = "/two", request_body = Body, responses((status = 200)))]
+        pub async fn handler(Json(_b): Json<Body>) {}
+    }
+
+    #[test]
+    fn two_modules_naming_different_bodies_alike_are_caught() {
+        let parts = vec![
+            (
+                "one",
+                OpenApiRouter::<AppState>::new().routes(routes!(one::handler)),
+            ),
+            (
+                "two",
+                OpenApiRouter::<AppState>::new().routes(routes!(two::handler)),
+            ),
+        ];
+        assert_eq!(schema_clashes(&parts), ["Body (one and two)"]);
+        let same = vec![
+            (
+                "one",
+                OpenApiRouter::<AppState>::new().routes(routes!(one::handler)),
+            ),
+            (
+                "again",
+                OpenApiRouter::<AppState>::new().routes(routes!(one::handler)),
+            ),
+        ];
+        assert!(schema_clashes(&same).is_empty());
     }
 }

@@ -37,9 +37,11 @@ enum When {
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// `active` (proposed or active) or `past` (concluded or abandoned); all by default.
+    #[param(inline)]
     when: Option<When>,
     limit: Option<u32>,
     after: Option<Uuid>,
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 
@@ -91,6 +93,7 @@ async fn list(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct SummaryQuery {
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 

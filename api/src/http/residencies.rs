@@ -187,7 +187,7 @@ async fn withdraw_studio(state: &AppState, caller: &Caller, studio: Uuid, alloca
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ApplyBody {
+struct ResidencyApplication {
     /// The open call applied to.
     call: Title,
     /// The artist's entry in the people registry.
@@ -210,7 +210,7 @@ struct ApplyBody {
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
     ),
-    request_body = ApplyBody,
+    request_body = ResidencyApplication,
     responses(
         (status = 201, description = "Recorded; `Location` names the residency", body = ResidencyAccepted),
         CommandErrors,
@@ -221,7 +221,7 @@ struct ApplyBody {
 async fn apply(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(b): ApiJson<ApplyBody>,
+    ApiJson(b): ApiJson<ResidencyApplication>,
 ) -> Result<Response, ApiError> {
     common::require_registered(&state, [b.artist.0]).await?;
     let command = ResidencyCommand::Apply {
@@ -292,7 +292,7 @@ residency_command!(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReasonBody {
+struct ResidencyReasonBody {
     reason: Reason,
 }
 
@@ -301,7 +301,7 @@ residency_command!(
     "/residencies/{id}/decline",
     200,
     "Decline the application",
-    ReasonBody,
+    ResidencyReasonBody,
     |state, caller, id, b| run(
         &state,
         &caller,
@@ -337,7 +337,7 @@ residency_command!(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AgreementBody {
+struct ResidencyAgreementBody {
     starts_on: NaiveDate,
     ends_on: NaiveDate,
     /// In EUR.
@@ -351,7 +351,7 @@ residency_command!(
     "/residencies/{id}/agreement",
     200,
     "Record the signed agreement: dates, stipend, studio",
-    AgreementBody,
+    ResidencyAgreementBody,
     |state, caller, id, b| {
         // The studio must be a registered space.
         common::load(
@@ -494,7 +494,7 @@ residency_command!(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MentorBody {
+struct ResidentMentorBody {
     mentor_id: MentorId,
 }
 
@@ -503,7 +503,7 @@ residency_command!(
     "/residencies/{id}/mentors",
     200,
     "Assign a mentor to the resident",
-    MentorBody,
+    ResidentMentorBody,
     |state, caller, id, b| {
         let (mentor, _) = state
             .store
@@ -562,7 +562,7 @@ async fn release_mentor(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SessionBody {
+struct ResidentSessionBody {
     mentor_id: MentorId,
     held_on: NaiveDate,
     minutes: Minutes,
@@ -573,7 +573,7 @@ residency_command!(
     "/residencies/{id}/sessions",
     201,
     "Log a mentoring session with the resident",
-    SessionBody,
+    ResidentSessionBody,
     |state, caller, id, b| {
         let session_id = SessionId::new();
         let command = ResidencyCommand::LogSession {
@@ -654,7 +654,7 @@ residency_command!(
     "/residencies/{id}/cancel",
     200,
     "Cancel the residency from any open stage; gives the studio back",
-    ReasonBody,
+    ResidencyReasonBody,
     |state, caller, id, b| {
         let command = ResidencyCommand::Cancel {
             reason: b.reason.clone(),

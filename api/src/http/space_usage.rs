@@ -3,8 +3,9 @@
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use incubator_domain::space::{Building, SpaceKind};
+use incubator_domain::values::Moment;
 use incubator_domain::values::YearMonth;
 use incubator_projections::models::Model;
 use incubator_projections::space_usage::{
@@ -87,6 +88,7 @@ struct SpacesQuery {
     /// The previous page's `next`.
     after: Option<Uuid>,
     /// Wait (up to 5 s) until the model has applied the event at this position.
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 
@@ -153,7 +155,9 @@ struct UtilisationQuery {
     to: Option<NaiveDate>,
     /// The figures as the model stood at this instant (RFC 3339), replayed from the log
     /// (slower: the whole log up to then is read).
-    as_of: Option<DateTime<FixedOffset>>,
+    #[param(inline)]
+    as_of: Option<Moment>,
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 
@@ -213,6 +217,7 @@ struct VacanciesQuery {
     within: Option<u32>,
     limit: Option<u32>,
     after: Option<Uuid>,
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 
@@ -298,6 +303,7 @@ struct RentRollQuery {
     /// default.
     #[param(value_type = Option<String>, example = "2026-12")]
     to: Option<YearMonth>,
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 
@@ -380,6 +386,7 @@ struct BookingsQuery {
     limit: Option<u32>,
     /// The previous page's `next` (`starts_at/booking_id`).
     after: Option<String>,
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 
@@ -454,6 +461,7 @@ struct WeekQuery {
     from: Option<NaiveDate>,
     /// The last hub-time day; six days after `from` by default (at most 31 days in all).
     to: Option<NaiveDate>,
+    #[param(minimum = 1)]
     min_position: Option<i64>,
 }
 

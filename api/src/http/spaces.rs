@@ -96,7 +96,7 @@ async fn run(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RegisterBody {
+struct SpaceRegistration {
     building: Building,
     kind: SpaceKind,
     /// The space's name or number, as signposted.
@@ -125,7 +125,7 @@ struct RegisterBody {
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
     ),
-    request_body = RegisterBody,
+    request_body = SpaceRegistration,
     responses(
         (status = 201, description = "Registered; `Location` names the space", body = SpaceAccepted),
         CommandErrors,
@@ -136,7 +136,7 @@ struct RegisterBody {
 async fn register(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(b): ApiJson<RegisterBody>,
+    ApiJson(b): ApiJson<SpaceRegistration>,
 ) -> Result<Response, ApiError> {
     let command = SpaceCommand::Register {
         building: b.building,

@@ -214,7 +214,7 @@ macro_rules! sub_command_handler {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ApplyBody {
+struct StartupApplication {
     name: OrganisationName,
     #[serde(default)]
     sector: Option<Sector>,
@@ -234,7 +234,7 @@ struct ApplyBody {
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
     ),
-    request_body = ApplyBody,
+    request_body = StartupApplication,
     responses(
         (status = 201, description = "Registered; `Location` names the startup", body = CommandAccepted),
         CommandErrors,
@@ -245,7 +245,7 @@ struct ApplyBody {
 async fn apply(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(b): ApiJson<ApplyBody>,
+    ApiJson(b): ApiJson<StartupApplication>,
 ) -> Result<Response, ApiError> {
     if b.founders.len() > 20 {
         return Err(ApiError::invalid("founders", "at most 20 founders"));
@@ -360,23 +360,17 @@ common::history_route!(
     "startup"
 );
 
-/// The day of a stage change: today by default, never in the future.
-fn stage_day(on: Option<NaiveDate>) -> Result<NaiveDate, ApiError> {
-    let today = today();
-    match on {
-        Some(on) if on > today => Err(ApiError::invalid(
-            "on",
-            format!("a stage change cannot be dated after today ({today})"),
-        )),
-        on => Ok(on.unwrap_or(today)),
-    }
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AdvanceBody {
+    /// The stage to move to: the next one by default.
     #[serde(default)]
     to: Option<Stage>,
+    /// Why ("the jury admitted it on 1 December"): kept in the event and its metadata;
+    /// needed to skip a stage.
+    #[serde(default)]
+    reason: Option<Reason>,
+    /// The older name of `reason`, still accepted.
     #[serde(default)]
     override_reason: Option<Reason>,
     /// The day the startup entered the stage: today by default; not in the future nor before
@@ -391,14 +385,25 @@ command_handler!(
     200,
     "Advance to the next stage, or skip with an override reason",
     AdvanceBody,
-    |_state, _id, b| (
-        StartupCommand::Advance {
-            to: b.to,
-            override_reason: b.override_reason,
-            on: stage_day(b.on)?,
-        },
-        None
-    )
+    |_state, _id, b| {
+        if b.reason.is_some() && b.override_reason.is_some() {
+            return Err(ApiError::Rule {
+                kind: incubator_domain::RuleKind::Invalid,
+                code: "reason_given_twice",
+                detail: "give `reason` (or its older name `override_reason`), not both".into(),
+            });
+        }
+        let today = today();
+        (
+            StartupCommand::Advance {
+                to: b.to,
+                override_reason: b.reason.or(b.override_reason),
+                on: b.on.unwrap_or(today),
+                today,
+            },
+            None,
+        )
+    }
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -420,7 +425,8 @@ command_handler!(
     |_state, _id, b| (
         StartupCommand::Reject {
             reason: b.reason,
-            on: stage_day(b.on)?,
+            on: b.on.unwrap_or_else(today),
+            today: today(),
         },
         None
     )
@@ -434,7 +440,8 @@ command_handler!(
     |_state, _id, b| (
         StartupCommand::Withdraw {
             reason: b.reason,
-            on: stage_day(b.on)?,
+            on: b.on.unwrap_or_else(today),
+            today: today(),
         },
         None
     )
@@ -448,7 +455,8 @@ command_handler!(
     |_state, _id, b| (
         StartupCommand::Exit {
             reason: b.reason,
-            on: stage_day(b.on)?,
+            on: b.on.unwrap_or_else(today),
+            today: today(),
         },
         None
     )
@@ -558,7 +566,7 @@ sub_command_handler!(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MentorBody {
+struct StartupMentorBody {
     mentor_id: MentorId,
 }
 
@@ -567,7 +575,7 @@ command_handler!(
     "/startups/{id}/mentors",
     200,
     "Assign a mentor",
-    MentorBody,
+    StartupMentorBody,
     |state, _id, b| {
         let (mentor, _) = state
             .store
@@ -607,7 +615,7 @@ sub_command_handler!(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SessionBody {
+struct StartupSessionBody {
     mentor_id: MentorId,
     held_on: NaiveDate,
     minutes: Minutes,
@@ -620,7 +628,7 @@ command_handler!(
     "/startups/{id}/sessions",
     201,
     "Log a mentoring session",
-    SessionBody,
+    StartupSessionBody,
     |_state, _id, b| {
         if b.topics.len() > 20 {
             return Err(ApiError::invalid("topics", "at most 20 topics"));
@@ -642,7 +650,7 @@ command_handler!(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MilestoneBody {
+struct StartupMilestoneBody {
     title: Title,
     #[serde(default)]
     due_on: Option<NaiveDate>,
@@ -653,7 +661,7 @@ command_handler!(
     "/startups/{id}/milestones",
     201,
     "Set a milestone",
-    MilestoneBody,
+    StartupMilestoneBody,
     |_state, _id, b| {
         let milestone_id = MilestoneId::new();
         (

@@ -89,9 +89,15 @@ pub enum OccupantStanding {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OpeningHours {
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "08:00"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, example = "08:00", pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")
+    )]
     pub opens: NaiveTime,
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "23:00"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, example = "23:00", pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")
+    )]
     pub closes: NaiveTime,
 }
 

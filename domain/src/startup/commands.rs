@@ -24,18 +24,32 @@ pub enum StartupCommand {
     },
     /// Move to `to`, or to the next stage when `to` is `None`. Skipping a stage needs an
     /// override reason.
-    /// `on` is the day it happened (not before the day the current stage was entered).
+    /// `on` is the day it happened (not before the day the current stage was entered, nor
+    /// after `today`, hub time, which comes with every stage change).
     Advance {
         to: Option<Stage>,
         override_reason: Option<Reason>,
         on: NaiveDate,
+        today: NaiveDate,
     },
     /// Turn the application down (from `application` or `screening`).
-    Reject { reason: Reason, on: NaiveDate },
+    Reject {
+        reason: Reason,
+        on: NaiveDate,
+        today: NaiveDate,
+    },
     /// The startup leaves of its own accord (from any active stage).
-    Withdraw { reason: Reason, on: NaiveDate },
+    Withdraw {
+        reason: Reason,
+        on: NaiveDate,
+        today: NaiveDate,
+    },
     /// The programme ends the startup's participation (from any active stage).
-    Exit { reason: Reason, on: NaiveDate },
+    Exit {
+        reason: Reason,
+        on: NaiveDate,
+        today: NaiveDate,
+    },
     /// Place the startup in a cohort.
     AssignCohort { cohort: Cohort },
     /// Record a closed equity round.

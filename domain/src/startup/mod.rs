@@ -419,6 +419,7 @@ impl Startup {
                 to,
                 override_reason,
                 on,
+                today,
             } => {
                 if stage == Stage::Graduated {
                     return Err(StartupError::NoFurtherStage);
@@ -437,7 +438,7 @@ impl Startup {
                 if to_rank > from_rank + 1 && override_reason.is_none() {
                     return Err(StartupError::SkipRequiresOverride { from: stage, to });
                 }
-                dated(s, on)?;
+                dated(s, on, today)?;
                 // A reason given for an ordinary step is kept: it is the officer's record.
                 E::StageAdvanced {
                     from: stage,
@@ -446,32 +447,32 @@ impl Startup {
                     on: Some(on),
                 }
             }
-            C::Reject { reason, on } => {
+            C::Reject { reason, on, today } => {
                 if !stage.is_active() {
                     return Err(StartupError::NotActive { stage });
                 }
                 if !matches!(stage, Stage::Application | Stage::Screening) {
                     return Err(StartupError::RejectionTooLate { stage });
                 }
-                dated(s, on)?;
+                dated(s, on, today)?;
                 E::Rejected {
                     from: stage,
                     reason,
                     on: Some(on),
                 }
             }
-            C::Withdraw { reason, on } => {
+            C::Withdraw { reason, on, today } => {
                 require_active(stage)?;
-                dated(s, on)?;
+                dated(s, on, today)?;
                 E::Withdrawn {
                     from: stage,
                     reason,
                     on: Some(on),
                 }
             }
-            C::Exit { reason, on } => {
+            C::Exit { reason, on, today } => {
                 require_active(stage)?;
-                dated(s, on)?;
+                dated(s, on, today)?;
                 E::Exited {
                     from: stage,
                     reason,
@@ -669,8 +670,9 @@ impl Startup {
     }
 }
 
-/// A stage change on `on`: not before the current stage was entered.
-fn dated(s: &StartupState, on: NaiveDate) -> Result<(), StartupError> {
+/// A stage change on `on`: not after `today`, nor before the current stage was entered.
+fn dated(s: &StartupState, on: NaiveDate, today: NaiveDate) -> Result<(), StartupError> {
+    not_after("a stage change", on, today)?;
     match s.stage_entered_on {
         Some(entered_on) if on < entered_on => {
             Err(StartupError::StageDateBeforeEntry { entered_on })

@@ -225,6 +225,7 @@ async fn any_command_on_an_unknown_startup_is_not_found() {
             to: None,
             override_reason: None,
             on: day("2026-03-02"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::NotFound);
@@ -244,6 +245,7 @@ async fn advancing_moves_one_stage_at_a_time() {
                 to: None,
                 override_reason: None,
                 on: day("2026-03-02"),
+                today: day(TODAY),
             })
             .await
             .then_expect_events(vec![advanced(from, to)]);
@@ -252,6 +254,7 @@ async fn advancing_moves_one_stage_at_a_time() {
                 to: Some(to),
                 override_reason: None,
                 on: day("2026-03-02"),
+                today: day(TODAY),
             })
             .await
             .then_expect_events(vec![advanced(from, to)]);
@@ -265,6 +268,7 @@ async fn skipping_a_stage_without_an_override_is_refused() {
             to: Some(Stage::Incubation),
             override_reason: None,
             on: day("2026-03-02"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::SkipRequiresOverride {
@@ -280,6 +284,7 @@ async fn skipping_a_stage_with_an_override_and_reason_is_recorded() {
             to: Some(Stage::Incubation),
             override_reason: Some(reason("jury waived pre-incubation")),
             on: day("2026-03-02"),
+            today: day(TODAY),
         })
         .await
         .then_expect_events(vec![StartupEvent::StageAdvanced {
@@ -297,6 +302,7 @@ async fn moving_backwards_or_to_a_closing_stage_is_refused() {
             to: Some(Stage::Screening),
             override_reason: Some(reason("undo")),
             on: day("2026-03-02"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::InvalidTransition {
@@ -308,6 +314,7 @@ async fn moving_backwards_or_to_a_closing_stage_is_refused() {
             to: Some(Stage::Incubation),
             override_reason: None,
             on: day("2026-03-02"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::InvalidTransition {
@@ -319,6 +326,7 @@ async fn moving_backwards_or_to_a_closing_stage_is_refused() {
             to: Some(Stage::Rejected),
             override_reason: None,
             on: day("2026-03-02"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::InvalidTransition {
@@ -334,6 +342,7 @@ async fn a_graduate_has_no_further_stage() {
             to: None,
             override_reason: None,
             on: day("2026-03-02"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::NoFurtherStage);
@@ -347,6 +356,7 @@ async fn advancing_a_rejected_startup_is_refused() {
                 to: None,
                 override_reason: None,
                 on: day("2026-03-02"),
+                today: day(TODAY),
             })
             .await
             .then_expect_error(StartupError::NotActive { stage: closed });
@@ -360,6 +370,7 @@ async fn an_application_in_selection_can_be_rejected() {
             .when_async(StartupCommand::Reject {
                 reason: reason("not a creative business"),
                 on: day("2026-03-02"),
+                today: day(TODAY),
             })
             .await
             .then_expect_events(vec![StartupEvent::Rejected {
@@ -376,6 +387,7 @@ async fn rejecting_after_selection_is_refused() {
         .when_async(StartupCommand::Reject {
             reason: reason("late"),
             on: day("2026-03-02"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::RejectionTooLate {
@@ -385,6 +397,7 @@ async fn rejecting_after_selection_is_refused() {
         .when_async(StartupCommand::Reject {
             reason: reason("late"),
             on: day("2026-03-02"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::NotActive {
@@ -405,6 +418,7 @@ async fn withdrawing_or_exiting_works_from_every_active_stage() {
             .when_async(StartupCommand::Withdraw {
                 reason: reason("founders split"),
                 on: day("2026-03-02"),
+                today: day(TODAY),
             })
             .await
             .then_expect_events(vec![StartupEvent::Withdrawn {
@@ -416,6 +430,7 @@ async fn withdrawing_or_exiting_works_from_every_active_stage() {
             .when_async(StartupCommand::Exit {
                 reason: reason("company dissolved"),
                 on: day("2026-03-02"),
+                today: day(TODAY),
             })
             .await
             .then_expect_events(vec![StartupEvent::Exited {
@@ -438,6 +453,7 @@ async fn withdrawing_or_exiting_a_closed_startup_is_refused() {
             .when_async(StartupCommand::Withdraw {
                 reason: reason("x"),
                 on: day("2026-03-02"),
+                today: day(TODAY),
             })
             .await
             .then_expect_error(StartupError::NotActive { stage: closed });
@@ -445,6 +461,7 @@ async fn withdrawing_or_exiting_a_closed_startup_is_refused() {
             .when_async(StartupCommand::Exit {
                 reason: reason("x"),
                 on: day("2026-03-02"),
+                today: day(TODAY),
             })
             .await
             .then_expect_error(StartupError::NotActive { stage: closed });
@@ -956,6 +973,7 @@ async fn a_stage_change_is_dated_and_not_before_the_stage_was_entered() {
             to: None,
             override_reason: None,
             on: day("2026-03-01"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::StageDateBeforeEntry {
@@ -965,6 +983,7 @@ async fn a_stage_change_is_dated_and_not_before_the_stage_was_entered() {
         .when_async(StartupCommand::Withdraw {
             reason: reason("moved"),
             on: day("2026-02-28"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::StageDateBeforeEntry {
@@ -976,6 +995,7 @@ async fn a_stage_change_is_dated_and_not_before_the_stage_was_entered() {
         .when_async(StartupCommand::Reject {
             reason: reason("late"),
             on: day("2026-01-09"),
+            today: day(TODAY),
         })
         .await
         .then_expect_error(StartupError::StageDateBeforeEntry {
@@ -986,6 +1006,7 @@ async fn a_stage_change_is_dated_and_not_before_the_stage_was_entered() {
             to: None,
             override_reason: None,
             on: day("2026-04-15"),
+            today: day(TODAY),
         })
         .await
         .then_expect_events(vec![StartupEvent::StageAdvanced {
@@ -1015,6 +1036,7 @@ fn stage_events_recorded_before_dates_were_kept_still_load() {
             to: None,
             override_reason: None,
             on: day("2025-01-01"),
+            today: day(TODAY),
         })
         .unwrap();
     assert_eq!(events.len(), 1);
@@ -1076,5 +1098,21 @@ async fn funding_is_not_awarded_before_the_application() {
         .await
         .then_expect_error(StartupError::AwardBeforeApplication {
             applied_on: day("2026-01-10"),
+        });
+}
+
+#[tokio::test]
+async fn a_stage_change_is_not_dated_after_today() {
+    given(Stage::Screening)
+        .when_async(StartupCommand::Advance {
+            to: None,
+            override_reason: None,
+            on: day("2026-07-01"),
+            today: day(TODAY),
+        })
+        .await
+        .then_expect_error(StartupError::InTheFuture {
+            what: "a stage change",
+            today: day(TODAY),
         });
 }

@@ -97,8 +97,9 @@ async fn a_stalled_request_times_out_and_a_full_server_answers_busy(backend: Bac
     let app = TestApp::spawn_with(TestDb::new(backend).await, settings).await;
     let token = app.token(incubator_api::auth::Role::Officer).await;
 
-    // A client that announces a body and never sends it holds the only permit.
-    let addr = app.base.trim_start_matches("http://").to_owned();
+    // A client that announces a body and never sends it holds the only permit (straight to
+    // the server: the contract proxy would wait for the body itself).
+    let addr = app.direct.trim_start_matches("http://").to_owned();
     let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
     stalled
         .write_all(

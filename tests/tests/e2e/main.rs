@@ -13,6 +13,7 @@ mod crash;
 mod dashboard;
 mod demo;
 mod export;
+mod frictions;
 mod funding;
 mod idempotency;
 mod limits;

@@ -1,0 +1,81 @@
+//! What a client trips over first, answered the same way on both stores: unknown filter
+//! values named with the values allowed, positions that cannot exist, and moments written as a
+//! person writes them.
+
+use incubator_tests::{both_stores, Backend, TestApp};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+both_stores!(
+    an_unknown_filter_value_is_refused_naming_the_values_allowed,
+    a_position_that_cannot_exist_is_refused_on_both_stores,
+    a_moment_may_be_a_date_or_a_hub_time,
+);
+
+async fn problem(app: &TestApp, path: &str) -> Value {
+    let r = app.get(path).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "GET {path}");
+    r.json().await.unwrap()
+}
+
+async fn an_unknown_filter_value_is_refused_naming_the_values_allowed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.apply("Filtered", None).await;
+    let p = problem(&app, "/api/v1/audit/events?aggregate_type=startup").await;
+    assert_eq!(p["field"], "aggregate_type");
+    let detail = p["detail"].as_str().unwrap();
+    for allowed in ["Startup", "Mentor", "Space", "Residency", "Collaboration"] {
+        assert!(detail.contains(allowed), "{detail}");
+    }
+    let page = app
+        .get_json("/api/v1/audit/events?aggregate_type=Startup")
+        .await;
+    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+
+async fn a_position_that_cannot_exist_is_refused_on_both_stores(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for path in [
+        "/api/v1/funding/pipeline?min_position=-1",
+        "/api/v1/funding/pipeline?min_position=0",
+        "/api/v1/mentorship/mentors?min_position=-1",
+    ] {
+        let p = problem(&app, path).await;
+        assert_eq!(p["field"], "min_position", "{path}: {p}");
+    }
+    app.stop().await;
+}
+
+async fn a_moment_may_be_a_date_or_a_hub_time(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = app.apply("Dated", None).await;
+    for at in [
+        "2026-12-31",
+        "2026-12-31T09:30",
+        "2026-12-31T09:30:00%2B01:00",
+    ] {
+        let r = app.get(&format!("/api/v1/startups/{id}?as_of={at}")).await;
+        assert_eq!(r.status(), StatusCode::OK, "as_of={at}");
+        let r = app
+            .get(&format!("/api/v1/audit/events?from=2026-01-01&to={at}"))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "to={at}");
+    }
+    // Before the application was recorded: it did not exist then.
+    let r = app
+        .get(&format!("/api/v1/startups/{id}?as_of=2020-01-01"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let p = problem(&app, &format!("/api/v1/startups/{id}?as_of=31/12/2026")).await;
+    assert_eq!(p["field"], "as_of");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("expected RFC 3339, e.g. 2026-03-31T00:00:00+02:00"),
+        "{detail}"
+    );
+    assert!(detail.contains("Europe/Luxembourg"), "{detail}");
+    let p = problem(&app, "/api/v1/funding/pipeline?as_of=2999-01-01").await;
+    assert_eq!(p["field"], "as_of", "{p}");
+    app.stop().await;
+}
