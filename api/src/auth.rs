@@ -49,7 +49,7 @@ impl fmt::Display for Role {
 /// Why a token operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("a token named {0:?} already exists")]
+    #[error("an active token is named {0:?}: revoke it first, or rotate it (`tokens rotate`)")]
     Exists(String),
     #[error("no active token named {0:?}")]
     Unknown(String),
@@ -74,24 +74,45 @@ fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates a token named `name` with `role`; returns the clear token (shown once).
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A fresh secret: `inc_` and 64 hex digits from the OS random source.
+fn secret() -> Result<String, TokenError> {
+    let mut secret = [0u8; 32];
+    getrandom::getrandom(&mut secret).map_err(|e| TokenError::Random(e.to_string()))?;
+    Ok(format!("inc_{}", hex::encode(secret)))
+}
+
+async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    name: &str,
+    role: Role,
+    token: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(name)
+    .bind(role.as_str())
+    .bind(hash(token))
+    .bind(now())
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Creates a token named `name` with `role`; returns the clear token (shown once). A name
+/// whose tokens were all revoked may be used again: it stays the same actor.
 pub async fn create(db: &ReadDb, name: &str, role: Role) -> Result<String, TokenError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(TokenError::BadName);
     }
-    let mut secret = [0u8; 32];
-    getrandom::getrandom(&mut secret).map_err(|e| TokenError::Random(e.to_string()))?;
-    let token = format!("inc_{}", hex::encode(secret));
-    let result = sqlx::query(
-        "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(name)
-    .bind(role.as_str())
-    .bind(hash(&token))
-    .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-    .execute(&mut *db.durable_conn().await?)
-    .await;
+    let token = secret()?;
+    let mut conn = db.durable_conn().await?;
+    let result = insert(&mut conn, name, role, &token).await;
     match result {
         Ok(_) => Ok(token),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -120,11 +141,35 @@ pub async fn list(db: &ReadDb) -> Result<Vec<TokenInfo>, TokenError> {
         .collect()
 }
 
+/// Replaces the active token named `name` with a new one of the same role, in one
+/// transaction (the old one stops working as the new one starts); returns the new token.
+pub async fn rotate(db: &ReadDb, name: &str) -> Result<String, TokenError> {
+    use sqlx::{Connection, Row};
+    let mut conn = db.durable_conn().await?;
+    let mut tx = conn.begin().await?;
+    let row = sqlx::query("SELECT role FROM api_tokens WHERE name = $1 AND revoked_at IS NULL")
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| TokenError::Unknown(name.to_owned()))?;
+    let role: String = row.try_get("role")?;
+    let role = Role::parse(&role).ok_or_else(|| TokenError::Unknown(name.to_owned()))?;
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
+        .bind(now())
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    let token = secret()?;
+    insert(&mut tx, name, role, &token).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
 /// Revokes the active token named `name`.
 pub async fn revoke(db: &ReadDb, name: &str) -> Result<(), TokenError> {
     let done =
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
-            .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .bind(now())
             .bind(name)
             .execute(&mut *db.durable_conn().await?)
             .await?;

@@ -8,9 +8,16 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::server::{serve, shutdown_signal};
 use crate::store::Store;
 
-/// Incubator: the event-sourced programme tracker of a creative hub.
+/// Incubator keeps the record of a creative hub's programme (the 1535° hub in Differdange):
+/// startups in incubation and their funding, mentors, artists' residencies, collaborations,
+/// and the spaces of its buildings. Every change is an event in an append-only log that
+/// auditors can replay and verify; dashboards read what it builds from the log, live.
+///
+/// Start with `incubator serve` (SQLite in ./incubator.db by default), create a token with
+/// `incubator tokens create --role officer --name NAME`, or load a year of demo data with
+/// `incubator demo`.
 #[derive(Debug, Parser)]
-#[command(name = "incubator", version, about)]
+#[command(name = "incubator", version, about, long_about)]
 pub struct Cli {
     /// Log format on standard error.
     #[arg(long, env = "INCUBATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -113,8 +120,14 @@ pub enum TokensAction {
     },
     /// List tokens (never their secrets).
     List,
-    /// Revoke a token by name.
+    /// Revoke a token by name (the name may then be given to a new token).
     Revoke {
+        /// The token's name.
+        name: String,
+    },
+    /// Replace a token with a new one of the same name and role (the old one stops working);
+    /// the new token alone is printed on standard output, once.
+    Rotate {
         /// The token's name.
         name: String,
     },
@@ -196,6 +209,9 @@ async fn run_tokens(args: TokensArgs) -> Result<(), String> {
             }
         }),
         TokensAction::Revoke { name } => auth::revoke(db, &name).await,
+        TokensAction::Rotate { name } => auth::rotate(db, &name).await.map(|token| {
+            println!("{token}");
+        }),
     };
     store.close().await;
     result.map_err(|e| e.to_string())

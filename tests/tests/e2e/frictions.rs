@@ -10,7 +10,95 @@ both_stores!(
     an_unknown_filter_value_is_refused_naming_the_values_allowed,
     a_position_that_cannot_exist_is_refused_on_both_stores,
     a_moment_may_be_a_date_or_a_hub_time,
+    a_token_is_rotated_and_a_revoked_name_reused,
+    the_help_says_what_the_tool_is_for,
 );
+
+const BINARY: &str = env!("CARGO_BIN_EXE_incubator-e2e");
+
+/// `incubator tokens ARGS` on the app's store: whether it succeeded, and its standard output.
+fn tokens(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(BINARY)
+        .arg("tokens")
+        .args(args)
+        .args(["--database-url", &app.db.url])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+            + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+async fn session(app: &TestApp, token: &str) -> StatusCode {
+    incubator_tests::client(Some(token))
+        .get(format!("{}/api/v1/session", app.base))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn a_token_is_rotated_and_a_revoked_name_reused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ok, first) = tokens(
+        &app,
+        &["create", "--role", "viewer", "--name", "lobby screen"],
+    );
+    assert!(ok, "{first}");
+    assert_eq!(session(&app, &first).await, StatusCode::OK);
+    let (ok, again) = tokens(
+        &app,
+        &["create", "--role", "viewer", "--name", "lobby screen"],
+    );
+    assert!(
+        !ok && again.contains("rotate"),
+        "an active name is not given twice: {again}"
+    );
+    let (ok, second) = tokens(&app, &["rotate", "lobby screen"]);
+    assert!(ok, "{second}");
+    assert_ne!(first, second);
+    assert_eq!(
+        session(&app, &first).await,
+        StatusCode::UNAUTHORIZED,
+        "rotated out"
+    );
+    assert_eq!(session(&app, &second).await, StatusCode::OK);
+    let (ok, out) = tokens(&app, &["revoke", "lobby screen"]);
+    assert!(ok, "{out}");
+    assert_eq!(session(&app, &second).await, StatusCode::UNAUTHORIZED);
+    let (ok, third) = tokens(
+        &app,
+        &["create", "--role", "viewer", "--name", "lobby screen"],
+    );
+    assert!(ok, "a revoked name is free again: {third}");
+    let who: Value = incubator_tests::client(Some(&third))
+        .get(format!("{}/api/v1/session", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(who["name"], "lobby screen");
+    let (ok, listed) = tokens(&app, &["list"]);
+    assert!(ok);
+    assert_eq!(listed.matches("lobby screen").count(), 3, "{listed}");
+    app.stop().await;
+}
+
+async fn the_help_says_what_the_tool_is_for(_backend: Backend) {
+    let out = std::process::Command::new(BINARY)
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.starts_with("Incubator keeps the record of a creative hub's programme"),
+        "{help}"
+    );
+}
 
 async fn problem(app: &TestApp, path: &str) -> Value {
     let r = app.get(path).await;
@@ -21,6 +109,8 @@ async fn problem(app: &TestApp, path: &str) -> Value {
 async fn an_unknown_filter_value_is_refused_naming_the_values_allowed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.apply("Filtered", None).await;
+    // On PostgreSQL the feed reads below the visibility horizon: wait for it.
+    app.settle().await;
     let p = problem(&app, "/api/v1/audit/events?aggregate_type=startup").await;
     assert_eq!(p["field"], "aggregate_type");
     let detail = p["detail"].as_str().unwrap();
