@@ -300,7 +300,7 @@
           h(
             "tr",
             {},
-            h("th", { scope: "row" }, h("a", { href: listHref("mentors", { mentor: m.mentor_id }) }, `Mentor ${m.mentor_id.slice(-8)}`)),
+            h("th", { scope: "row" }, h("a", { href: listHref("mentors", { mentor: m.mentor_id }) }, m.name || `Mentor ${m.mentor_id.slice(-8)}`)),
             h("td", { class: "n" }, int.format(m.load)),
             h("td", { class: "n" }, int.format(m.total.sessions)),
             h("td", { class: "n" }, one.format(m.total.hours)),

@@ -128,14 +128,17 @@ pub async fn create(db: &ReadDb, details: &Details) -> Result<Uuid, PeopleError>
 pub async fn insert(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), PeopleError> {
     let at = now();
     sqlx::query(
-        "INSERT INTO people (person_id, name, email, phone, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5)",
+        "INSERT INTO people (person_id, name, email, phone, created_at, updated_at, name_key) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6)",
     )
     .bind(id.to_string())
     .bind(details.name.as_str())
     .bind(details.email.as_ref().map(Email::as_str))
     .bind(details.phone.as_ref().map(Phone::as_str))
     .bind(at)
+    .bind(incubator_projections::records::name_key(
+        details.name.as_str(),
+    ))
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -144,7 +147,7 @@ pub async fn insert(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), Peop
 /// Replaces a person's details (refused once erased).
 pub async fn update(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), PeopleError> {
     let done = sqlx::query(
-        "UPDATE people SET name = $1, email = $2, phone = $3, updated_at = $4 \
+        "UPDATE people SET name = $1, email = $2, phone = $3, updated_at = $4, name_key = $6 \
          WHERE person_id = $5 AND erased_at IS NULL",
     )
     .bind(details.name.as_str())
@@ -152,6 +155,9 @@ pub async fn update(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), Peop
     .bind(details.phone.as_ref().map(Phone::as_str))
     .bind(now())
     .bind(id.to_string())
+    .bind(incubator_projections::records::name_key(
+        details.name.as_str(),
+    ))
     .execute(&db.pool)
     .await?;
     if done.rows_affected() == 1 {
@@ -169,7 +175,7 @@ pub async fn update(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), Peop
 pub async fn erase(db: &ReadDb, id: Uuid, by: &str, reason: &str) -> Result<Person, PeopleError> {
     let mut conn = db.durable_conn().await?;
     let done = sqlx::query(
-        "UPDATE people SET name = NULL, email = NULL, phone = NULL, updated_at = $1, \
+        "UPDATE people SET name = NULL, name_key = NULL, email = NULL, phone = NULL, updated_at = $1, \
          erased_at = $1, erased_by = $2, erasure_reason = $3 \
          WHERE person_id = $4 AND erased_at IS NULL",
     )

@@ -40,12 +40,14 @@ fn migrator(dialect: Dialect) -> Migrator {
             1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens",
             4 => "0004_idempotency", 5 => "0005_people", 6 => "0006_projector_lease",
             7 => "0007_mentorship", 8 => "0008_collaborations", 9 => "0009_space_usage", 10 => "0010_funding_stages", 11 => "0011_audit_seal",
-            12 => "0012_bookings_kept_mentors_released", 13 => "0013_token_names_reused"),
+            12 => "0012_bookings_kept_mentors_released", 13 => "0013_token_names_reused",
+            14 => "0014_records"),
         Dialect::Postgres => migrations!("postgres":
             1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens",
             4 => "0004_idempotency", 5 => "0005_people", 6 => "0006_projector_lease",
             7 => "0007_mentorship", 8 => "0008_collaborations", 9 => "0009_space_usage", 10 => "0010_funding_stages", 11 => "0011_audit_seal",
-            12 => "0012_bookings_kept_mentors_released", 13 => "0013_token_names_reused"),
+            12 => "0012_bookings_kept_mentors_released", 13 => "0013_token_names_reused",
+            14 => "0014_records"),
     };
     Migrator {
         migrations: Cow::Owned(migrations),

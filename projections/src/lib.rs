@@ -8,7 +8,7 @@
 //! - [`projector`]: tails the log and applies batches to read models, advancing each model's
 //!   checkpoint in the same transaction (exactly-once effect, resumable after a crash).
 //! - [`funding`], [`mentorship`], [`space_usage`], [`collaborations`]: the read models and
-//!   their queries.
+//!   their queries; [`records`]: every record of every kind, for their lists.
 //! - [`models`]: every read model by name; [`rebuild`]: rebuild one from position 0, or check
 //!   a live one against a rebuild, row by row.
 //!
@@ -25,6 +25,7 @@ pub mod mentorship;
 pub mod models;
 pub mod projector;
 pub mod rebuild;
+pub mod records;
 pub mod space_usage;
 
 pub use db::{Dialect, ReadDb};

@@ -442,6 +442,9 @@ pub struct MenteeRef {
 pub struct MentorLoad {
     pub mentor_id: String,
     pub person_id: String,
+    /// The mentor's name, from the people registry at the moment of reading, for the roles
+    /// that may see it (auditors and officers); null for viewers, or once erased.
+    pub name: Option<String>,
     pub status: String,
     /// Startups and residents assigned now.
     pub load: i64,
@@ -533,6 +536,7 @@ pub async fn mentors(
             load: mentees.len() as i64,
             mentor_id,
             person_id: r.try_get("person_id")?,
+            name: None,
             status: r.try_get("status")?,
             mentees,
             total,

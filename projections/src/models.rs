@@ -10,6 +10,7 @@ use crate::log::LoggedEvent;
 use crate::mentorship::Mentorship;
 use crate::projector::{Projection, ProjectionError};
 use crate::rebuild::Rebuildable;
+use crate::records::Records;
 use crate::space_usage::SpaceUsage;
 
 /// One of the read models.
@@ -19,15 +20,17 @@ pub enum Model {
     Mentorship(Mentorship),
     Collaborations(Collaborations),
     SpaceUsage(SpaceUsage),
+    Records(Records),
 }
 
 impl Model {
     /// Every read model.
-    pub const ALL: [Model; 4] = [
+    pub const ALL: [Model; 5] = [
         Model::Funding(Funding),
         Model::Mentorship(Mentorship),
         Model::Collaborations(Collaborations),
         Model::SpaceUsage(SpaceUsage),
+        Model::Records(Records),
     ];
 
     /// The model named `name`, if any.
@@ -48,6 +51,7 @@ impl Projection for Model {
             Model::Mentorship(m) => m.name(),
             Model::Collaborations(m) => m.name(),
             Model::SpaceUsage(m) => m.name(),
+            Model::Records(m) => m.name(),
         }
     }
 
@@ -62,6 +66,7 @@ impl Projection for Model {
             Model::Mentorship(m) => m.apply(conn, db, event).await,
             Model::Collaborations(m) => m.apply(conn, db, event).await,
             Model::SpaceUsage(m) => m.apply(conn, db, event).await,
+            Model::Records(m) => m.apply(conn, db, event).await,
         }
     }
 
@@ -76,6 +81,7 @@ impl Projection for Model {
             Model::Mentorship(m) => m.apply_batch(conn, db, events).await,
             Model::Collaborations(m) => m.apply_batch(conn, db, events).await,
             Model::SpaceUsage(m) => m.apply_batch(conn, db, events).await,
+            Model::Records(m) => m.apply_batch(conn, db, events).await,
         }
     }
 }
@@ -87,6 +93,7 @@ impl Rebuildable for Model {
             Model::Mentorship(m) => m.tables(),
             Model::Collaborations(m) => m.tables(),
             Model::SpaceUsage(m) => m.tables(),
+            Model::Records(m) => m.tables(),
         }
     }
 }

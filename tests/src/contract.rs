@@ -324,21 +324,61 @@ impl Contract {
 }
 
 /// A forwarding proxy that checks every exchange against the server's own document.
+///
+/// Checking runs on a thread of its own, off the test's runtime (which the server shares): a
+/// test never waits for a check, and the server never competes with one for a worker.
 pub struct ContractProxy {
     /// `http://127.0.0.1:PORT`: where the tests send their requests.
     pub base: String,
-    violations: Arc<Mutex<Vec<String>>>,
-    exchanges: Arc<std::sync::atomic::AtomicUsize>,
+    checks: std::sync::mpsc::Sender<Check>,
     task: JoinHandle<()>,
+}
+
+/// What the checking thread is asked.
+enum Check {
+    /// Check this exchange.
+    One(Raw),
+    /// Answer how many exchanges were checked and what broke the contract, once every
+    /// exchange sent before this is checked.
+    Report(std::sync::mpsc::Sender<(usize, Vec<String>)>),
+}
+
+/// An exchange as the proxy saw it, bodies still bytes.
+struct Raw {
+    method: String,
+    path: String,
+    query: String,
+    request: Bytes,
+    status: u16,
+    content_type: String,
+    response: Bytes,
+}
+
+impl Raw {
+    fn parse(self) -> Exchange {
+        let request = if self.request.iter().all(u8::is_ascii_whitespace) {
+            matches!(self.method.as_str(), "POST" | "PUT" | "PATCH")
+                .then(|| Value::Object(Default::default()))
+        } else {
+            json_of(&self.request)
+        };
+        Exchange {
+            query: form_pairs(&self.query),
+            method: self.method,
+            path: self.path,
+            request,
+            status: self.status,
+            content_type: self.content_type,
+            response: json_of(&self.response),
+        }
+    }
 }
 
 #[derive(Clone)]
 struct Forward {
     target: String,
     client: Client<HttpConnector, Full<Bytes>>,
-    contract: Arc<Contract>,
-    violations: Arc<Mutex<Vec<String>>>,
-    exchanges: Arc<std::sync::atomic::AtomicUsize>,
+    checks: std::sync::mpsc::Sender<Check>,
 }
 
 impl ContractProxy {
@@ -362,47 +402,64 @@ impl ContractProxy {
             .await
             .expect("bind the proxy");
         let base = format!("http://{}", listener.local_addr().expect("address"));
-        let violations = Arc::new(Mutex::new(Vec::new()));
-        let exchanges = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (checks, inbox) = std::sync::mpsc::channel::<Check>();
+        let contract = Contract::new(doc);
+        std::thread::spawn(move || {
+            let mut violations = Vec::new();
+            let mut checked = 0usize;
+            for check in inbox {
+                match check {
+                    Check::One(raw) => {
+                        checked += 1;
+                        violations.extend(contract.check(&raw.parse()));
+                    }
+                    Check::Report(reply) => {
+                        let _ = reply.send((checked, violations.clone()));
+                    }
+                }
+            }
+        });
         let forward = Forward {
             target: target.to_owned(),
             client: Client::builder(TokioExecutor::new()).build_http(),
-            contract: Arc::new(Contract::new(doc)),
-            violations: violations.clone(),
-            exchanges: exchanges.clone(),
+            checks: checks.clone(),
         };
         let app = axum::Router::new().fallback(relay).with_state(forward);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self {
-            base,
-            violations,
-            exchanges,
-            task,
+        Self { base, checks, task }
+    }
+
+    /// How many exchanges were checked, and what broke the contract (once every exchange so
+    /// far is checked).
+    pub fn report(&self) -> (usize, Vec<String>) {
+        let (reply, answer) = std::sync::mpsc::channel();
+        if self.checks.send(Check::Report(reply)).is_err() {
+            return (0, vec!["the contract's checking thread is gone".into()]);
         }
+        answer
+            .recv()
+            .unwrap_or_else(|_| (0, vec!["the contract's checking thread is gone".into()]))
     }
 
     /// What broke the contract so far.
     pub fn violations(&self) -> Vec<String> {
-        self.violations.lock().expect("violations").clone()
-    }
-
-    /// Exchanges checked so far.
-    pub fn exchanges(&self) -> usize {
-        self.exchanges.load(std::sync::atomic::Ordering::Relaxed)
+        self.report().1
     }
 }
 
 impl Drop for ContractProxy {
     fn drop(&mut self) {
         self.task.abort();
-        let violations = self.violations();
-        if !violations.is_empty() && !std::thread::panicking() {
+        if std::thread::panicking() {
+            return;
+        }
+        let (checked, violations) = self.report();
+        if !violations.is_empty() {
             panic!(
-                "{} of {} exchanges broke the OpenAPI document:\n{}",
+                "{} of {checked} exchanges broke the OpenAPI document:\n{}",
                 violations.len(),
-                self.exchanges(),
                 violations.join("\n")
             );
         }
@@ -464,27 +521,15 @@ async fn relay(State(f): State<Forward>, req: Request) -> Response {
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    let request = if bytes.iter().all(u8::is_ascii_whitespace) {
-        matches!(parts.method.as_str(), "POST" | "PUT" | "PATCH")
-            .then(|| Value::Object(Default::default()))
-    } else {
-        json_of(&bytes)
-    };
-    let exchange = Exchange {
+    let _ = f.checks.send(Check::One(Raw {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
-        query: form_pairs(parts.uri.query().unwrap_or("")),
-        request,
+        query: parts.uri.query().unwrap_or("").to_owned(),
+        request: bytes,
         status: head.status.as_u16(),
-        content_type: content_type.clone(),
-        response: json_of(&body),
-    };
-    let problems = f.contract.check(&exchange);
-    f.exchanges
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    if !problems.is_empty() {
-        f.violations.lock().expect("violations").extend(problems);
-    }
+        content_type,
+        response: body.clone(),
+    }));
     Response::from_parts(head, Body::from(body))
 }
 

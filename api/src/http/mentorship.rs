@@ -76,6 +76,7 @@ pub struct MentorsPage {
 )]
 async fn mentors(
     State(state): State<AppState>,
+    axum::Extension(actor): axum::Extension<super::Actor>,
     ApiQuery(q): ApiQuery<MentorsQuery>,
 ) -> Result<Json<MentorsPage>, ApiError> {
     let limit = page_limit(q.limit)?;
@@ -92,7 +93,21 @@ async fn mentors(
         i64::from(limit) + 1,
     )
     .await?;
-    let (items, next) = common::page(items, limit, |m| m.mentor_id.clone());
+    let (mut items, next) = common::page(items, limit, |m| m.mentor_id.clone());
+    // Names are personal data: read from the registry now, for those who may see them.
+    if actor.role >= crate::auth::Role::Auditor {
+        let ids: Vec<uuid::Uuid> = items
+            .iter()
+            .filter_map(|m| uuid::Uuid::parse_str(&m.person_id).ok())
+            .collect();
+        let names = crate::people::describe(&state.store.read, ids).await?;
+        for m in &mut items {
+            m.name = uuid::Uuid::parse_str(&m.person_id)
+                .ok()
+                .and_then(|id| names.get(&id))
+                .and_then(|p| p.name.clone());
+        }
+    }
     Ok(Json(MentorsPage {
         items,
         next,

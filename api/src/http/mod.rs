@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod funding;
 pub mod idempotency;
+mod lists;
 mod live;
 mod mentors;
 mod mentorship;
@@ -258,6 +259,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         ("residencies", records(residencies::reads())),
         ("collaborations", records(collaborations::reads())),
         ("audit", records(audit::router())),
+        ("lists", records(lists::router())),
         ("funding", models(funding::router())),
         ("mentorship", models(mentorship::router())),
         ("portfolio", models(portfolio::router())),

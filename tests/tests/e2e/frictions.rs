@@ -12,7 +12,45 @@ both_stores!(
     a_moment_may_be_a_date_or_a_hub_time,
     a_token_is_rotated_and_a_revoked_name_reused,
     the_help_says_what_the_tool_is_for,
+    mentors_are_named_for_those_who_may_see_names,
 );
+
+async fn mentors_are_named_for_those_who_may_see_names(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let r = app
+        .post("/api/v1/people", serde_json::json!({"name": "Jean Weber"}))
+        .await;
+    let person = r.json::<Value>().await.unwrap()["person_id"].clone();
+    let r = app
+        .post(
+            "/api/v1/mentors",
+            serde_json::json!({"person_id": person, "expertise": ["law"]}),
+        )
+        .await;
+    let at = r.json::<Value>().await.unwrap()["position"].clone();
+    let path = format!("/api/v1/mentorship/mentors?min_position={at}");
+    let officer = app.get_json(&path).await;
+    assert_eq!(officer["items"][0]["name"], "Jean Weber");
+    let viewer = incubator_tests::client(Some(&app.token(incubator_api::auth::Role::Viewer).await));
+    let seen: Value = viewer
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        seen["items"][0]["name"],
+        Value::Null,
+        "viewers see no names"
+    );
+    assert_eq!(
+        seen["items"][0]["mentor_id"],
+        officer["items"][0]["mentor_id"]
+    );
+    app.stop().await;
+}
 
 const BINARY: &str = env!("CARGO_BIN_EXE_incubator-e2e");
 

@@ -17,6 +17,7 @@ mod frictions;
 mod funding;
 mod idempotency;
 mod limits;
+mod lists;
 mod live;
 mod log_order;
 mod malformed;

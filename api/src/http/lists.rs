@@ -1,0 +1,262 @@
+//! `GET /startups`, `/mentors`, `/spaces`, `/residencies`, `/collaborations`: paged,
+//! filterable lists of the records themselves (auditors and officers), from the records read
+//! model. Names of people come from the registry at read time.
+
+use axum::extract::State;
+use axum::Json;
+use incubator_domain::collaboration::CollaborationStage;
+use incubator_domain::mentor::MentorStatus;
+use incubator_domain::residency::ResidencyStage;
+use incubator_domain::space::{Building, SpaceKind};
+use incubator_domain::startup::Stage;
+use incubator_domain::values::Cohort;
+use incubator_projections::records::{self, RecordFilter, RecordKind, RecordRow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::common;
+use super::error::ApiError;
+use super::extract::{page_limit, ApiQuery};
+use super::openapi::ListErrors;
+use super::{position, wait_for_position, AppState};
+
+const MODEL: &str = "records";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(startups))
+        .routes(routes!(mentors))
+        .routes(routes!(spaces))
+        .routes(routes!(residencies))
+        .routes(routes!(collaborations))
+}
+
+/// One page of records.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordPage {
+    pub items: Vec<RecordRow>,
+    /// The cursor of the next page (`?after=`), null on the last.
+    pub next: Option<String>,
+    /// The log position the list reflects.
+    pub position: i64,
+}
+
+/// What every list takes besides its filters.
+struct Paging {
+    q: Option<String>,
+    limit: Option<u32>,
+    after: Option<Uuid>,
+    min_position: Option<i64>,
+}
+
+/// A list's query: its filters, then the search and paging every list takes.
+macro_rules! list_query {
+    ($name:ident { $($(#[$meta:meta])* $field:ident: $ty:ty,)* }) => {
+        #[derive(Debug, Deserialize, IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        struct $name {
+            $($(#[$meta])* $field: $ty,)*
+            /// Part of the name (or, for mentors and residencies, of the person's name), in
+            /// any case.
+            #[param(min_length = 1, max_length = 200)]
+            q: Option<String>,
+            /// Records per page, 1 to 500 (default 50).
+            #[param(minimum = 1, maximum = 500)]
+            limit: Option<u32>,
+            /// The previous page's `next`.
+            after: Option<Uuid>,
+            /// Wait (up to 5 s) until the list has applied the event at this position.
+            #[param(minimum = 1)]
+            min_position: Option<i64>,
+        }
+
+        impl $name {
+            fn paging(&self) -> Paging {
+                Paging {
+                    q: self.q.clone(),
+                    limit: self.limit,
+                    after: self.after,
+                    min_position: self.min_position,
+                }
+            }
+        }
+    };
+}
+
+fn snake(v: &impl Serialize) -> Option<String> {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+}
+
+async fn page(
+    state: &AppState,
+    kind: RecordKind,
+    paging: Paging,
+    mut filter: RecordFilter,
+) -> Result<Json<RecordPage>, ApiError> {
+    let limit = page_limit(paging.limit)?;
+    if let Some(q) = &paging.q {
+        if q.trim().is_empty() || q.chars().count() > 200 {
+            return Err(ApiError::invalid("q", "a search is 1 to 200 characters"));
+        }
+    }
+    wait_for_position(state, MODEL, paging.min_position).await?;
+    let at = position(state, MODEL);
+    filter.search = paging.q.map(|q| q.trim().to_owned());
+    filter.after = paging.after.map(|a| a.to_string());
+    filter.limit = i64::from(limit) + 1;
+    let mut conn = state.store.read.pool.acquire().await?;
+    let items = records::list(&mut conn, kind, &filter).await?;
+    let (items, next) = common::page(items, limit, |r| r.id.clone());
+    Ok(Json(RecordPage {
+        items,
+        next,
+        position: at,
+    }))
+}
+
+list_query!(StartupsQuery {
+    #[param(inline)]
+    stage: Option<Stage>,
+    cohort: Option<Cohort>,
+});
+
+/// `GET /startups`: the startups, by application order.
+#[utoipa::path(
+    get,
+    path = "/startups",
+    tag = "startups",
+    summary = "The startups: filter by stage and cohort, search by name, page by cursor",
+    params(StartupsQuery),
+    responses((status = 200, description = "One page of startups", body = RecordPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn startups(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<StartupsQuery>,
+) -> Result<Json<RecordPage>, ApiError> {
+    let filter = RecordFilter {
+        stage: q.stage.map(|s| s.as_str().to_owned()),
+        cohort: q.cohort.as_ref().map(|c| c.as_str().to_owned()),
+        ..Default::default()
+    };
+    page(&state, RecordKind::Startup, q.paging(), filter).await
+}
+
+list_query!(MentorsQuery {
+    /// `active` or `retired`.
+    #[param(inline)]
+    status: Option<MentorStatus>,
+});
+
+/// `GET /mentors`: the mentors, named from the registry.
+#[utoipa::path(
+    get,
+    path = "/mentors",
+    tag = "mentors",
+    summary = "The mentors: filter by status, search by name, page by cursor",
+    params(MentorsQuery),
+    responses((status = 200, description = "One page of mentors", body = RecordPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn mentors(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<MentorsQuery>,
+) -> Result<Json<RecordPage>, ApiError> {
+    let filter = RecordFilter {
+        stage: q.status.as_ref().and_then(snake),
+        ..Default::default()
+    };
+    page(&state, RecordKind::Mentor, q.paging(), filter).await
+}
+
+list_query!(SpacesQuery {
+    #[param(inline)]
+    building: Option<Building>,
+    #[param(inline)]
+    kind: Option<SpaceKind>,
+});
+
+/// `GET /spaces`: the spaces of the three buildings.
+#[utoipa::path(
+    get,
+    path = "/spaces",
+    tag = "spaces",
+    summary = "The spaces: filter by building and kind, search by name, page by cursor",
+    params(SpacesQuery),
+    responses((status = 200, description = "One page of spaces", body = RecordPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn spaces(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<SpacesQuery>,
+) -> Result<Json<RecordPage>, ApiError> {
+    let filter = RecordFilter {
+        building: q.building.as_ref().and_then(snake),
+        space_kind: q.kind.as_ref().and_then(snake),
+        ..Default::default()
+    };
+    page(&state, RecordKind::Space, q.paging(), filter).await
+}
+
+list_query!(ResidenciesQuery {
+    #[param(inline)]
+    stage: Option<ResidencyStage>,
+});
+
+/// `GET /residencies`: the residencies, each with its artist named from the registry.
+#[utoipa::path(
+    get,
+    path = "/residencies",
+    tag = "residencies",
+    summary = "The residencies: filter by stage, search by open call or artist, page by cursor",
+    params(ResidenciesQuery),
+    responses((status = 200, description = "One page of residencies", body = RecordPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn residencies(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ResidenciesQuery>,
+) -> Result<Json<RecordPage>, ApiError> {
+    let filter = RecordFilter {
+        stage: q.stage.map(|s| s.to_string()),
+        ..Default::default()
+    };
+    page(&state, RecordKind::Residency, q.paging(), filter).await
+}
+
+list_query!(CollaborationsQuery {
+    #[param(inline)]
+    stage: Option<CollaborationStage>,
+});
+
+/// `GET /collaborations`: the collaborations.
+#[utoipa::path(
+    get,
+    path = "/collaborations",
+    tag = "collaborations",
+    summary = "The collaborations: filter by stage, search by title, page by cursor",
+    params(CollaborationsQuery),
+    responses((status = 200, description = "One page of collaborations", body = RecordPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn collaborations(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CollaborationsQuery>,
+) -> Result<Json<RecordPage>, ApiError> {
+    let filter = RecordFilter {
+        stage: q.stage.map(|s| s.to_string()),
+        ..Default::default()
+    };
+    page(&state, RecordKind::Collaboration, q.paging(), filter).await
+}

@@ -1,0 +1,403 @@
+//! The records read model: one row per record of every kind (startups, mentors, spaces,
+//! residencies, collaborations) with what its list filters and searches on — stage, cohort,
+//! building, kind, name — and its version. People are not named here: a mentor's or an
+//! artist's name is the registry's, joined at read time.
+
+use cqrs_es::Aggregate;
+use incubator_domain::collaboration::{Collaboration, CollaborationEvent};
+use incubator_domain::mentor::{Mentor, MentorEvent};
+use incubator_domain::residency::{Residency, ResidencyEvent};
+use incubator_domain::space::{Space, SpaceEvent};
+use incubator_domain::startup::{Stage, Startup, StartupEvent};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::ReadDb;
+use crate::log::LoggedEvent;
+use crate::projector::{Projection, ProjectionError};
+use crate::rebuild::Rebuildable;
+
+/// The records projection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Records;
+
+/// A kind of record, as lists name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    Startup,
+    Mentor,
+    Space,
+    Residency,
+    Collaboration,
+}
+
+impl RecordKind {
+    /// The kind's name in the model (`startup`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Startup => "startup",
+            Self::Mentor => "mentor",
+            Self::Space => "space",
+            Self::Residency => "residency",
+            Self::Collaboration => "collaboration",
+        }
+    }
+
+    fn of(aggregate_type: &str) -> Option<Self> {
+        [
+            (Startup::TYPE, Self::Startup),
+            (Mentor::TYPE, Self::Mentor),
+            (Space::TYPE, Self::Space),
+            (Residency::TYPE, Self::Residency),
+            (Collaboration::TYPE, Self::Collaboration),
+        ]
+        .into_iter()
+        .find(|(t, _)| *t == aggregate_type)
+        .map(|(_, k)| k)
+    }
+}
+
+/// The search key of a name: lower case (Unicode), so that both stores compare alike.
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// The snake_case name a value serialises to (stages, buildings, kinds).
+fn snake(v: &impl Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn decode<T: serde::de::DeserializeOwned>(event: &LoggedEvent) -> Result<T, ProjectionError> {
+    serde_json::from_str(&event.payload).map_err(|source| ProjectionError::Decode {
+        position: event.position(),
+        source,
+    })
+}
+
+/// A new record's row.
+struct NewRecord {
+    name: String,
+    stage: String,
+    cohort: Option<String>,
+    building: Option<String>,
+    space_kind: Option<String>,
+    person_id: Option<String>,
+    created_on: String,
+}
+
+/// What an event changes in its record's row, besides its version.
+enum Change {
+    Created(NewRecord),
+    Stage(String),
+    Cohort(String),
+    Nothing,
+}
+
+fn change(kind: RecordKind, event: &LoggedEvent) -> Result<Change, ProjectionError> {
+    Ok(match kind {
+        RecordKind::Startup => match decode::<StartupEvent>(event)? {
+            StartupEvent::Applied {
+                name,
+                cohort,
+                applied_on,
+                ..
+            } => Change::Created(NewRecord {
+                name: name.as_str().to_owned(),
+                stage: Stage::Application.as_str().to_owned(),
+                cohort: cohort.map(|c| c.as_str().to_owned()),
+                building: None,
+                space_kind: None,
+                person_id: None,
+                created_on: applied_on.to_string(),
+            }),
+            StartupEvent::StageAdvanced { to, .. } => Change::Stage(to.as_str().to_owned()),
+            StartupEvent::Rejected { .. } => Change::Stage(Stage::Rejected.as_str().to_owned()),
+            StartupEvent::Withdrawn { .. } => Change::Stage(Stage::Withdrawn.as_str().to_owned()),
+            StartupEvent::Exited { .. } => Change::Stage(Stage::Exited.as_str().to_owned()),
+            StartupEvent::CohortAssigned { cohort } => Change::Cohort(cohort.as_str().to_owned()),
+            _ => Change::Nothing,
+        },
+        RecordKind::Mentor => match decode::<MentorEvent>(event)? {
+            MentorEvent::MentorRegistered {
+                person_id,
+                registered_on,
+                ..
+            } => Change::Created(NewRecord {
+                name: String::new(),
+                stage: "active".to_owned(),
+                cohort: None,
+                building: None,
+                space_kind: None,
+                person_id: Some(person_id.0.to_string()),
+                created_on: registered_on.to_string(),
+            }),
+            MentorEvent::MentorRetired { .. } => Change::Stage("retired".to_owned()),
+            MentorEvent::MentorReactivated { .. } => Change::Stage("active".to_owned()),
+            MentorEvent::ExpertiseChanged { .. } => Change::Nothing,
+        },
+        RecordKind::Space => match decode::<SpaceEvent>(event)? {
+            SpaceEvent::SpaceRegistered {
+                building,
+                kind,
+                name,
+                registered_on,
+                ..
+            } => Change::Created(NewRecord {
+                name: name.as_str().to_owned(),
+                stage: "in_use".to_owned(),
+                cohort: None,
+                building: Some(snake(&building)),
+                space_kind: Some(snake(&kind)),
+                person_id: None,
+                created_on: registered_on.to_string(),
+            }),
+            SpaceEvent::SpaceDecommissioned { .. } => Change::Stage("decommissioned".to_owned()),
+            _ => Change::Nothing,
+        },
+        RecordKind::Residency => {
+            use incubator_domain::residency::ResidencyStage as S;
+            let stage = |s: S| Change::Stage(s.to_string());
+            match decode::<ResidencyEvent>(event)? {
+                ResidencyEvent::ResidencyApplied {
+                    call,
+                    artist,
+                    applied_on,
+                    ..
+                } => Change::Created(NewRecord {
+                    name: call.as_str().to_owned(),
+                    stage: S::Applied.to_string(),
+                    cohort: None,
+                    building: None,
+                    space_kind: None,
+                    person_id: Some(artist.0.to_string()),
+                    created_on: applied_on.to_string(),
+                }),
+                ResidencyEvent::ResidencyAccepted => stage(S::Accepted),
+                ResidencyEvent::ResidencyDeclined { .. } => stage(S::Declined),
+                ResidencyEvent::ResidencyWaitListed { .. } => stage(S::WaitingList),
+                ResidencyEvent::AgreementSigned { .. } => stage(S::Contracted),
+                ResidencyEvent::ArtistArrived { .. } => stage(S::InResidence),
+                ResidencyEvent::ResidencyCompleted { .. } => stage(S::Completed),
+                ResidencyEvent::ResidencyCancelled { .. } => stage(S::Cancelled),
+                _ => Change::Nothing,
+            }
+        }
+        RecordKind::Collaboration => {
+            use incubator_domain::collaboration::CollaborationStage as S;
+            let stage = |s: S| Change::Stage(s.to_string());
+            match decode::<CollaborationEvent>(event)? {
+                CollaborationEvent::CollaborationProposed {
+                    title, proposed_on, ..
+                } => Change::Created(NewRecord {
+                    name: title.as_str().to_owned(),
+                    stage: S::Proposed.to_string(),
+                    cohort: None,
+                    building: None,
+                    space_kind: None,
+                    person_id: None,
+                    created_on: proposed_on.to_string(),
+                }),
+                CollaborationEvent::CollaborationActivated { .. } => stage(S::Active),
+                CollaborationEvent::CollaborationConcluded { .. } => stage(S::Concluded),
+                CollaborationEvent::CollaborationAbandoned { .. } => stage(S::Abandoned),
+                _ => Change::Nothing,
+            }
+        }
+    })
+}
+
+impl Projection for Records {
+    fn name(&self) -> &'static str {
+        "records"
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        _db: &ReadDb,
+        event: &LoggedEvent,
+    ) -> Result<(), ProjectionError> {
+        let Some(kind) = RecordKind::of(&event.aggregate_type) else {
+            return Ok(());
+        };
+        let id = event.aggregate_id.as_str();
+        let version = event.sequence;
+        match change(kind, event)? {
+            Change::Created(r) => {
+                sqlx::query(
+                    "INSERT INTO rm_records (kind, record_id, name, name_key, stage, cohort, \
+                     building, space_kind, person_id, created_on, version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(kind.as_str())
+                .bind(id)
+                .bind(&r.name)
+                .bind(name_key(&r.name))
+                .bind(&r.stage)
+                .bind(r.cohort)
+                .bind(r.building)
+                .bind(r.space_kind)
+                .bind(r.person_id)
+                .bind(r.created_on)
+                .bind(version)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Change::Stage(stage) => {
+                sqlx::query(
+                    "UPDATE rm_records SET stage = $1, version = $2 \
+                     WHERE kind = $3 AND record_id = $4",
+                )
+                .bind(stage)
+                .bind(version)
+                .bind(kind.as_str())
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Change::Cohort(cohort) => {
+                sqlx::query(
+                    "UPDATE rm_records SET cohort = $1, version = $2 \
+                     WHERE kind = $3 AND record_id = $4",
+                )
+                .bind(cohort)
+                .bind(version)
+                .bind(kind.as_str())
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Change::Nothing => {
+                sqlx::query(
+                    "UPDATE rm_records SET version = $1 WHERE kind = $2 AND record_id = $3",
+                )
+                .bind(version)
+                .bind(kind.as_str())
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Rebuildable for Records {
+    fn tables(&self) -> &'static [&'static str] {
+        &["rm_records"]
+    }
+}
+
+/// One record as its list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecordRow {
+    pub id: String,
+    /// A startup's or space's name, a collaboration's title, a residency's open call; empty
+    /// for a mentor (people are named by the registry: `person_name`).
+    pub name: String,
+    /// The stage (startups, residencies, collaborations), `active` or `retired` (mentors),
+    /// `in_use` or `decommissioned` (spaces).
+    pub stage: String,
+    pub cohort: Option<String>,
+    pub building: Option<String>,
+    pub space_kind: Option<String>,
+    /// A mentor's person or a residency's artist, in the people registry.
+    pub person_id: Option<String>,
+    /// Their name from the registry now; null once erased (or for roles not shown names).
+    pub person_name: Option<String>,
+    /// The day the record began (applied, registered, proposed).
+    pub created_on: String,
+    /// The record's version: the number of its events.
+    pub version: i64,
+}
+
+/// What a list asks for.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    pub stage: Option<String>,
+    pub cohort: Option<String>,
+    pub building: Option<String>,
+    pub space_kind: Option<String>,
+    /// Part of the name, or of the person's name, in any case.
+    pub search: Option<String>,
+    /// The previous page's last id.
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_pattern(text: &str) -> String {
+    let mut p = String::from("%");
+    for c in name_key(text).chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// A page of records of `kind`, by id (creation order), after `filter.after`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    filter: &RecordFilter,
+) -> Result<Vec<RecordRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT r.record_id, r.name, r.stage, r.cohort, r.building, r.space_kind, r.person_id, \
+                p.name AS person_name, r.created_on, r.version \
+         FROM rm_records r LEFT JOIN people p ON p.person_id = r.person_id \
+         WHERE r.kind = $1 AND r.record_id > $2 \
+           AND ($3 = '' OR r.stage = $3) AND ($4 = '' OR r.cohort = $4) \
+           AND ($5 = '' OR r.building = $5) AND ($6 = '' OR r.space_kind = $6) \
+           AND ($7 = '' OR r.name_key LIKE $7 ESCAPE '\\' OR p.name_key LIKE $7 ESCAPE '\\') \
+         ORDER BY r.record_id LIMIT $8",
+    )
+    .bind(kind.as_str())
+    .bind(filter.after.clone().unwrap_or_default())
+    .bind(filter.stage.clone().unwrap_or_default())
+    .bind(filter.cohort.clone().unwrap_or_default())
+    .bind(filter.building.clone().unwrap_or_default())
+    .bind(filter.space_kind.clone().unwrap_or_default())
+    .bind(
+        filter
+            .search
+            .as_deref()
+            .map(like_pattern)
+            .unwrap_or_default(),
+    )
+    .bind(filter.limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RecordRow {
+                id: r.try_get("record_id")?,
+                name: r.try_get("name")?,
+                stage: r.try_get("stage")?,
+                cohort: r.try_get("cohort")?,
+                building: r.try_get("building")?,
+                space_kind: r.try_get("space_kind")?,
+                person_id: r.try_get("person_id")?,
+                person_name: r.try_get("person_name")?,
+                created_on: r.try_get("created_on")?,
+                version: r.try_get("version")?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_search_matches_text_literally_in_any_case() {
+        assert_eq!(super::like_pattern("Forge"), "%forge%");
+        assert_eq!(super::like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(super::name_key("ÉCOLE"), "école");
+    }
+}
