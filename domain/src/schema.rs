@@ -63,7 +63,11 @@ schema! {
         "2026-spring",
     );
     Currency => pattern("^[A-Z]{3}$", "An ISO 4217 currency code", "EUR");
-    YearMonth => pattern("^[0-9]{4}-(0[1-9]|1[0-2])$", "A month, YYYY-MM", "2026-04");
+    YearMonth => pattern(
+        "^(20|21)[0-9]{2}-(0[1-9]|1[0-2])$",
+        "A month, YYYY-MM, in the years 2000 to 2199",
+        "2026-04",
+    );
     Moment => pattern(
         r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?(Z|z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?$",
         "A moment: an RFC 3339 instant (2026-03-31T00:00:00+02:00), a local time read as hub time \
@@ -71,6 +75,13 @@ schema! {
          (2026-03-31); years 1900 to 2199",
         "2026-03-31T00:00:00+02:00",
     );
+    Day => ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .pattern(Some("^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"))
+        .description(Some("A day, YYYY-MM-DD, in the years 1900 to 2199"))
+        .examples(["2026-03-31"])
+        .into();
     PersonId => id("A person's id (the people registry's)");
     MentorId => id("A mentor's id");
     GrantId => id("A grant or loan's id");

@@ -333,7 +333,11 @@ pub struct YearMonth {
 impl YearMonth {
     /// Parses `YYYY-MM` (years 2000 to 2199).
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
-        let bad = || err(format!("{raw:?} is not a month written YYYY-MM"));
+        let bad = || {
+            err(format!(
+                "{raw:?} is not a month written YYYY-MM in the years 2000 to 2199"
+            ))
+        };
         let (y, m) = raw.split_once('-').ok_or_else(bad)?;
         if y.len() != 4 || m.len() != 2 {
             return Err(bad());
@@ -475,6 +479,55 @@ impl TryFrom<u32> for Minutes {
 impl From<Minutes> for u32 {
     fn from(v: Minutes) -> u32 {
         v.0
+    }
+}
+
+/// A calendar day as the API takes it: a date in the years 1900 to 2199. Wider dates are
+/// typing errors (`+10000-01-06`, `0202-03-01`) that would sort wrongly as text and overflow
+/// date arithmetic; they are refused at the edge, naming the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "NaiveDate", into = "NaiveDate")]
+pub struct Day(NaiveDate);
+
+impl Day {
+    /// The first and last years a day may fall in.
+    pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+
+    /// The day, if it falls in [`Day::YEARS`].
+    pub fn new(date: NaiveDate) -> Result<Self, ValueError> {
+        if Self::YEARS.contains(&date.year()) {
+            Ok(Self(date))
+        } else {
+            Err(err(format!(
+                "{date} is outside the years {} to {}",
+                Self::YEARS.start(),
+                Self::YEARS.end()
+            )))
+        }
+    }
+
+    /// The date.
+    pub fn get(self) -> NaiveDate {
+        self.0
+    }
+}
+
+impl TryFrom<NaiveDate> for Day {
+    type Error = ValueError;
+    fn try_from(d: NaiveDate) -> Result<Self, ValueError> {
+        Self::new(d)
+    }
+}
+
+impl From<Day> for NaiveDate {
+    fn from(d: Day) -> NaiveDate {
+        d.0
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }
 
@@ -678,6 +731,19 @@ mod tests {
         );
         assert!(Moment::parse("2999-01-01").is_err());
         assert!(Moment::parse("+10000-01-01").is_err());
+    }
+
+    #[test]
+    fn days_fall_in_the_years_1900_to_2199() {
+        let day: Result<Day, _> = serde_json::from_str("\"2026-03-31\"");
+        assert_eq!(
+            day.unwrap().get(),
+            NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()
+        );
+        for far in ["\"+10000-01-06\"", "\"1899-12-31\"", "\"2200-01-01\""] {
+            let e = serde_json::from_str::<Day>(far).unwrap_err().to_string();
+            assert!(e.contains("outside the years 1900 to 2199"), "{far}: {e}");
+        }
     }
 
     #[test]

@@ -4,12 +4,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use chrono::NaiveDate;
 use incubator_domain::collaboration::{
     CoProduction, CollabMilestone, Collaboration, CollaborationCommand, CollaborationState, Output,
     OutputKind, Participant, PartyKind, Phase, Scope,
 };
-use incubator_domain::values::{Expertise, OrganisationName, Proposal, Reason, Title};
+use incubator_domain::values::{Day, Expertise, OrganisationName, Proposal, Reason, Title};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -99,7 +98,7 @@ struct ProposeBody {
     disciplines: Vec<Expertise>,
     /// Defaults to today.
     #[serde(default)]
-    proposed_on: Option<NaiveDate>,
+    proposed_on: Option<Day>,
 }
 
 /// `POST /collaborations`: propose a collaboration.
@@ -128,7 +127,7 @@ async fn propose(
         title: b.title,
         challenge: b.challenge,
         disciplines: b.disciplines,
-        proposed_on: b.proposed_on.unwrap_or_else(today),
+        proposed_on: b.proposed_on.map_or_else(today, Day::get),
     };
     run(
         &state,
@@ -286,7 +285,7 @@ struct CoProductionBody {
     licence: Title,
     /// Defaults to today.
     #[serde(default)]
-    signed_on: Option<NaiveDate>,
+    signed_on: Option<Day>,
 }
 
 collab_command!(
@@ -299,7 +298,7 @@ collab_command!(
         let agreement = CoProduction {
             ip_terms: b.ip_terms,
             licence: b.licence,
-            signed_on: b.signed_on.unwrap_or_else(today),
+            signed_on: b.signed_on.map_or_else(today, Day::get),
         };
         run(
             &state,
@@ -317,7 +316,7 @@ collab_command!(
 struct DayBody {
     /// Defaults to today.
     #[serde(default)]
-    on: Option<NaiveDate>,
+    on: Option<Day>,
 }
 
 collab_command!(
@@ -331,7 +330,7 @@ collab_command!(
         &caller,
         id,
         CollaborationCommand::Activate {
-            activated_on: b.on.unwrap_or_else(today)
+            activated_on: b.on.map_or_else(today, Day::get)
         },
         None
     )
@@ -342,8 +341,8 @@ collab_command!(
 #[serde(deny_unknown_fields)]
 struct PhaseBody {
     title: Title,
-    starts_on: NaiveDate,
-    ends_on: NaiveDate,
+    starts_on: Day,
+    ends_on: Day,
 }
 
 collab_command!(
@@ -357,8 +356,8 @@ collab_command!(
         let phase = Phase {
             phase_id,
             title: b.title,
-            starts_on: b.starts_on,
-            ends_on: b.ends_on,
+            starts_on: b.starts_on.get(),
+            ends_on: b.ends_on.get(),
         };
         run(
             &state,
@@ -375,7 +374,7 @@ collab_command!(
 #[serde(deny_unknown_fields)]
 struct CollaborationMilestoneBody {
     title: Title,
-    due_on: NaiveDate,
+    due_on: Day,
 }
 
 collab_command!(
@@ -389,7 +388,7 @@ collab_command!(
         let milestone = CollabMilestone {
             milestone_id,
             title: b.title,
-            due_on: b.due_on,
+            due_on: b.due_on.get(),
             done_on: None,
         };
         run(
@@ -416,7 +415,7 @@ collab_command!(
         id,
         CollaborationCommand::AchieveMilestone {
             milestone_id: milestone,
-            done_on: b.on.unwrap_or_else(today)
+            done_on: b.on.map_or_else(today, Day::get)
         },
         None
     )
@@ -428,7 +427,7 @@ collab_command!(
 struct OutputBody {
     kind: OutputKind,
     title: Title,
-    on: NaiveDate,
+    on: Day,
 }
 
 collab_command!(
@@ -443,7 +442,7 @@ collab_command!(
             output_id,
             kind: b.kind,
             title: b.title,
-            on: b.on,
+            on: b.on.get(),
         };
         run(
             &state,
@@ -467,7 +466,7 @@ collab_command!(
         &caller,
         id,
         CollaborationCommand::Conclude {
-            concluded_on: b.on.unwrap_or_else(today)
+            concluded_on: b.on.map_or_else(today, Day::get)
         },
         None
     )

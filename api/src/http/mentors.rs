@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use chrono::NaiveDate;
 use incubator_domain::mentor::{Mentor, MentorCommand, MentorState};
+use incubator_domain::values::Day;
 use incubator_domain::values::{Expertise, PersonId, Reason};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -74,7 +74,7 @@ struct MentorRegistration {
     expertise: Vec<Expertise>,
     /// Defaults to today.
     #[serde(default)]
-    registered_on: Option<NaiveDate>,
+    registered_on: Option<Day>,
 }
 
 /// `POST /mentors`: register a mentor; the id is chosen here (UUID v7).
@@ -103,7 +103,7 @@ async fn register(
     let command = MentorCommand::Register {
         person_id: b.person_id,
         expertise: b.expertise,
-        registered_on: b.registered_on.unwrap_or_else(today),
+        registered_on: b.registered_on.map_or_else(today, Day::get),
     };
     run(state, caller, Uuid::now_v7(), command, true).await
 }
@@ -164,7 +164,7 @@ struct RetireBody {
     reason: Reason,
     /// Defaults to today.
     #[serde(default)]
-    retired_on: Option<NaiveDate>,
+    retired_on: Option<Day>,
 }
 
 mentor_command!(
@@ -174,7 +174,7 @@ mentor_command!(
     RetireBody,
     |b| MentorCommand::Retire {
         reason: b.reason,
-        retired_on: b.retired_on.unwrap_or_else(today),
+        retired_on: b.retired_on.map_or_else(today, Day::get),
     }
 );
 

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use chrono::NaiveDate;
+use incubator_domain::values::Day;
 use incubator_projections::mentorship::{self, Mentee, MentorLoad, Period};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -40,9 +41,9 @@ struct MentorsQuery {
     /// Only this mentor.
     mentor: Option<Uuid>,
     /// Count sessions held on or after this day.
-    from: Option<NaiveDate>,
+    from: Option<Day>,
     /// Count sessions held on or before this day.
-    to: Option<NaiveDate>,
+    to: Option<Day>,
     /// Mentors per page, 1 to 500 (default 50).
     limit: Option<u32>,
     /// The previous page's `next`.
@@ -80,7 +81,7 @@ async fn mentors(
     ApiQuery(q): ApiQuery<MentorsQuery>,
 ) -> Result<Json<MentorsPage>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let period = period(q.from, q.to)?;
+    let period = period(q.from.map(Day::get), q.to.map(Day::get))?;
     wait_for_position(&state, MODEL, q.min_position).await?;
     let at = position(&state, MODEL);
     let mentor = q.mentor.map(|m| m.to_string());
@@ -132,8 +133,8 @@ struct MenteesQuery {
     /// Only those in the programme who have no mentor.
     #[serde(default)]
     without_mentor: bool,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
+    from: Option<Day>,
+    to: Option<Day>,
     limit: Option<u32>,
     /// The previous page's `next` (`kind:id`).
     after: Option<String>,
@@ -167,7 +168,7 @@ async fn mentees(
     ApiQuery(q): ApiQuery<MenteesQuery>,
 ) -> Result<Json<MenteesPage>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let period = period(q.from, q.to)?;
+    let period = period(q.from.map(Day::get), q.to.map(Day::get))?;
     let after = match &q.after {
         None => None,
         Some(a) => Some(

@@ -17,7 +17,7 @@ use incubator_domain::residency::{
 };
 use incubator_domain::space::{Occupant, OccupantKind, OccupantStanding, Space, SpaceCommand};
 use incubator_domain::values::{
-    Expertise, MentorId, Minutes, Money, PersonId, Proposal, Reason, SessionId, Title,
+    Day, Expertise, MentorId, Minutes, Money, PersonId, Proposal, Reason, SessionId, Title,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -194,11 +194,11 @@ struct ResidencyApplication {
     artist: PersonId,
     discipline: Expertise,
     proposal: Proposal,
-    requested_from: NaiveDate,
-    requested_to: NaiveDate,
+    requested_from: Day,
+    requested_to: Day,
     /// Defaults to today.
     #[serde(default)]
-    applied_on: Option<NaiveDate>,
+    applied_on: Option<Day>,
 }
 
 /// `POST /residencies`: record an application to an open call.
@@ -229,9 +229,9 @@ async fn apply(
         artist: b.artist,
         discipline: b.discipline,
         proposal: b.proposal,
-        requested_from: b.requested_from,
-        requested_to: b.requested_to,
-        applied_on: b.applied_on.unwrap_or_else(today),
+        requested_from: b.requested_from.get(),
+        requested_to: b.requested_to.get(),
+        applied_on: b.applied_on.map_or_else(today, Day::get),
     };
     run(
         &state,
@@ -338,8 +338,8 @@ residency_command!(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ResidencyAgreementBody {
-    starts_on: NaiveDate,
-    ends_on: NaiveDate,
+    starts_on: Day,
+    ends_on: Day,
     /// In EUR.
     stipend: Money,
     /// The space to allocate as the studio on arrival.
@@ -363,8 +363,8 @@ residency_command!(
         )
         .await?;
         let agreement = Agreement {
-            starts_on: b.starts_on,
-            ends_on: b.ends_on,
+            starts_on: b.starts_on.get(),
+            ends_on: b.ends_on.get(),
             stipend: b.stipend,
             studio_id: b.studio_id,
         };
@@ -384,7 +384,7 @@ residency_command!(
 struct ArriveBody {
     /// Defaults to today.
     #[serde(default)]
-    arrived_on: Option<NaiveDate>,
+    arrived_on: Option<Day>,
 }
 
 residency_command!(
@@ -394,7 +394,7 @@ residency_command!(
     "Record the artist's arrival; allocates the studio until the agreement ends",
     ArriveBody,
     |state, caller, id, b| {
-        let arrived_on = b.arrived_on.unwrap_or_else(today);
+        let arrived_on = b.arrived_on.map_or_else(today, Day::get);
         let s = current(&state, id).await?;
         let Some(agreement) = s.agreement.clone() else {
             // No agreement: let the residency say why (wrong stage).
@@ -446,7 +446,7 @@ residency_command!(
 #[serde(deny_unknown_fields)]
 struct ExtendBody {
     /// The new last day of the stay.
-    ends_on: NaiveDate,
+    ends_on: Day,
     reason: Reason,
 }
 
@@ -459,20 +459,29 @@ residency_command!(
     |state, caller, id, b| {
         let s = current(&state, id).await?;
         let valid = s.stage == incubator_domain::residency::ResidencyStage::InResidence
-            && s.agreement.as_ref().is_some_and(|a| b.ends_on > a.ends_on);
+            && s.agreement
+                .as_ref()
+                .is_some_and(|a| b.ends_on.get() > a.ends_on);
         let Some(agreement) = s.agreement.filter(|_| valid) else {
             let command = ResidencyCommand::Extend {
-                ends_on: b.ends_on,
+                ends_on: b.ends_on.get(),
                 allocation_id: Uuid::now_v7(),
                 reason: b.reason,
             };
             return run(&state, &caller, id, command, None).await;
         };
         let from = agreement.ends_on.succ_opt().unwrap_or(agreement.ends_on);
-        let (allocation_id, allocated) =
-            allocate_studio(&state, &caller, id, agreement.studio_id, from, b.ends_on).await?;
+        let (allocation_id, allocated) = allocate_studio(
+            &state,
+            &caller,
+            id,
+            agreement.studio_id,
+            from,
+            b.ends_on.get(),
+        )
+        .await?;
         let command = ResidencyCommand::Extend {
-            ends_on: b.ends_on,
+            ends_on: b.ends_on.get(),
             allocation_id,
             reason: b.reason,
         };
@@ -564,7 +573,7 @@ async fn release_mentor(
 #[serde(deny_unknown_fields)]
 struct ResidentSessionBody {
     mentor_id: MentorId,
-    held_on: NaiveDate,
+    held_on: Day,
     minutes: Minutes,
 }
 
@@ -579,7 +588,7 @@ residency_command!(
         let command = ResidencyCommand::LogSession {
             session_id,
             mentor_id: b.mentor_id,
-            held_on: b.held_on,
+            held_on: b.held_on.get(),
             minutes: b.minutes,
             today: today(),
         };
@@ -599,7 +608,7 @@ residency_command!(
 struct MomentBody {
     kind: PublicMomentKind,
     title: Title,
-    held_on: NaiveDate,
+    held_on: Day,
 }
 
 residency_command!(
@@ -614,7 +623,7 @@ residency_command!(
             moment_id,
             kind: b.kind,
             title: b.title,
-            held_on: b.held_on,
+            held_on: b.held_on.get(),
         };
         run(
             &state,
@@ -632,7 +641,7 @@ residency_command!(
 struct CompleteBody {
     /// Defaults to today.
     #[serde(default)]
-    completed_on: Option<NaiveDate>,
+    completed_on: Option<Day>,
 }
 
 residency_command!(
@@ -643,7 +652,7 @@ residency_command!(
     CompleteBody,
     |state, caller, id, b| {
         let command = ResidencyCommand::Complete {
-            completed_on: b.completed_on.unwrap_or_else(today),
+            completed_on: b.completed_on.map_or_else(today, Day::get),
         };
         run(&state, &caller, id, command, None).await
     }

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::{Datelike, Duration, NaiveDate};
 use incubator_domain::space::{Building, SpaceKind};
+use incubator_domain::values::Day;
 use incubator_domain::values::Moment;
 use incubator_domain::values::YearMonth;
 use incubator_projections::models::Model;
@@ -82,7 +83,7 @@ struct SpacesQuery {
     building: Option<Building>,
     kind: Option<SpaceKind>,
     /// The day whose occupants to show (hub time); today by default.
-    on: Option<NaiveDate>,
+    on: Option<Day>,
     /// Spaces per page, 1 to 500 (default 50).
     limit: Option<u32>,
     /// The previous page's `next`.
@@ -123,7 +124,7 @@ async fn spaces(
     let limit = page_limit(q.limit)?;
     wait_for_position(&state, MODEL, q.min_position).await?;
     let at = position(&state, MODEL);
-    let on = q.on.unwrap_or_else(today);
+    let on = q.on.map_or_else(today, Day::get);
     let after = q.after.map(|a| a.to_string());
     let items = space_usage::spaces(
         &state.store.read,
@@ -149,10 +150,10 @@ struct UtilisationQuery {
     building: Option<Building>,
     kind: Option<SpaceKind>,
     /// The first day of the period; the first of this month by default.
-    from: Option<NaiveDate>,
+    from: Option<Day>,
     /// The last day of the period (at most 3,660 days after `from`); the last of this month by
     /// default.
-    to: Option<NaiveDate>,
+    to: Option<Day>,
     /// The figures as the model stood at this instant (RFC 3339), replayed from the log
     /// (slower: the whole log up to then is read).
     #[param(inline)]
@@ -185,7 +186,7 @@ async fn utilisation(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<UtilisationQuery>,
 ) -> Result<Json<UtilisationView>, ApiError> {
-    let (from, to) = period(q.from, q.to, this_month())?;
+    let (from, to) = period(q.from.map(Day::get), q.to.map(Day::get), this_month())?;
     wait_for_position(&state, MODEL, q.min_position).await?;
     let at = position(&state, MODEL);
     let f = filter(q.building, q.kind);
@@ -212,7 +213,7 @@ struct VacanciesQuery {
     building: Option<Building>,
     kind: Option<SpaceKind>,
     /// The day to look from (hub time); today by default.
-    on: Option<NaiveDate>,
+    on: Option<Day>,
     /// How many days ahead to look for upcoming vacancies, 0 to 3,660 (default 90).
     within: Option<u32>,
     limit: Option<u32>,
@@ -264,7 +265,7 @@ async fn vacancies(
     }
     wait_for_position(&state, MODEL, q.min_position).await?;
     let at = position(&state, MODEL);
-    let on = q.on.unwrap_or_else(today);
+    let on = q.on.map_or_else(today, Day::get);
     let until = on + Duration::days(within);
     let after = q.after.map(|a| a.to_string());
     let mut conn = state.store.read.pool.acquire().await?;
@@ -380,9 +381,9 @@ struct BookingsQuery {
     /// Only this space.
     space: Option<Uuid>,
     /// The first hub-time day; today by default.
-    from: Option<NaiveDate>,
+    from: Option<Day>,
     /// The last hub-time day; six days after `from` by default (a week).
-    to: Option<NaiveDate>,
+    to: Option<Day>,
     limit: Option<u32>,
     /// The previous page's `next` (`starts_at/booking_id`).
     after: Option<String>,
@@ -415,8 +416,12 @@ async fn bookings(
     ApiQuery(q): ApiQuery<BookingsQuery>,
 ) -> Result<Json<BookingsPage>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let from = q.from.unwrap_or_else(today);
-    let (from, to) = period(Some(from), q.to, (from, from + Duration::days(6)))?;
+    let from = q.from.map_or_else(today, Day::get);
+    let (from, to) = period(
+        Some(from),
+        q.to.map(Day::get),
+        (from, from + Duration::days(6)),
+    )?;
     let after = match q.after.as_deref() {
         None => None,
         Some(raw) => Some(
@@ -458,9 +463,9 @@ struct WeekQuery {
     building: Option<Building>,
     kind: Option<SpaceKind>,
     /// The first hub-time day; the Monday of the current week by default.
-    from: Option<NaiveDate>,
+    from: Option<Day>,
     /// The last hub-time day; six days after `from` by default (at most 31 days in all).
-    to: Option<NaiveDate>,
+    to: Option<Day>,
     #[param(minimum = 1)]
     min_position: Option<i64>,
 }
@@ -491,10 +496,14 @@ async fn week(
     ApiQuery(q): ApiQuery<WeekQuery>,
 ) -> Result<Json<RoomGridView>, ApiError> {
     let today = today();
-    let from = q.from.unwrap_or_else(|| {
+    let from = q.from.map(Day::get).unwrap_or_else(|| {
         today - Duration::days(i64::from(today.weekday().num_days_from_monday()))
     });
-    let (from, to) = period(Some(from), q.to, (from, from + Duration::days(6)))?;
+    let (from, to) = period(
+        Some(from),
+        q.to.map(Day::get),
+        (from, from + Duration::days(6)),
+    )?;
     if (to - from).num_days() >= MAX_GRID_DAYS {
         return Err(ApiError::invalid(
             "to",

@@ -5,11 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use incubator_domain::space::{
     Building, Occupant, OccupantStanding, OpeningHours, Space, SpaceCommand, SpaceKind, SpaceState,
 };
-use incubator_domain::values::{Money, Reason, Title};
+use incubator_domain::values::{Day, Money, Reason, Title};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -113,7 +113,7 @@ struct SpaceRegistration {
     opening_hours: Option<OpeningHours>,
     /// Defaults to today.
     #[serde(default)]
-    registered_on: Option<NaiveDate>,
+    registered_on: Option<Day>,
 }
 
 /// `POST /spaces`: register a space; the id is chosen here (UUID v7).
@@ -146,7 +146,7 @@ async fn register(
         capacity: b.capacity.unwrap_or(1),
         rent_per_m2: b.rent_per_m2,
         opening_hours: b.opening_hours,
-        registered_on: b.registered_on.unwrap_or_else(today),
+        registered_on: b.registered_on.map_or_else(today, Day::get),
     };
     run(state, caller, Uuid::now_v7(), command, Some(Created::Space)).await
 }
@@ -227,7 +227,7 @@ struct DecommissionBody {
     reason: Reason,
     /// The first day out of use; defaults to today.
     #[serde(default)]
-    on: Option<NaiveDate>,
+    on: Option<Day>,
 }
 
 space_command!(
@@ -239,7 +239,7 @@ space_command!(
     |_sub, b| (
         SpaceCommand::Decommission {
             reason: b.reason,
-            on: b.on.unwrap_or_else(today),
+            on: b.on.map_or_else(today, Day::get),
             now: Utc::now(),
         },
         None
@@ -251,10 +251,10 @@ space_command!(
 struct AllocateBody {
     occupant: Occupant,
     /// First day of use.
-    from: NaiveDate,
+    from: Day,
     /// Last day of use (inclusive); open-ended when absent.
     #[serde(default)]
-    to: Option<NaiveDate>,
+    to: Option<Day>,
 }
 
 space_command!(
@@ -270,8 +270,8 @@ space_command!(
                 allocation_id,
                 occupant: b.occupant,
                 standing: OccupantStanding::Unknown,
-                from: b.from,
-                to: b.to,
+                from: b.from.get(),
+                to: b.to.map(Day::get),
             },
             Some(Created::Allocation(allocation_id)),
         )
@@ -282,7 +282,7 @@ space_command!(
 #[serde(deny_unknown_fields)]
 struct EndAllocationBody {
     /// The allocation's new last day of use.
-    last_day: NaiveDate,
+    last_day: Day,
     #[serde(default)]
     reason: Option<Reason>,
 }
@@ -297,7 +297,7 @@ space_command!(
     |allocation, b| (
         SpaceCommand::EndAllocation {
             allocation_id: allocation,
-            last_day: b.last_day,
+            last_day: b.last_day.get(),
             reason: b.reason,
         },
         None

@@ -5,13 +5,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use chrono::NaiveDate;
 use incubator_domain::mentor::Mentor;
 use incubator_domain::startup::{
     FundingKind, RoundKind, Stage, Startup, StartupCommand, StartupState,
 };
 use incubator_domain::values::{
-    Cohort, GrantId, InvestorName, MentorId, MilestoneId, Minutes, Money, OrganisationName,
+    Cohort, Day, GrantId, InvestorName, MentorId, MilestoneId, Minutes, Money, OrganisationName,
     PersonId, ProgrammeName, Reason, RoundId, Sector, SessionId, Title, YearMonth,
 };
 use serde::{Deserialize, Serialize};
@@ -222,7 +221,7 @@ struct StartupApplication {
     #[serde(default)]
     cohort: Option<Cohort>,
     #[serde(default)]
-    applied_on: Option<NaiveDate>,
+    applied_on: Option<Day>,
 }
 
 /// `POST /startups`: register an application; the id is chosen here (UUID v7).
@@ -262,7 +261,7 @@ async fn apply(
                 sector: b.sector,
                 founders: b.founders,
                 cohort: b.cohort,
-                applied_on: b.applied_on.unwrap_or_else(today),
+                applied_on: b.applied_on.map_or_else(today, Day::get),
             },
             None,
         )
@@ -376,7 +375,7 @@ struct AdvanceBody {
     /// The day the startup entered the stage: today by default; not in the future nor before
     /// the current stage was entered.
     #[serde(default)]
-    on: Option<NaiveDate>,
+    on: Option<Day>,
 }
 
 command_handler!(
@@ -398,7 +397,7 @@ command_handler!(
             StartupCommand::Advance {
                 to: b.to,
                 override_reason: b.reason.or(b.override_reason),
-                on: b.on.unwrap_or(today),
+                on: b.on.map_or(today, Day::get),
                 today,
             },
             None,
@@ -413,7 +412,7 @@ struct ClosingBody {
     /// The day it happened: today by default; not in the future nor before the current stage
     /// was entered.
     #[serde(default)]
-    on: Option<NaiveDate>,
+    on: Option<Day>,
 }
 
 command_handler!(
@@ -425,7 +424,7 @@ command_handler!(
     |_state, _id, b| (
         StartupCommand::Reject {
             reason: b.reason,
-            on: b.on.unwrap_or_else(today),
+            on: b.on.map_or_else(today, Day::get),
             today: today(),
         },
         None
@@ -440,7 +439,7 @@ command_handler!(
     |_state, _id, b| (
         StartupCommand::Withdraw {
             reason: b.reason,
-            on: b.on.unwrap_or_else(today),
+            on: b.on.map_or_else(today, Day::get),
             today: today(),
         },
         None
@@ -455,7 +454,7 @@ command_handler!(
     |_state, _id, b| (
         StartupCommand::Exit {
             reason: b.reason,
-            on: b.on.unwrap_or_else(today),
+            on: b.on.map_or_else(today, Day::get),
             today: today(),
         },
         None
@@ -483,7 +482,7 @@ struct RoundBody {
     round: RoundKind,
     amount: Money,
     investors: Vec<InvestorName>,
-    closed_on: NaiveDate,
+    closed_on: Day,
 }
 
 command_handler!(
@@ -503,7 +502,7 @@ command_handler!(
                 round: b.round,
                 amount: b.amount,
                 investors: b.investors,
-                closed_on: b.closed_on,
+                closed_on: b.closed_on.get(),
             },
             Some(Created::Round(round_id.0)),
         )
@@ -516,7 +515,7 @@ struct AwardBody {
     programme: ProgrammeName,
     kind: FundingKind,
     amount: Money,
-    awarded_on: NaiveDate,
+    awarded_on: Day,
 }
 
 command_handler!(
@@ -533,7 +532,7 @@ command_handler!(
                 programme: b.programme,
                 kind: b.kind,
                 amount: b.amount,
-                awarded_on: b.awarded_on,
+                awarded_on: b.awarded_on.get(),
             },
             Some(Created::Grant(grant_id.0)),
         )
@@ -544,7 +543,7 @@ command_handler!(
 #[serde(deny_unknown_fields)]
 struct TrancheBody {
     amount: Money,
-    paid_on: NaiveDate,
+    paid_on: Day,
 }
 
 sub_command_handler!(
@@ -558,7 +557,7 @@ sub_command_handler!(
         StartupCommand::PayTranche {
             grant_id: GrantId(grant),
             amount: b.amount,
-            paid_on: b.paid_on,
+            paid_on: b.paid_on.get(),
             today: today(),
         }
     }
@@ -617,7 +616,7 @@ sub_command_handler!(
 #[serde(deny_unknown_fields)]
 struct StartupSessionBody {
     mentor_id: MentorId,
-    held_on: NaiveDate,
+    held_on: Day,
     minutes: Minutes,
     #[serde(default)]
     topics: Vec<Title>,
@@ -638,7 +637,7 @@ command_handler!(
             StartupCommand::LogSession {
                 session_id,
                 mentor_id: b.mentor_id,
-                held_on: b.held_on,
+                held_on: b.held_on.get(),
                 minutes: b.minutes,
                 topics: b.topics,
                 today: today(),
@@ -653,7 +652,7 @@ command_handler!(
 struct StartupMilestoneBody {
     title: Title,
     #[serde(default)]
-    due_on: Option<NaiveDate>,
+    due_on: Option<Day>,
 }
 
 command_handler!(
@@ -668,7 +667,7 @@ command_handler!(
             StartupCommand::SetMilestone {
                 milestone_id,
                 title: b.title,
-                due_on: b.due_on,
+                due_on: b.due_on.map(Day::get),
             },
             Some(Created::Milestone(milestone_id.0)),
         )
@@ -679,7 +678,7 @@ command_handler!(
 #[serde(deny_unknown_fields)]
 struct AchieveBody {
     #[serde(default)]
-    achieved_on: Option<NaiveDate>,
+    achieved_on: Option<Day>,
 }
 
 sub_command_handler!(
@@ -692,7 +691,7 @@ sub_command_handler!(
     |milestone, b| {
         StartupCommand::AchieveMilestone {
             milestone_id: MilestoneId(milestone),
-            achieved_on: b.achieved_on.unwrap_or_else(today),
+            achieved_on: b.achieved_on.map_or_else(today, Day::get),
         }
     }
 );

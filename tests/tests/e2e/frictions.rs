@@ -13,7 +13,56 @@ both_stores!(
     a_token_is_rotated_and_a_revoked_name_reused,
     the_help_says_what_the_tool_is_for,
     mentors_are_named_for_those_who_may_see_names,
+    days_outside_the_years_1900_to_2199_are_refused_at_the_edge,
 );
+
+async fn days_outside_the_years_1900_to_2199_are_refused_at_the_edge(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let startup = app.apply("Far Future", None).await;
+    let r = app
+        .post(
+            "/api/v1/spaces",
+            serde_json::json!({"building": "zilleschapp", "kind": "studio", "name": "B-1.04",
+                "area_m2": 69, "rent_per_m2": {"cents": 600, "currency": "EUR"},
+                "registered_on": "2026-01-01"}),
+        )
+        .await;
+    let space = r.json::<Value>().await.unwrap()["space_id"].clone();
+    for (from, to) in [("2026-02-01", "+10000-01-01"), ("1899-12-31", "2026-03-01")] {
+        let r = app
+            .post(
+                &format!("/api/v1/spaces/{}/allocations", space.as_str().unwrap()),
+                serde_json::json!({"occupant": {"kind": "startup", "id": startup},
+                                   "from": from, "to": to}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let p: Value = r.json().await.unwrap();
+        assert!(
+            p["detail"].as_str().unwrap().contains("years 1900 to 2199"),
+            "{p}"
+        );
+    }
+    // Reads that once did date arithmetic on such days, and panicked.
+    for path in [
+        "/api/v1/space-usage/week?from=%2B262142-12-31",
+        "/api/v1/space-usage/bookings?from=%2B262142-12-31",
+        "/api/v1/space-usage/vacancies?on=%2B262142-12-31&within=1",
+    ] {
+        let p = problem(&app, path).await;
+        assert!(p["field"].is_string(), "{path}: {p}");
+    }
+    let p = problem(
+        &app,
+        "/api/v1/space-usage/rent-roll?from=1999-12&to=2000-02",
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("2000 to 2199"),
+        "{p}"
+    );
+    app.stop().await;
+}
 
 async fn mentors_are_named_for_those_who_may_see_names(backend: Backend) {
     let app = TestApp::spawn(backend).await;
