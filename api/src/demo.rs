@@ -860,7 +860,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
             CollaborationCommand::Join {
                 participant: Participant {
                     participant_id: rng.id_at(day(3, 1)),
-                    kind: PartyKind::Resident,
+                    kind: PartyKind::Residency,
                     party_id: resident,
                     name: None,
                     scope: None,

@@ -19,7 +19,7 @@ pub struct Collaborations;
 fn kind_name(k: PartyKind) -> &'static str {
     match k {
         PartyKind::Startup => "startup",
-        PartyKind::Resident => "resident",
+        PartyKind::Residency => "residency",
         PartyKind::Partner => "partner",
     }
 }

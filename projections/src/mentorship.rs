@@ -21,7 +21,7 @@ use crate::rebuild::Rebuildable;
 pub struct Mentorship;
 
 const STARTUP: &str = "startup";
-const RESIDENT: &str = "resident";
+const RESIDENT: &str = "residency";
 
 fn decode<T: serde::de::DeserializeOwned>(event: &LoggedEvent) -> Result<T, ProjectionError> {
     serde_json::from_str(&event.payload).map_err(|source| ProjectionError::Decode {
@@ -430,7 +430,7 @@ impl Time {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MenteeRef {
-    /// `startup` or `resident` (the residency's id).
+    /// `startup` or `residency` (its id).
     pub kind: String,
     pub id: String,
     pub name: String,

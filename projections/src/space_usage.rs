@@ -464,7 +464,8 @@ pub struct SpaceRow {
     pub area_m2: i64,
     pub capacity: i64,
     /// Monthly rent per m², EUR cents.
-    pub rent_per_m2_cents: i64,
+    /// Monthly rent per m² (EUR), as the space's terms say it.
+    pub rent_per_m2: incubator_domain::values::Money,
     /// Opening hours (hub time) of a room booked by the hour.
     pub opens: Option<String>,
     pub closes: Option<String>,
@@ -688,7 +689,7 @@ pub async fn spaces(
                 name: s.name,
                 area_m2: s.area_m2,
                 capacity: s.capacity,
-                rent_per_m2_cents: s.rent_cents,
+                rent_per_m2: incubator_domain::values::Money::eur(s.rent_cents),
                 opens: s.opens,
                 closes: s.closes,
                 registered_on: s.registered_on.to_string(),
@@ -851,7 +852,8 @@ pub struct Vacancy {
     pub name: String,
     pub area_m2: i64,
     pub capacity: i64,
-    pub rent_per_m2_cents: i64,
+    /// Monthly rent per m² (EUR), as the space's terms say it.
+    pub rent_per_m2: incubator_domain::values::Money,
     /// The first day with room: the day asked when vacant now.
     pub free_from: String,
     /// Places free on `free_from`.
@@ -935,7 +937,7 @@ pub async fn vacancies(
                     name: s.name.clone(),
                     area_m2: s.area_m2,
                     capacity: s.capacity,
-                    rent_per_m2_cents: s.rent_cents,
+                    rent_per_m2: incubator_domain::values::Money::eur(s.rent_cents),
                     free_from: day.to_string(),
                     free_places: places,
                 });

@@ -104,7 +104,8 @@ pub struct AuditEvent {
 /// One page of the audit feed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Feed {
-    pub events: Vec<AuditEvent>,
+    /// The page's events (`items`, as every page names its entries).
+    pub items: Vec<AuditEvent>,
     /// The cursor of the next page (`?after=`), null when the page is the last so far (new
     /// events will follow it: poll again with the last cursor you had).
     pub next: Option<String>,
@@ -179,7 +180,7 @@ async fn events(
         })
         .collect();
     Ok(Json(Feed {
-        events,
+        items: events,
         next: next.flatten(),
     }))
 }

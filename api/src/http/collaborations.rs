@@ -210,7 +210,7 @@ collab_command!(
                 .0
                 .state
                 .is_some(),
-            PartyKind::Resident => state
+            PartyKind::Residency => state
                 .store
                 .load(state.store.residencies(), &key)
                 .await?

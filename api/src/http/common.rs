@@ -252,9 +252,10 @@ pub struct History {
     /// `Startup`, `Mentor`, `Space`, …
     pub aggregate_type: String,
     pub aggregate_id: Uuid,
-    pub events: Vec<EventView>,
-    /// The cursor of the next page (`?after=`), null on the last.
-    pub next: Option<i64>,
+    /// The page's events (`items`, as every page names its entries).
+    pub items: Vec<EventView>,
+    /// The cursor of the next page (`?after=`), null on the last: a string, as every cursor.
+    pub next: Option<String>,
 }
 
 /// `GET /{records}/{id}/history`: a record's history under the name auditors use, the same
@@ -310,7 +311,7 @@ pub async fn history(
     if events.is_empty() && after == 0 {
         return Err(ApiError::not_found(format!("no {what} with id {id}")));
     }
-    let (events, next) = page(events, limit, |e| e.sequence);
+    let (events, next) = page(events, limit, |e| e.sequence.to_string());
     let events = events
         .into_iter()
         .map(|e| EventView {
@@ -326,7 +327,7 @@ pub async fn history(
     Ok(Json(History {
         aggregate_type: aggregate_type.to_owned(),
         aggregate_id: id,
-        events,
+        items: events,
         next,
     }))
 }

@@ -120,14 +120,16 @@ async fn mentors(
 #[serde(rename_all = "snake_case")]
 enum MenteeKind {
     Startup,
-    Resident,
+    /// `resident`, the older name, is read too.
+    #[serde(alias = "resident")]
+    Residency,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct MenteesQuery {
-    /// `startup` or `resident`.
+    /// `startup` or `residency`.
     #[param(inline)]
     kind: Option<MenteeKind>,
     /// Only those in the programme who have no mentor.
@@ -185,7 +187,7 @@ async fn mentees(
     let at = position(&state, MODEL);
     let kind = q.kind.map(|k| match k {
         MenteeKind::Startup => "startup",
-        MenteeKind::Resident => "resident",
+        MenteeKind::Residency => "residency",
     });
     let items = mentorship::mentees(
         &state.store.read,

@@ -677,8 +677,9 @@ command_handler!(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AchieveBody {
-    #[serde(default)]
-    achieved_on: Option<Day>,
+    /// The day it was reached: today by default (`achieved_on`, the older name, is read too).
+    #[serde(default, alias = "achieved_on")]
+    on: Option<Day>,
 }
 
 sub_command_handler!(
@@ -691,7 +692,7 @@ sub_command_handler!(
     |milestone, b| {
         StartupCommand::AchieveMilestone {
             milestone_id: MilestoneId(milestone),
-            achieved_on: b.achieved_on.map_or_else(today, Day::get),
+            achieved_on: b.on.map_or_else(today, Day::get),
         }
     }
 );

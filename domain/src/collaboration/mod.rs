@@ -45,8 +45,10 @@ impl std::fmt::Display for CollaborationStage {
 pub enum PartyKind {
     /// A startup of the programme (its id).
     Startup,
-    /// A resident (the residency's id).
-    Resident,
+    /// A residency (its id): the same name as a space's occupant kind. Events written before
+    /// the names were made one say `resident`, still read.
+    #[serde(alias = "resident")]
+    Residency,
     /// An organisation from outside the hub (its own id and name).
     Partner,
 }

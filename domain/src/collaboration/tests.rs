@@ -44,7 +44,7 @@ fn proposed() -> E {
 fn resident(n: u128, d: &str) -> Participant {
     Participant {
         participant_id: id(n),
-        kind: PartyKind::Resident,
+        kind: PartyKind::Residency,
         party_id: id(n + 1000),
         name: None,
         scope: None,

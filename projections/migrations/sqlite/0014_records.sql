@@ -23,3 +23,12 @@ CREATE INDEX rm_records_stage ON rm_records (kind, stage, record_id);
 -- rows, and each is set right at its next change).
 ALTER TABLE people ADD COLUMN name_key TEXT;
 UPDATE people SET name_key = LOWER(name);
+
+-- One name per concept: a residency taking part in a collaboration is a `residency`, as it is
+-- a space's occupant (events say `resident`, still read). The collaborations model is emptied
+-- and its checkpoint reset, so the projector rebuilds it with the one name.
+DELETE FROM rm_collab_outputs;
+DELETE FROM rm_collab_milestones;
+DELETE FROM rm_collab_participants;
+DELETE FROM rm_collab;
+UPDATE projector_checkpoints SET transaction_id = 0, position = 0 WHERE projection = 'collaborations';

@@ -20,7 +20,7 @@ async fn post(app: &TestApp, path: &str, body: Value) -> Value {
 
 /// The instants at which each of the record's events was recorded, in order.
 async fn instants(app: &TestApp, record: &str) -> Vec<String> {
-    app.get_json(&format!("{record}/events?limit=500")).await["events"]
+    app.get_json(&format!("{record}/events?limit=500")).await["items"]
         .as_array()
         .unwrap()
         .iter()

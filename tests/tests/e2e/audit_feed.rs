@@ -14,7 +14,7 @@ async fn all(app: &TestApp, query: &str, limit: u32) -> Vec<Value> {
         let page = app
             .get_json(&format!("/api/v1/audit/events?limit={limit}{query}{after}"))
             .await;
-        out.extend(page["events"].as_array().unwrap().iter().cloned());
+        out.extend(page["items"].as_array().unwrap().iter().cloned());
         match page["next"].as_str() {
             Some(next) => after = format!("&after={next}"),
             None => return out,

@@ -189,7 +189,7 @@ async fn a_collaboration_from_proposal_to_conclusion(backend: Backend) {
         .await;
     // Proposed, 3 joined, agreement, activated, phase, milestone set and achieved, 2 outputs,
     // left, concluded.
-    assert_eq!(history["events"].as_array().unwrap().len(), 13);
+    assert_eq!(history["items"].as_array().unwrap().len(), 13);
 
     // Abandoning a proposal.
     let other = propose(&app).await;

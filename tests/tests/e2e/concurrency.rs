@@ -29,7 +29,7 @@ async fn two_writers_racing_on_one_startup_both_land_once(backend: Backend) {
         assert_eq!(b.unwrap().status(), StatusCode::CREATED);
     }
     let history = app.get_json(&format!("/api/v1/startups/{id}/events")).await;
-    let events = history["events"].as_array().unwrap();
+    let events = history["items"].as_array().unwrap();
     assert_eq!(events.len(), 3 + 2 * rounds as usize);
     let mut ids: Vec<&str> = events
         .iter()

@@ -155,7 +155,7 @@ async fn an_exported_log_imports_into_the_other_store_unchanged(backend: Backend
     let history = copy
         .get_json(&format!("/api/v1/startups/{next}/events"))
         .await;
-    assert!(history["events"][0]["position"].as_i64().unwrap() > 8);
+    assert!(history["items"][0]["position"].as_i64().unwrap() > 8);
     // A store that holds events refuses an import.
     let out = cli(&[
         "audit",

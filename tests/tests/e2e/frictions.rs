@@ -207,7 +207,7 @@ async fn an_unknown_filter_value_is_refused_naming_the_values_allowed(backend: B
     let page = app
         .get_json("/api/v1/audit/events?aggregate_type=Startup")
         .await;
-    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
     app.stop().await;
 }
 

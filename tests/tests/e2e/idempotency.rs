@@ -109,7 +109,7 @@ async fn a_retry_with_the_same_key_gets_the_first_response_and_appends_nothing(b
     // The events of a keyed command carry the key.
     let history = app.get_json(&format!("/api/v1/startups/{id}/events")).await;
     assert_eq!(
-        history["events"][0]["metadata"]["idempotency_key"],
+        history["items"][0]["metadata"]["idempotency_key"],
         json!(create_key)
     );
 

@@ -28,26 +28,28 @@ async fn histories_are_paged_by_cursor(backend: Backend) {
         .await;
     }
     let all = app.get_json(&format!("/api/v1/startups/{id}/events")).await;
-    assert_eq!(all["events"].as_array().unwrap().len(), 7);
+    assert_eq!(all["items"].as_array().unwrap().len(), 7);
     assert_eq!(all["next"], Value::Null);
 
     let mut seen = Vec::new();
-    let mut after: Option<i64> = None;
+    let mut after: Option<String> = None;
     let mut pages = 0;
     loop {
-        let q = after.map_or(String::new(), |a| format!("&after={a}"));
+        let q = after
+            .as_ref()
+            .map_or(String::new(), |a| format!("&after={a}"));
         let page = app
             .get_json(&format!("/api/v1/startups/{id}/events?limit=3{q}"))
             .await;
         pages += 1;
-        seen.extend(page["events"].as_array().unwrap().iter().cloned());
-        match page["next"].as_i64() {
-            Some(n) => after = Some(n),
+        seen.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next"].as_str() {
+            Some(n) => after = Some(n.to_owned()),
             None => break,
         }
     }
     assert_eq!(pages, 3);
-    assert_eq!(&Value::Array(seen), &all["events"]);
+    assert_eq!(&Value::Array(seen), &all["items"]);
 
     for bad in ["limit=0", "limit=501", "limit=x", "after=-1", "color=red"] {
         let r = app

@@ -372,7 +372,7 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint {
             path: "/api/v1/startups/{id}/milestones/{sub}/achieve",
             body: json!({}),
-            fields: &[("achieved_on", Str)],
+            fields: &[("on", Str)],
         },
         Endpoint {
             path: "/api/v1/startups/{id}/kpis",

@@ -144,7 +144,7 @@ async fn a_mentor_lifecycle_and_what_startups_may_assign(backend: Backend) {
         .get_json(&format!("/api/v1/mentors/{mentor}/events"))
         .await;
     assert_eq!(history["aggregate_type"], "Mentor");
-    let types: Vec<&str> = history["events"]
+    let types: Vec<&str> = history["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -159,10 +159,7 @@ async fn a_mentor_lifecycle_and_what_startups_may_assign(backend: Backend) {
             "MentorReactivated"
         ]
     );
-    assert_eq!(
-        history["events"][2]["metadata"]["reason"],
-        "moved to Lisbon"
-    );
+    assert_eq!(history["items"][2]["metadata"]["reason"], "moved to Lisbon");
 
     // Commands on an unknown mentor.
     mentor_command(

@@ -119,7 +119,7 @@ async fn mentors_load_sessions_hours_and_who_has_no_mentor(backend: Backend) {
         .collect();
     assert_eq!(
         mentees,
-        [("resident", r1.as_str()), ("startup", s1.as_str())]
+        [("residency", r1.as_str()), ("startup", s1.as_str())]
     );
     assert_eq!(
         one["total"],

@@ -219,7 +219,7 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
     let history = app
         .get_json(&format!("/api/v1/residencies/{id}/events"))
         .await;
-    let types: Vec<&str> = history["events"]
+    let types: Vec<&str> = history["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -307,7 +307,7 @@ async fn a_taken_studio_a_refused_arrival_and_a_cancellation(backend: Backend) {
     let history = app
         .get_json(&format!("/api/v1/spaces/{other_room}/events"))
         .await;
-    let types: Vec<&str> = history["events"]
+    let types: Vec<&str> = history["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -225,7 +225,10 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
     assert_eq!(items[0]["allocations"][1]["to"], Value::Null);
     // 69 m² × EUR 6.00, the terms when both were let; the space now asks EUR 7.00.
     assert_eq!(items[0]["allocations"][1]["monthly_rent_cents"], 41_400);
-    assert_eq!(items[0]["rent_per_m2_cents"], 700);
+    assert_eq!(
+        items[0]["rent_per_m2"],
+        json!({"cents": 700, "currency": "EUR"})
+    );
     assert_eq!(names(&items[1], "occupants"), ["Ore Studio", "Slag Sound"]);
     assert_eq!(
         names(&items[1], "allocations"),

@@ -237,7 +237,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     .await;
 
     let history = app.get_json(&format!("/api/v1/spaces/{room}/events")).await;
-    let types: Vec<&str> = history["events"]
+    let types: Vec<&str> = history["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -252,7 +252,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
             "RoomBooked"
         ]
     );
-    assert_eq!(history["events"][2]["metadata"]["reason"], "gig moved");
+    assert_eq!(history["items"][2]["metadata"]["reason"], "gig moved");
     app.stop().await;
 }
 

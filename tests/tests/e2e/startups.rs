@@ -68,7 +68,7 @@ async fn history_shows_every_event_with_its_metadata(backend: Backend) {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-request-id"], "audit-trail-42");
     let history = app.get_json(&format!("/api/v1/startups/{id}/events")).await;
-    let events = history["events"].as_array().unwrap();
+    let events = history["items"].as_array().unwrap();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0]["event_type"], "Applied");
     assert_eq!(events[0]["sequence"], 1);
@@ -161,7 +161,7 @@ async fn funding_mentorship_milestones_and_kpis_are_recorded(backend: Backend) {
     app.command(
         &id,
         &format!("milestones/{mid}/achieve"),
-        json!({"achieved_on": "2026-05-02"}),
+        json!({"on": "2026-05-02"}),
         StatusCode::OK,
     )
     .await;
