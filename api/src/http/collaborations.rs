@@ -95,6 +95,7 @@ struct ProposeBody {
     title: Title,
     challenge: Proposal,
     /// 1 to 100 distinct disciplines.
+    #[schema(min_items = 1, max_items = 100)]
     disciplines: Vec<Expertise>,
     /// Defaults to today.
     #[serde(default)]

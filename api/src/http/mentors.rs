@@ -71,6 +71,7 @@ struct MentorRegistration {
     /// The mentor's entry in the people registry (name and contact details live there).
     person_id: PersonId,
     /// 1 to 20 distinct areas.
+    #[schema(min_items = 1, max_items = 20)]
     expertise: Vec<Expertise>,
     /// Defaults to today.
     #[serde(default)]
@@ -145,6 +146,7 @@ macro_rules! mentor_command {
 #[serde(deny_unknown_fields)]
 struct ExpertiseBody {
     /// The new list, replacing the old one: 1 to 20 distinct areas.
+    #[schema(min_items = 1, max_items = 20)]
     expertise: Vec<Expertise>,
 }
 

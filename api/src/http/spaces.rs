@@ -102,9 +102,11 @@ struct SpaceRegistration {
     /// The space's name or number, as signposted.
     name: Title,
     /// 1 to 100,000.
+    #[schema(minimum = 1, maximum = 100_000)]
     area_m2: u32,
     /// Occupants or bookings at once, 1 to 1,000 (default 1).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000)]
     capacity: Option<u32>,
     /// Monthly rent per m², in EUR.
     rent_per_m2: Money,
@@ -195,8 +197,10 @@ macro_rules! space_command {
 #[serde(deny_unknown_fields)]
 struct TermsBody {
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100_000)]
     area_m2: Option<u32>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000)]
     capacity: Option<u32>,
     #[serde(default)]
     rent_per_m2: Option<Money>,

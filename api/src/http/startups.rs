@@ -217,6 +217,7 @@ struct StartupApplication {
     name: OrganisationName,
     #[serde(default)]
     sector: Option<Sector>,
+    #[schema(min_items = 1, max_items = 20)]
     founders: Vec<PersonId>,
     #[serde(default)]
     cohort: Option<Cohort>,
@@ -481,6 +482,7 @@ command_handler!(
 struct RoundBody {
     round: RoundKind,
     amount: Money,
+    #[schema(min_items = 1, max_items = 50)]
     investors: Vec<InvestorName>,
     closed_on: Day,
 }
@@ -619,6 +621,7 @@ struct StartupSessionBody {
     held_on: Day,
     minutes: Minutes,
     #[serde(default)]
+    #[schema(max_items = 20)]
     topics: Vec<Title>,
 }
 
@@ -702,6 +705,7 @@ sub_command_handler!(
 struct KpiBody {
     month: YearMonth,
     revenue: Money,
+    #[schema(maximum = 100_000)]
     headcount: u32,
     customers: u32,
 }
