@@ -6,7 +6,10 @@
 (() => {
   const API = "/api/v1";
   const KEY = "incubator.token";
-  const STAGES = ["application", "screening", "pre_incubation", "incubation", "acceleration", "graduated"];
+  // Times are shown as the hub reads its clocks: Europe/Luxembourg, whatever the screen's zone.
+const HUB_TIME = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Luxembourg", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const hubTime = (iso) => HUB_TIME.format(new Date(iso));
+const STAGES = ["application", "screening", "pre_incubation", "incubation", "acceleration", "graduated"];
   const ENDED = ["rejected", "withdrawn", "exited"];
   const BUILDINGS = { kesselbetrib: "Kesselbetrib", schraeinerei: "Schräinerei", zilleschapp: "Zilleschapp" };
 
@@ -603,8 +606,8 @@
         ["Building", (b) => BUILDINGS[b.building] || b.building],
         ["Booked by", (b) => b.booked_by.name || short(b.booked_by.id)],
         ["Day", (b) => b.on],
-        ["From (UTC)", (b) => b.starts_at.slice(11, 16)],
-        ["To (UTC)", (b) => b.ends_at.slice(11, 16)],
+        ["From (hub time)", (b) => hubTime(b.starts_at)],
+        ["To (hub time)", (b) => hubTime(b.ends_at)],
         ["Minutes", (b) => b.minutes],
       ],
     },

@@ -410,6 +410,43 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         "back on the board"
     );
 
+    // Room bookings read in hub time (Europe/Luxembourg), not UTC: a summer week.
+    let week = "from=2026-06-01&to=2026-06-07";
+    let bookings = app
+        .get_json(&format!("/api/v1/space-usage/bookings?{week}&limit=50"))
+        .await;
+    let first = &bookings["items"][0];
+    let starts: chrono::DateTime<chrono::Utc> =
+        first["starts_at"].as_str().unwrap().parse().unwrap();
+    let expected = incubator_domain::values::hub_local(starts)
+        .format("%H:%M")
+        .to_string();
+    browser
+        .js(
+            &format!("location.hash = '#/list/bookings?{week}';"),
+            vec![],
+        )
+        .await;
+    let shown_from = browser
+        .wait_until(
+            "the week's bookings",
+            "const t = document.getElementById('list-table'); \
+             return !document.getElementById('list').hidden && t.tBodies[0] && t.tBodies[0].rows.length \
+               && t.tHead.rows[0].cells[4].textContent.includes('hub time') \
+               ? t.tBodies[0].rows[0].cells[4].textContent : null;",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert_eq!(shown_from, json!(expected), "{first}");
+    browser.js("history.back();", vec![]).await;
+    browser
+        .wait_until(
+            "back on the dashboard",
+            "return !document.getElementById('board').hidden",
+            Duration::from_secs(10),
+        )
+        .await;
+
     // Keyboard and labels: the first Tab stop is the skip link; every control has a name.
     let unlabelled = browser
         .js(
