@@ -101,6 +101,19 @@ impl Projection for Funding {
                 let on = on.unwrap_or_else(|| recorded_on(event));
                 set_stage(conn, db.dialect, event, Stage::Exited, on).await?
             }
+            E::Voided { .. } => {
+                // Entered by mistake: out of every figure (the log keeps it).
+                for table in [
+                    "rm_funding_stage_periods",
+                    "rm_funding_amounts",
+                    "rm_funding_startups",
+                ] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE startup_id = $1"))
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
             E::CohortAssigned { cohort } => {
                 sqlx::query(
                     "UPDATE rm_funding_startups SET cohort = $1, last_position = $2 \

@@ -223,6 +223,22 @@ impl Projection for Mentorship {
                     E::MentorReleased { mentor_id, .. } => {
                         release(conn, &mentor_id.0.to_string(), STARTUP, id).await?
                     }
+                    E::Voided { .. } => {
+                        // Entered by mistake: no mentee, no assignment, no hours.
+                        for table in [
+                            "rm_mentorship_sessions",
+                            "rm_mentorship_assignments",
+                            "rm_mentorship_mentees",
+                        ] {
+                            sqlx::query(&format!(
+                                "DELETE FROM {table} WHERE kind = $1 AND mentee_id = $2"
+                            ))
+                            .bind(STARTUP)
+                            .bind(id)
+                            .execute(&mut *conn)
+                            .await?;
+                        }
+                    }
                     E::SessionLogged {
                         session_id,
                         mentor_id,
@@ -357,7 +373,13 @@ impl Projection for Mentorship {
                         i64::from(minutes)
                     ]));
                 }
-                None => self.apply(conn, db, event).await?,
+                None => {
+                    if event.event_type == "Voided" && event.aggregate_type == "Startup" {
+                        // Its sessions held from earlier in this batch go with it.
+                        sessions.retain(|s| s[2] != STARTUP || s[3] != event.aggregate_id);
+                    }
+                    self.apply(conn, db, event).await?
+                }
             }
         }
         crate::db::insert_json_rows(

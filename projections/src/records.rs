@@ -118,6 +118,7 @@ fn change(kind: RecordKind, event: &LoggedEvent) -> Result<Change, ProjectionErr
             StartupEvent::Withdrawn { .. } => Change::Stage(Stage::Withdrawn.as_str().to_owned()),
             StartupEvent::Exited { .. } => Change::Stage(Stage::Exited.as_str().to_owned()),
             StartupEvent::CohortAssigned { cohort } => Change::Cohort(cohort.as_str().to_owned()),
+            StartupEvent::Voided { .. } => Change::Stage("voided".to_owned()),
             _ => Change::Nothing,
         },
         RecordKind::Mentor => match decode::<MentorEvent>(event)? {

@@ -120,9 +120,54 @@ async fn page(
     }))
 }
 
+/// A startup's stage as its list filters it: one of the stages, or `voided` (records entered
+/// by mistake, which are in no other stage's list).
+#[derive(Debug, Clone, Copy)]
+enum ListStage {
+    Stage(Stage),
+    Voided,
+}
+
+impl ListStage {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Stage(s) => s.as_str(),
+            Self::Voided => "voided",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ListStage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        if raw == "voided" {
+            return Ok(Self::Voided);
+        }
+        Stage::parse(&raw).map(Self::Stage).ok_or_else(|| {
+            let names: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+            serde::de::Error::custom(format!(
+                "unknown stage `{raw}`, expected one of {} or voided",
+                names.join(", ")
+            ))
+        })
+    }
+}
+
+impl utoipa::PartialSchema for ListStage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let names = Stage::ALL.iter().map(|s| s.as_str()).chain(["voided"]);
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(names))
+            .into()
+    }
+}
+
+impl ToSchema for ListStage {}
+
 list_query!(StartupsQuery {
     #[param(inline)]
-    stage: Option<Stage>,
+    stage: Option<ListStage>,
     cohort: Option<Cohort>,
 });
 

@@ -43,6 +43,7 @@ pub fn commands() -> OpenApiRouter<AppState> {
         .routes(routes!(reject))
         .routes(routes!(withdraw))
         .routes(routes!(exit))
+        .routes(routes!(void))
         .routes(routes!(assign_cohort))
         .routes(routes!(record_round))
         .routes(routes!(award_funding))
@@ -460,6 +461,22 @@ command_handler!(
         },
         None
     )
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct VoidBody {
+    /// Why it was a mistake ("a duplicate of the application of 3 March").
+    reason: Reason,
+}
+
+command_handler!(
+    void,
+    "/startups/{id}/void",
+    200,
+    "Void a record entered by mistake: kept in the log, out of every figure",
+    VoidBody,
+    |_state, _id, b| (StartupCommand::Void { reason: b.reason }, None)
 );
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -50,6 +50,9 @@ pub enum StartupCommand {
         on: NaiveDate,
         today: NaiveDate,
     },
+    /// Void a record entered by mistake (a duplicate application): kept in the log, out of
+    /// every figure, closed to further commands.
+    Void { reason: Reason },
     /// Place the startup in a cohort.
     AssignCohort { cohort: Cohort },
     /// Record a closed equity round.
@@ -125,6 +128,7 @@ impl crate::CommandInfo for StartupCommand {
             Self::Reject { .. } => "Reject",
             Self::Withdraw { .. } => "Withdraw",
             Self::Exit { .. } => "Exit",
+            Self::Void { .. } => "Void",
             Self::AssignCohort { .. } => "AssignCohort",
             Self::RecordEquityRound { .. } => "RecordEquityRound",
             Self::AwardFunding { .. } => "AwardFunding",
@@ -142,7 +146,8 @@ impl crate::CommandInfo for StartupCommand {
         match self {
             Self::Reject { reason, .. }
             | Self::Withdraw { reason, .. }
-            | Self::Exit { reason, .. } => Some(reason),
+            | Self::Exit { reason, .. }
+            | Self::Void { reason } => Some(reason),
             Self::Advance {
                 override_reason, ..
             } => override_reason.as_ref(),

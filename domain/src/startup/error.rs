@@ -88,6 +88,9 @@ pub enum StartupError {
         what: &'static str,
         today: chrono::NaiveDate,
     },
+    /// The record was voided: nothing more is recorded on it.
+    #[error("this startup was voided (entered by mistake): nothing more can be recorded on it")]
+    Voided,
     /// Funding awarded before the startup applied.
     #[error("the startup applied on {applied_on}: funding cannot be awarded before")]
     AwardBeforeApplication { applied_on: chrono::NaiveDate },
@@ -121,7 +124,8 @@ impl DomainRule for StartupError {
             | MentorNotAssigned(_)
             | MilestoneAlreadyAchieved(_)
             | DuplicateId
-            | NotInProgramme { .. } => RuleKind::Conflict,
+            | NotInProgramme { .. }
+            | Voided => RuleKind::Conflict,
         }
     }
 
@@ -153,6 +157,7 @@ impl DomainRule for StartupError {
             NoFounders => "no_founders",
             StageDateBeforeEntry { .. } => "stage_date_before_entry",
             InTheFuture { .. } => "dated_in_the_future",
+            Voided => "startup_voided",
             AwardBeforeApplication { .. } => "award_before_application",
         }
     }

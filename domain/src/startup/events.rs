@@ -54,6 +54,9 @@ pub enum StartupEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         on: Option<NaiveDate>,
     },
+    /// The record was entered by mistake (a duplicate application): it stays in the log and
+    /// leaves every figure; nothing more is recorded on it.
+    Voided { reason: Reason },
     /// The startup was placed in a cohort.
     CohortAssigned { cohort: Cohort },
     /// An equity round closed.
@@ -121,6 +124,7 @@ impl DomainEvent for StartupEvent {
             Self::Rejected { .. } => "Rejected",
             Self::Withdrawn { .. } => "Withdrawn",
             Self::Exited { .. } => "Exited",
+            Self::Voided { .. } => "Voided",
             Self::CohortAssigned { .. } => "CohortAssigned",
             Self::EquityRoundRecorded { .. } => "EquityRoundRecorded",
             Self::FundingAwarded { .. } => "FundingAwarded",

@@ -222,6 +222,9 @@ pub struct StartupState {
     pub session_minutes: u64,
     pub milestones: Vec<Milestone>,
     pub kpis: BTreeMap<YearMonth, Kpis>,
+    /// Voided: entered by mistake, kept in the log, out of every figure.
+    #[serde(default)]
+    pub voided: bool,
     /// Ids of sessions logged, so that a session id is never used twice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(ignore))]
@@ -278,6 +281,7 @@ impl Aggregate for Startup {
                 session_minutes: 0,
                 milestones: Vec::new(),
                 kpis: BTreeMap::new(),
+                voided: false,
                 session_ids: Vec::new(),
             });
             return;
@@ -292,6 +296,7 @@ impl Aggregate for Startup {
             E::Withdrawn { on, .. } => (s.stage, s.stage_entered_on) = (Stage::Withdrawn, on),
             E::Exited { on, .. } => (s.stage, s.stage_entered_on) = (Stage::Exited, on),
             E::CohortAssigned { cohort } => s.cohort = Some(cohort),
+            E::Voided { .. } => s.voided = true,
             E::EquityRoundRecorded {
                 round_id,
                 round,
@@ -412,9 +417,13 @@ impl Startup {
             (None, _) => return Err(StartupError::NotFound),
             (Some(s), _) => s,
         };
+        if s.voided {
+            return Err(StartupError::Voided);
+        }
         let stage = s.stage;
         let event = match command {
             C::Apply { .. } => unreachable!("handled above"),
+            C::Void { reason } => E::Voided { reason },
             C::Advance {
                 to,
                 override_reason,

@@ -1116,3 +1116,23 @@ async fn a_stage_change_is_not_dated_after_today() {
             today: day(TODAY),
         });
 }
+
+#[tokio::test]
+async fn a_voided_startup_takes_no_further_command() {
+    let voided = StartupEvent::Voided {
+        reason: reason("duplicate of Sonic Forge's first application"),
+    };
+    given(Stage::Screening)
+        .when_async(StartupCommand::Void {
+            reason: reason("duplicate of Sonic Forge's first application"),
+        })
+        .await
+        .then_expect_events(vec![voided.clone()]);
+    given(Stage::Screening)
+        .and(vec![voided])
+        .when_async(StartupCommand::AssignCohort {
+            cohort: Cohort::parse("2026-spring").unwrap(),
+        })
+        .await
+        .then_expect_error(StartupError::Voided);
+}

@@ -171,13 +171,14 @@ async fn an_exported_log_imports_into_the_other_store_unchanged(backend: Backend
 
 /// Every event type the domain has, by aggregate. A new event type missing here fails the
 /// round trip below, which must then show it survives export and import.
-const EVERY_EVENT_TYPE: [&str; 51] = [
+const EVERY_EVENT_TYPE: [&str; 52] = [
     // Startup
     "Applied",
     "StageAdvanced",
     "Rejected",
     "Withdrawn",
     "Exited",
+    "Voided",
     "CohortAssigned",
     "EquityRoundRecorded",
     "FundingAwarded",
@@ -255,6 +256,13 @@ async fn the_rest_of_the_domain(app: &TestApp) {
         app,
         &startup("exit"),
         json!({"reason": "moved abroad", "on": "2026-03-01"}),
+    )
+    .await;
+    let duplicate = app.apply("Odd Cases (again)", None).await;
+    ok(
+        app,
+        &format!("/api/v1/startups/{duplicate}/void"),
+        json!({"reason": "entered twice"}),
     )
     .await;
     let mentor = |a: &str| format!("/api/v1/mentors/{m}/{a}");

@@ -14,7 +14,76 @@ both_stores!(
     the_help_says_what_the_tool_is_for,
     mentors_are_named_for_those_who_may_see_names,
     days_outside_the_years_1900_to_2199_are_refused_at_the_edge,
+    a_record_entered_by_mistake_is_voided_out_of_the_figures,
 );
+
+async fn a_record_entered_by_mistake_is_voided_out_of_the_figures(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.apply("Twice Entered", Some("2026-spring")).await;
+    let duplicate = app.apply("Twice Entered", Some("2026-spring")).await;
+    let mentor = app.register_mentor().await;
+    for id in [&first, &duplicate] {
+        app.command(
+            id,
+            "advance",
+            serde_json::json!({"on": "2026-02-01"}),
+            StatusCode::OK,
+        )
+        .await;
+        app.command(
+            id,
+            "mentors",
+            serde_json::json!({"mentor_id": mentor}),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let at = app
+        .command(
+            &duplicate,
+            "void",
+            serde_json::json!({"reason": "the same application, entered twice"}),
+            StatusCode::OK,
+        )
+        .await["position"]
+        .clone();
+    let pipeline = app
+        .get_json(&format!(
+            "/api/v1/funding/pipeline?cohort=2026-spring&min_position={at}"
+        ))
+        .await;
+    assert_eq!(pipeline["startups"], 1, "{pipeline}");
+    let mentors = app
+        .get_json(&format!(
+            "/api/v1/mentorship/mentors?mentor={mentor}&min_position={at}"
+        ))
+        .await;
+    assert_eq!(mentors["items"][0]["load"], 1, "{mentors}");
+    let listed = app
+        .get_json(&format!("/api/v1/startups?stage=voided&min_position={at}"))
+        .await;
+    assert_eq!(listed["items"][0]["id"], duplicate.as_str());
+    // Kept in the log, with its reason; closed to anything more.
+    let history = app
+        .get_json(&format!("/api/v1/startups/{duplicate}/history"))
+        .await;
+    let last = history["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["event_type"], "Voided");
+    assert_eq!(
+        last["metadata"]["reason"],
+        "the same application, entered twice"
+    );
+    let refused = app
+        .command(
+            &duplicate,
+            "advance",
+            serde_json::json!({}),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    assert_eq!(refused["type"], "urn:incubator:problem:startup_voided");
+    app.stop().await;
+}
 
 async fn days_outside_the_years_1900_to_2199_are_refused_at_the_edge(backend: Backend) {
     let app = TestApp::spawn(backend).await;

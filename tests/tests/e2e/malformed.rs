@@ -313,6 +313,11 @@ fn endpoints() -> Vec<Endpoint> {
             fields: &[("reason", Str)],
         },
         Endpoint {
+            path: "/api/v1/startups/{id}/void",
+            body: json!({"reason": "r"}),
+            fields: &[("reason", Str)],
+        },
+        Endpoint {
             path: "/api/v1/startups/{id}/cohort",
             body: json!({"cohort": "c-1"}),
             fields: &[("cohort", Str)],
