@@ -106,8 +106,13 @@ impl Feed {
     tag = "operations",
     summary = "Read-model positions as server-sent events",
     responses(
-        (status = 200, description = "`event: positions`, data `{\"models\": {\"funding\": 42, …}}`",
-         content_type = "text/event-stream", body = Positions),
+        (status = 200,
+         description = "A stream of server-sent events, one whenever a read model moves: \
+             `event: positions`, `id:` the highest position, and `data:` one line of JSON, \
+             `{\"models\": {\"<model>\": <position>, …}}` (every read model and the seal). \
+             The body is that text, not JSON.",
+         content_type = "text/event-stream", body = String,
+         example = json!("event: positions\nid: 7390\ndata: {\"models\":{\"funding\":7390,\"mentorship\":7390}}\n\n")),
         (status = 401, description = "No valid token", body = super::openapi::Problem,
          content_type = "application/problem+json"),
     ),
