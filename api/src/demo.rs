@@ -1230,6 +1230,7 @@ where
     A: Aggregate<Services = ()> + Clone,
     A::Command: Clone + CommandInfo,
     A::Error: Clone + DomainRule,
+    A::Event: incubator_domain::AnswerIds,
 {
     let name = command.name();
     let mut metadata = HashMap::from([

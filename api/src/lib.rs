@@ -10,7 +10,6 @@
 //!   [`bench`]: benchmarks.
 //!
 //! No business rule lives here: they are all in `incubator-domain`.
-#![forbid(unsafe_code)]
 
 pub mod audit_cli;
 pub mod auth;

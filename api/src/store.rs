@@ -248,6 +248,7 @@ impl Store {
         A: Aggregate<Services = ()> + Clone,
         A::Command: Clone,
         A::Error: Clone,
+        A::Event: incubator_domain::AnswerIds,
     {
         let mut attempt = 0;
         loop {
@@ -286,6 +287,7 @@ impl Store {
                             aggregate_id: id.to_owned(),
                             sequence: e.sequence as u64,
                             event_type: cqrs_es::DomainEvent::event_type(&e.payload),
+                            answer_id: incubator_domain::AnswerIds::answer_id(&e.payload),
                         })
                         .collect();
                     let checkpoint = self
@@ -353,6 +355,52 @@ pub struct Appended {
     /// Its place in the record's history.
     pub sequence: u64,
     pub event_type: String,
+    /// The sub-record the event created, by the answer's name for its id.
+    #[serde(skip)]
+    pub answer_id: Option<(&'static str, uuid::Uuid)>,
+}
+
+/// The sub-record an event (as stored: its aggregate's type and payload) created, by the
+/// answer's name for its id.
+pub fn answer_id_of(aggregate_type: &str, payload: &str) -> Option<(&'static str, uuid::Uuid)> {
+    use incubator_domain::AnswerIds;
+    fn of<E: serde::de::DeserializeOwned + AnswerIds>(
+        payload: &str,
+    ) -> Option<(&'static str, uuid::Uuid)> {
+        serde_json::from_str::<E>(payload).ok()?.answer_id()
+    }
+    match aggregate_type {
+        t if t == Startup::TYPE => of::<<Startup as Aggregate>::Event>(payload),
+        t if t == Mentor::TYPE => of::<<Mentor as Aggregate>::Event>(payload),
+        t if t == Space::TYPE => of::<<Space as Aggregate>::Event>(payload),
+        t if t == Residency::TYPE => of::<<Residency as Aggregate>::Event>(payload),
+        t if t == Collaboration::TYPE => of::<<Collaboration as Aggregate>::Event>(payload),
+        _ => None,
+    }
+}
+
+/// The collection under `/api/v1` that holds records of `aggregate_type`.
+pub fn collection_of(aggregate_type: &str) -> Option<&'static str> {
+    [
+        (Startup::TYPE, "startups"),
+        (Mentor::TYPE, "mentors"),
+        (Space::TYPE, "spaces"),
+        (Residency::TYPE, "residencies"),
+        (Collaboration::TYPE, "collaborations"),
+    ]
+    .into_iter()
+    .find(|(t, _)| *t == aggregate_type)
+    .map(|(_, c)| c)
+}
+
+impl Appended {
+    /// The id `field` names among `events`, if one of them created it.
+    pub fn find(events: &[Appended], field: &str) -> Option<uuid::Uuid> {
+        events
+            .iter()
+            .rev()
+            .find_map(|e| e.answer_id.filter(|(f, _)| *f == field).map(|(_, id)| id))
+    }
 }
 
 /// Why a command was not applied. Nothing was appended in any case.

@@ -123,6 +123,12 @@ pub enum MentorEvent {
     },
 }
 
+impl crate::AnswerIds for MentorEvent {
+    fn answer_id(&self) -> Option<(&'static str, uuid::Uuid)> {
+        None
+    }
+}
+
 impl DomainEvent for MentorEvent {
     fn event_type(&self) -> String {
         match self {

@@ -19,6 +19,15 @@ pub trait DomainRule: std::error::Error {
     fn code(&self) -> &'static str;
 }
 
+/// Implemented by every aggregate's event type: the sub-record an event brings into being, if
+/// any, by the name a command's answer gives its id (`session_id`, `allocation_id`, …). The
+/// answer to a command, and the answer recovered from the log for a retried one, both read it
+/// here, so they name the same ids.
+pub trait AnswerIds {
+    /// The answer's field and the id, when this event creates a sub-record.
+    fn answer_id(&self) -> Option<(&'static str, uuid::Uuid)>;
+}
+
 /// Implemented by every aggregate's command type: what metrics, logs and metadata need.
 pub trait CommandInfo {
     /// The command's name (`PascalCase`), for metrics and logs.

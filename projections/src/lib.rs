@@ -13,7 +13,6 @@
 //!   a live one against a rebuild, row by row.
 //!
 //! This crate knows the event log's tables and the read-model tables; it knows nothing of HTTP.
-#![forbid(unsafe_code)]
 
 pub mod audit;
 pub mod collaborations;

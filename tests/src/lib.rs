@@ -4,7 +4,6 @@
 //! PostgreSQL is required: its URL comes from `INCUBATOR_TEST_POSTGRES` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`). A test that cannot reach it fails; it never
 //! skips.
-#![forbid(unsafe_code)]
 
 pub mod browser;
 pub mod contract;

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::common::{self, accepted, today, EventsQuery, History};
+use super::common::{self, accepted, today, Created, EventsQuery, History};
 use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
@@ -55,15 +55,6 @@ accepted!(
     output_id,
 );
 
-/// A record a collaboration command creates, named in its answer.
-enum Created {
-    Collaboration,
-    Participant(Uuid),
-    Phase(Uuid),
-    Milestone(Uuid),
-    Output(Uuid),
-}
-
 async fn run(
     state: &AppState,
     caller: &Caller,
@@ -74,16 +65,9 @@ async fn run(
     let committed =
         common::execute(state, caller, state.store.collaborations(), id, command).await?;
     let version = committed.version;
-    let mut body = CollaborationAccepted::new(id, committed);
-    match created {
-        Some(Created::Participant(x)) => body.participant_id = Some(x),
-        Some(Created::Phase(x)) => body.phase_id = Some(x),
-        Some(Created::Milestone(x)) => body.milestone_id = Some(x),
-        Some(Created::Output(x)) => body.output_id = Some(x),
-        Some(Created::Collaboration) | None => {}
-    }
+    let body = CollaborationAccepted::new(id, committed);
     let mut response = common::with_etag(common::status(created.is_some()), body, version);
-    if matches!(created, Some(Created::Collaboration)) {
+    if matches!(created, Some(Created::Record)) {
         response = common::with_location(response, &format!("/api/v1/collaborations/{id}"));
     }
     Ok(response)
@@ -135,7 +119,7 @@ async fn propose(
         &caller,
         Uuid::now_v7(),
         command,
-        Some(Created::Collaboration),
+        Some(Created::Record),
     )
     .await
 }
@@ -246,7 +230,7 @@ collab_command!(
             &caller,
             id,
             CollaborationCommand::Join { participant },
-            Some(Created::Participant(participant_id)),
+            Some(Created::Sub),
         )
         .await
     }
@@ -365,7 +349,7 @@ collab_command!(
             &caller,
             id,
             CollaborationCommand::AddPhase { phase },
-            Some(Created::Phase(phase_id)),
+            Some(Created::Sub),
         )
         .await
     }
@@ -397,7 +381,7 @@ collab_command!(
             &caller,
             id,
             CollaborationCommand::SetMilestone { milestone },
-            Some(Created::Milestone(milestone_id)),
+            Some(Created::Sub),
         )
         .await
     }
@@ -450,7 +434,7 @@ collab_command!(
             &caller,
             id,
             CollaborationCommand::RecordOutput { output },
-            Some(Created::Output(output_id)),
+            Some(Created::Sub),
         )
         .await
     }

@@ -30,6 +30,7 @@ where
     A: Aggregate<Services = ()> + Clone,
     A::Command: Clone + CommandInfo,
     A::Error: Clone + DomainRule,
+    A::Event: incubator_domain::AnswerIds,
 {
     let reason = command.reason().map(|r| r.as_str().to_owned());
     let name = command.name();
@@ -369,6 +370,14 @@ pub fn with_location(mut response: Response, path: &str) -> Response {
     response
 }
 
+/// What a command brings into being besides its events, for its answer's status: a record
+/// (201 and `Location`) or a sub-record (201, its id in the answer, read from the events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Record,
+    Sub,
+}
+
 /// The status of a command answer: 201 when it created a record or sub-record.
 pub fn status(created: bool) -> StatusCode {
     if created {
@@ -408,8 +417,8 @@ macro_rules! accepted {
                     $id: id,
                     version: committed.version,
                     position: committed.checkpoint.map(|c| c.position),
+                    $($sub: $crate::store::Appended::find(&committed.events, stringify!($sub)),)*
                     events: committed.events,
-                    $($sub: None,)*
                 }
             }
         }

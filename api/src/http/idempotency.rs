@@ -131,6 +131,7 @@ pub async fn middleware(
         retention: state.settings.idempotency_retention,
         lease: state.settings.request_timeout + Duration::from_secs(5),
         success_status,
+        path: req.uri().path().to_owned(),
     };
     let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
     loop {
@@ -224,6 +225,8 @@ struct Keys {
     lease: Duration,
     /// The route's success status, for an answer recovered from the log.
     success_status: u16,
+    /// The request's path, which names the record the route addresses.
+    path: String,
 }
 
 enum Claim {
@@ -350,32 +353,9 @@ impl Keys {
             ],
         )
         .await?;
-        if let Some(last) = events.last() {
+        if !events.is_empty() {
             // It did append: answer as the command did, from its events.
-            let id_field = format!("{}_id", last.aggregate_type.to_ascii_lowercase());
-            let body = json!({
-                id_field: last.aggregate_id,
-                "version": last.sequence,
-                "position": last.position(),
-                "events": events
-                    .iter()
-                    .map(|e| crate::store::Appended {
-                        aggregate_type: e.aggregate_type.clone(),
-                        aggregate_id: e.aggregate_id.clone(),
-                        sequence: e.sequence as u64,
-                        event_type: e.event_type.clone(),
-                    })
-                    .collect::<Vec<_>>(),
-                "recovered_from_log": true,
-            });
-            let stored = Stored {
-                status: self.success_status,
-                headers: vec![
-                    ("content-type".into(), "application/json".into()),
-                    ("etag".into(), super::extract::etag(last.sequence as u64)),
-                ],
-                body: body.to_string(),
-            };
+            let stored = self.answer_from(&events);
             self.settle(&mut conn, state, started_at, &stored).await?;
             return Ok(Claim::Done(stored));
         }
@@ -399,6 +379,67 @@ impl Keys {
         } else {
             Claim::Running
         })
+    }
+
+    /// The answer the command gave, rebuilt from the events it appended (in log order): its
+    /// record's id, version (the `ETag`) and last position, every event with its record, the
+    /// ids of the sub-records it created (read from the events as the handler reads them),
+    /// the route's success status, and `Location` when it created its record.
+    fn answer_from(&self, events: &[log::LoggedEvent]) -> Stored {
+        // The record the route addresses is named in its path; a route that creates one names
+        // none, and its events are that record's alone.
+        let primary = events
+            .iter()
+            .map(|e| e.aggregate_id.as_str())
+            .find(|id| self.path.contains(id))
+            .or_else(|| events.last().map(|e| e.aggregate_id.as_str()))
+            .unwrap_or_default()
+            .to_owned();
+        let own: Vec<&log::LoggedEvent> = events
+            .iter()
+            .filter(|e| e.aggregate_id == primary)
+            .collect();
+        let kind = own.first().map_or("", |e| e.aggregate_type.as_str());
+        let version = own.iter().map(|e| e.sequence).max().unwrap_or(0);
+        let position = own.iter().map(|e| e.position()).max();
+        let appended: Vec<crate::store::Appended> = events
+            .iter()
+            .map(|e| crate::store::Appended {
+                aggregate_type: e.aggregate_type.clone(),
+                aggregate_id: e.aggregate_id.clone(),
+                sequence: e.sequence as u64,
+                event_type: e.event_type.clone(),
+                answer_id: crate::store::answer_id_of(&e.aggregate_type, &e.payload),
+            })
+            .collect();
+        let mut body = serde_json::Map::new();
+        body.insert(format!("{}_id", kind.to_ascii_lowercase()), json!(primary));
+        body.insert("version".into(), json!(version));
+        body.insert("position".into(), json!(position));
+        // The sub-records the record's own events created (a residency's arrival names the
+        // allocation its own event records).
+        for (field, id) in appended
+            .iter()
+            .filter(|e| e.aggregate_id == primary)
+            .filter_map(|e| e.answer_id)
+        {
+            body.insert(field.to_owned(), json!(id));
+        }
+        body.insert("events".into(), json!(appended));
+        let mut headers = vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("etag".to_owned(), super::extract::etag(version as u64)),
+        ];
+        if own.first().is_some_and(|e| e.sequence == 1) {
+            if let Some(collection) = crate::store::collection_of(kind) {
+                headers.push(("location".into(), format!("/api/v1/{collection}/{primary}")));
+            }
+        }
+        Stored {
+            status: self.success_status,
+            headers,
+            body: Value::Object(body).to_string(),
+        }
     }
 
     /// Records `stored` as the key's response, if the key is still in the state we saw.

@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::common::{self, accepted, today, EventsQuery, History};
+use super::common::{self, accepted, today, Created, EventsQuery, History};
 use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
@@ -68,14 +68,6 @@ accepted!(
     moment_id,
 );
 
-/// A record a residency command creates, named in its answer.
-enum Created {
-    Residency,
-    Allocation(Uuid),
-    Session(Uuid),
-    Moment(Uuid),
-}
-
 /// Runs a residency command and answers it.
 async fn run(
     state: &AppState,
@@ -101,21 +93,9 @@ fn answer(
     let mut body = ResidencyAccepted::new(id, committed);
     body.events.splice(0..0, before);
     body.events.extend(after);
-    let mut status = common::status(false);
-    match created {
-        Some(Created::Residency) | Some(Created::Session(_)) | Some(Created::Moment(_)) => {
-            status = StatusCode::CREATED;
-        }
-        _ => {}
-    }
-    match created {
-        Some(Created::Allocation(a)) => body.allocation_id = Some(a),
-        Some(Created::Session(x)) => body.session_id = Some(x),
-        Some(Created::Moment(x)) => body.moment_id = Some(x),
-        Some(Created::Residency) | None => {}
-    }
+    let status = common::status(created.is_some());
     let mut response = common::with_etag(status, body, version);
-    if matches!(created, Some(Created::Residency)) {
+    if matches!(created, Some(Created::Record)) {
         response = common::with_location(response, &format!("/api/v1/residencies/{id}"));
     }
     response
@@ -238,7 +218,7 @@ async fn apply(
         &caller,
         Uuid::now_v7(),
         command,
-        Some(Created::Residency),
+        Some(Created::Record),
     )
     .await
 }
@@ -427,13 +407,7 @@ residency_command!(
             allocation_id,
         };
         match common::execute(&state, &caller, state.store.residencies(), id, command).await {
-            Ok(committed) => Ok(answer(
-                id,
-                committed,
-                Some(Created::Allocation(allocation_id)),
-                allocated,
-                Vec::new(),
-            )),
+            Ok(committed) => Ok(answer(id, committed, None, allocated, Vec::new())),
             Err(e) => {
                 withdraw_studio(&state, &caller, agreement.studio_id, allocation_id).await;
                 Err(e)
@@ -486,13 +460,7 @@ residency_command!(
             reason: b.reason,
         };
         match common::execute(&state, &caller, state.store.residencies(), id, command).await {
-            Ok(committed) => Ok(answer(
-                id,
-                committed,
-                Some(Created::Allocation(allocation_id)),
-                allocated,
-                Vec::new(),
-            )),
+            Ok(committed) => Ok(answer(id, committed, None, allocated, Vec::new())),
             Err(e) => {
                 withdraw_studio(&state, &caller, agreement.studio_id, allocation_id).await;
                 Err(e)
@@ -592,14 +560,7 @@ residency_command!(
             minutes: b.minutes,
             today: today(),
         };
-        run(
-            &state,
-            &caller,
-            id,
-            command,
-            Some(Created::Session(session_id.0)),
-        )
-        .await
+        run(&state, &caller, id, command, Some(Created::Sub)).await
     }
 );
 
@@ -630,7 +591,7 @@ residency_command!(
             &caller,
             id,
             ResidencyCommand::RecordPublicMoment { moment },
-            Some(Created::Moment(moment_id)),
+            Some(Created::Sub),
         )
         .await
     }

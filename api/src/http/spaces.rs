@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::common::{self, accepted, today, EventsQuery, History};
+use super::common::{self, accepted, today, Created, EventsQuery, History};
 use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
@@ -51,13 +51,6 @@ accepted!(
     booking_id,
 );
 
-/// A record a space command creates, named in its answer.
-enum Created {
-    Space,
-    Allocation(Uuid),
-    Booking(Uuid),
-}
-
 /// Runs a space command and answers it.
 async fn run(
     state: AppState,
@@ -81,14 +74,9 @@ async fn run(
     }
     let committed = common::execute(&state, &caller, state.store.spaces(), id, command).await?;
     let version = committed.version;
-    let mut body = SpaceAccepted::new(id, committed);
-    match created {
-        Some(Created::Allocation(a)) => body.allocation_id = Some(a),
-        Some(Created::Booking(b)) => body.booking_id = Some(b),
-        Some(Created::Space) | None => {}
-    }
+    let body = SpaceAccepted::new(id, committed);
     let mut response = common::with_etag(common::status(created.is_some()), body, version);
-    if matches!(created, Some(Created::Space)) {
+    if matches!(created, Some(Created::Record)) {
         response = common::with_location(response, &format!("/api/v1/spaces/{id}"));
     }
     Ok(response)
@@ -150,7 +138,14 @@ async fn register(
         opening_hours: b.opening_hours,
         registered_on: b.registered_on.map_or_else(today, Day::get),
     };
-    run(state, caller, Uuid::now_v7(), command, Some(Created::Space)).await
+    run(
+        state,
+        caller,
+        Uuid::now_v7(),
+        command,
+        Some(Created::Record),
+    )
+    .await
 }
 
 /// A command on one space (and maybe one of its allocations or bookings).
@@ -277,7 +272,7 @@ space_command!(
                 from: b.from.get(),
                 to: b.to.map(Day::get),
             },
-            Some(Created::Allocation(allocation_id)),
+            Some(Created::Sub),
         )
     }
 );
@@ -357,7 +352,7 @@ space_command!(
                 ends_at: b.ends_at,
                 now: Utc::now(),
             },
-            Some(Created::Booking(booking_id)),
+            Some(Created::Sub),
         )
     }
 );

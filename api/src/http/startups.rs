@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::common::{self, today, EventsQuery, History};
+use super::common::{self, today, Created, EventsQuery, History};
 use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
 use super::openapi::{CommandErrors, RecordReadErrors};
@@ -56,42 +56,16 @@ pub fn commands() -> OpenApiRouter<AppState> {
         .routes(routes!(record_kpis))
 }
 
-/// What an accepted command answers.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CommandAccepted {
-    pub startup_id: Uuid,
-    /// The startup's version after the command (also the `ETag`).
-    pub version: u64,
-    /// Where the command's last event sits in the global log (null if none was appended).
-    pub position: Option<i64>,
-    /// Every event the command appended, with its record.
-    pub events: Vec<crate::store::Appended>,
-    /// The round the command recorded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub round_id: Option<Uuid>,
-    /// The grant or loan the command awarded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub grant_id: Option<Uuid>,
-    /// The session the command logged.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub session_id: Option<Uuid>,
-    /// The milestone the command set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub milestone_id: Option<Uuid>,
-}
-
-/// A sub-record a command creates, named in its answer.
-#[derive(Debug, Clone, Copy)]
-enum Created {
-    Round(Uuid),
-    Grant(Uuid),
-    Session(Uuid),
-    Milestone(Uuid),
-}
+common::accepted!(
+    /// What an accepted startup command answers: the ids of the round, grant, session or
+    /// milestone it created, read from its events.
+    CommandAccepted,
+    startup_id,
+    round_id,
+    grant_id,
+    session_id,
+    milestone_id,
+);
 
 /// A command about to run: the state and who sent it.
 struct Ctx {
@@ -116,27 +90,12 @@ impl Ctx {
             command,
         )
         .await?;
-        let mut body = CommandAccepted {
-            startup_id: id,
-            version: committed.version,
-            position: committed.checkpoint.map(|c| c.position),
-            events: committed.events,
-            round_id: None,
-            grant_id: None,
-            session_id: None,
-            milestone_id: None,
-        };
-        match created {
-            Some(Created::Round(sub)) => body.round_id = Some(sub),
-            Some(Created::Grant(sub)) => body.grant_id = Some(sub),
-            Some(Created::Session(sub)) => body.session_id = Some(sub),
-            Some(Created::Milestone(sub)) => body.milestone_id = Some(sub),
-            None => {}
-        }
+        let version = committed.version;
+        let body = CommandAccepted::new(id, committed);
         Ok(common::with_etag(
             common::status(created.is_some()),
             body,
-            committed.version,
+            version,
         ))
     }
 }
@@ -523,7 +482,7 @@ command_handler!(
                 investors: b.investors,
                 closed_on: b.closed_on.get(),
             },
-            Some(Created::Round(round_id.0)),
+            Some(Created::Sub),
         )
     }
 );
@@ -553,7 +512,7 @@ command_handler!(
                 amount: b.amount,
                 awarded_on: b.awarded_on.get(),
             },
-            Some(Created::Grant(grant_id.0)),
+            Some(Created::Sub),
         )
     }
 );
@@ -662,7 +621,7 @@ command_handler!(
                 topics: b.topics,
                 today: today(),
             },
-            Some(Created::Session(session_id.0)),
+            Some(Created::Sub),
         )
     }
 );
@@ -689,7 +648,7 @@ command_handler!(
                 title: b.title,
                 due_on: b.due_on.map(Day::get),
             },
-            Some(Created::Milestone(milestone_id.0)),
+            Some(Created::Sub),
         )
     }
 );

@@ -271,6 +271,22 @@ pub enum CollaborationEvent {
     },
 }
 
+impl crate::AnswerIds for CollaborationEvent {
+    fn answer_id(&self) -> Option<(&'static str, Uuid)> {
+        match self {
+            Self::ParticipantJoined { participant } => {
+                Some(("participant_id", participant.participant_id))
+            }
+            Self::PhaseAdded { phase } => Some(("phase_id", phase.phase_id)),
+            Self::CollaborationMilestoneSet { milestone } => {
+                Some(("milestone_id", milestone.milestone_id))
+            }
+            Self::OutputRecorded { output } => Some(("output_id", output.output_id)),
+            _ => None,
+        }
+    }
+}
+
 impl DomainEvent for CollaborationEvent {
     fn event_type(&self) -> String {
         match self {

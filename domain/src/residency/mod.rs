@@ -271,6 +271,20 @@ pub enum ResidencyEvent {
     },
 }
 
+impl crate::AnswerIds for ResidencyEvent {
+    fn answer_id(&self) -> Option<(&'static str, Uuid)> {
+        match self {
+            Self::ArtistArrived { allocation_id, .. }
+            | Self::ResidencyExtended { allocation_id, .. } => {
+                Some(("allocation_id", *allocation_id))
+            }
+            Self::ResidentSessionLogged { session_id, .. } => Some(("session_id", session_id.0)),
+            Self::PublicMomentRecorded { moment } => Some(("moment_id", moment.moment_id)),
+            _ => None,
+        }
+    }
+}
+
 impl DomainEvent for ResidencyEvent {
     fn event_type(&self) -> String {
         match self {

@@ -311,6 +311,16 @@ pub enum SpaceEvent {
     },
 }
 
+impl crate::AnswerIds for SpaceEvent {
+    fn answer_id(&self) -> Option<(&'static str, Uuid)> {
+        match self {
+            Self::SpaceAllocated { allocation_id, .. } => Some(("allocation_id", *allocation_id)),
+            Self::RoomBooked { booking_id, .. } => Some(("booking_id", *booking_id)),
+            _ => None,
+        }
+    }
+}
+
 impl DomainEvent for SpaceEvent {
     fn event_type(&self) -> String {
         match self {

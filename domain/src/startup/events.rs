@@ -116,6 +116,18 @@ pub enum StartupEvent {
     },
 }
 
+impl crate::AnswerIds for StartupEvent {
+    fn answer_id(&self) -> Option<(&'static str, uuid::Uuid)> {
+        match self {
+            Self::EquityRoundRecorded { round_id, .. } => Some(("round_id", round_id.0)),
+            Self::FundingAwarded { grant_id, .. } => Some(("grant_id", grant_id.0)),
+            Self::SessionLogged { session_id, .. } => Some(("session_id", session_id.0)),
+            Self::MilestoneSet { milestone_id, .. } => Some(("milestone_id", milestone_id.0)),
+            _ => None,
+        }
+    }
+}
+
 impl DomainEvent for StartupEvent {
     fn event_type(&self) -> String {
         match self {

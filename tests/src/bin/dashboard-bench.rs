@@ -6,7 +6,6 @@
 //!   its read model reaching the command's position (`min_position`).
 //!
 //! `cargo run --release -p incubator-tests --bin dashboard-bench -- --scale 10`
-#![forbid(unsafe_code)]
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
