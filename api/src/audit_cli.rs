@@ -56,7 +56,7 @@ pub struct AuditArgs {
 
 /// Runs the command; `Err` carries the one line to print (and exit 1).
 pub async fn run(args: AuditArgs) -> Result<(), String> {
-    let store = crate::cli::open_store(&args.database_url).await?;
+    let store = crate::store::open_store(&args.database_url).await?;
     let result = match args.action {
         AuditAction::Seal => seal(&store).await,
         AuditAction::Verify(v) => verify(&store, &v).await,
@@ -76,7 +76,7 @@ async fn export(store: &crate::store::Store, dir: &std::path::Path) -> Result<()
     let total = incubator_projections::rebuild::log_size(&store.read)
         .await
         .map_err(|e| fail(&e))?;
-    let bar = crate::models_cli::bar(total, false, "export");
+    let bar = crate::progress::bar(total, false, "export");
     let file = std::fs::File::create(dir.join("events.jsonl")).map_err(|e| fail(&e))?;
     let mut out = std::io::BufWriter::new(file);
     let n = export::export_log(&store.read, &mut out, &|n| bar.set_position(n))
@@ -137,7 +137,7 @@ async fn verify(store: &crate::store::Store, args: &VerifyArgs) -> Result<(), St
     let total = incubator_projections::rebuild::log_size(&store.read)
         .await
         .map_err(|e| e.to_string())?;
-    let bar = crate::models_cli::bar(total, args.json, "verify");
+    let bar = crate::progress::bar(total, args.json, "verify");
     let range = Range {
         from: args.from.unwrap_or(0),
         to: args.to.unwrap_or(i64::MAX),

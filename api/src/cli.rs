@@ -3,10 +3,11 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::server::{serve, shutdown_signal};
-use crate::store::Store;
+use crate::store::open_store;
+use crate::telemetry::LogFormat;
 
 /// Incubator keeps the record of a creative hub's programme (the 1535° hub in Differdange):
 /// startups in incubation and their funding, mentors, artists' residencies, collaborations,
@@ -24,13 +25,6 @@ pub struct Cli {
     pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// How logs are written.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -215,38 +209,4 @@ async fn run_tokens(args: TokensArgs) -> Result<(), String> {
     };
     store.close().await;
     result.map_err(|e| e.to_string())
-}
-
-/// Opens the store, turning a failure into its one line.
-pub(crate) async fn open_store(url: &str) -> Result<Store, String> {
-    Store::open(url).await.map_err(|e| match e {
-        crate::store::OpenError::Scheme(_) => e.to_string(),
-        _ => format!("{e} ({})", redact(url)),
-    })
-}
-
-/// A database URL without its password, for messages.
-pub(crate) fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passwords_are_redacted_from_urls() {
-        assert_eq!(
-            super::redact("postgres://app:secret@db/incubator"),
-            "postgres://app:***@db/incubator"
-        );
-        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
-    }
 }

@@ -1103,7 +1103,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     if existing > 0 {
         return Err(format!(
             "the store at {} already holds events: the demo loads into an empty store",
-            crate::cli::redact(&args.database_url)
+            crate::store::redact(&args.database_url)
         ));
     }
     let started = Instant::now();

@@ -6,8 +6,9 @@
 //! - [`people`]: the people registry (personal data, apart from the log; erasable).
 //! - [`http`]: the axum API under `/api/v1`, problem+json errors, extractors.
 //! - [`server`]: runs the API and the projector until SIGINT/SIGTERM.
-//! - [`cli`]: the `incubator` command line; [`telemetry`]: logging; [`metrics`]: Prometheus;
-//!   [`bench`]: benchmarks.
+//! - [`cli`]: the `incubator` command line, dispatching to [`models_cli`] (rebuild, check),
+//!   [`audit_cli`] (verify, seal, export, import), [`demo`] and [`bench`]; [`progress`]: their
+//!   progress bar; [`telemetry`]: logging; [`metrics`]: Prometheus.
 //!
 //! No business rule lives here: they are all in `incubator-domain`.
 
@@ -20,6 +21,7 @@ pub mod http;
 pub mod metrics;
 pub mod models_cli;
 pub mod people;
+pub mod progress;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -2,10 +2,10 @@
 
 use std::time::Instant;
 
+use crate::progress::bar;
 use incubator_projections::models::Model;
 use incubator_projections::projector::Projection;
 use incubator_projections::rebuild::{self, Checked};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::store::Store;
@@ -55,24 +55,9 @@ fn models(name: Option<&str>) -> Result<Vec<Model>, String> {
     }
 }
 
-pub(crate) fn bar(total: u64, json: bool, label: &str) -> ProgressBar {
-    let bar = if json {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(total)
-    };
-    if let Ok(style) = ProgressStyle::with_template(
-        "{prefix:>10} {elapsed_precise} [{bar:40}] {pos}/{len} events ({per_sec})",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_prefix(label.to_owned());
-    bar
-}
-
 /// Runs the command; `Err` carries the one line to print (and exit 1).
 pub async fn run(args: ProjectionsArgs) -> Result<(), String> {
-    let store = crate::cli::open_store(&args.database_url).await?;
+    let store = crate::store::open_store(&args.database_url).await?;
     let result = match args.action {
         ProjectionsAction::Rebuild(t) => rebuild_all(&store, &t).await,
         ProjectionsAction::Check(t) => check_all(&store, &t).await,

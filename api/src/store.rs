@@ -554,3 +554,37 @@ impl PersistedEventRepository for EventRepo {
         delegate!(self, r => r.stream_all_events::<A>())
     }
 }
+
+/// Opens the store, turning a failure into its one line.
+pub async fn open_store(url: &str) -> Result<Store, String> {
+    Store::open(url).await.map_err(|e| match e {
+        OpenError::Scheme(_) => e.to_string(),
+        _ => format!("{e} ({})", redact(url)),
+    })
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            super::redact("postgres://app:secret@db/incubator"),
+            "postgres://app:***@db/incubator"
+        );
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -7,8 +7,12 @@ use axum::response::{IntoResponse, Response};
 use incubator_domain::{DomainRule, RuleKind};
 use serde_json::json;
 
-use super::idempotency::Transient;
 use crate::store::CommandError;
+
+/// Marks a response whose outcome is not final (the store failed, or a concurrent change won
+/// every retry): an idempotency key does not keep it, and the next retry first checks the log.
+#[derive(Debug, Clone, Copy)]
+pub struct Transient;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";

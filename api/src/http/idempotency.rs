@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::error::ApiError;
+use super::error::{ApiError, Transient};
 use super::{Actor, AppState};
 
 /// The request header naming a command attempt.
@@ -34,11 +34,6 @@ pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed")
 /// The key of the request being handled, for the events' metadata.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey(pub String);
-
-/// Marks a response whose outcome is not final (the store failed, or a concurrent change won
-/// every retry): it is not kept, and the next retry first checks the log.
-#[derive(Debug, Clone, Copy)]
-pub struct Transient;
 
 /// Each command route's success status as the OpenAPI document gives it (201 for a route that
 /// creates a record or sub-record): what an answer recovered from the log answers with.
