@@ -22,33 +22,80 @@ pub struct ReadDb {
     pub dialect: Dialect,
 }
 
-macro_rules! migrations {
-    ($dir:literal: $($version:literal => $file:literal),* $(,)?) => {
-        vec![$(Migration::new(
-            $version,
-            Cow::Borrowed($file),
-            MigrationType::Simple,
-            Cow::Borrowed(include_str!(concat!("../migrations/", $dir, "/", $file, ".sql"))),
-            false,
-        )),*]
+/// A migration's SQL: one file for both dialects, or one for each (the event store itself,
+/// and anything using a dialect's own types).
+enum Sql {
+    Shared(&'static str),
+    Each {
+        sqlite: &'static str,
+        postgres: &'static str,
+    },
+}
+
+macro_rules! shared {
+    ($file:literal) => {
+        Sql::Shared(include_str!(concat!(
+            "../migrations/shared/",
+            $file,
+            ".sql"
+        )))
     };
 }
 
-fn migrator(dialect: Dialect) -> Migrator {
-    let migrations = match dialect {
-        Dialect::Sqlite => migrations!("sqlite":
-            1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens",
-            4 => "0004_idempotency", 5 => "0005_people", 6 => "0006_projector_lease",
-            7 => "0007_mentorship", 8 => "0008_collaborations", 9 => "0009_space_usage", 10 => "0010_funding_stages", 11 => "0011_audit_seal",
-            12 => "0012_bookings_kept_mentors_released", 13 => "0013_token_names_reused",
-            14 => "0014_records"),
-        Dialect::Postgres => migrations!("postgres":
-            1 => "0001_event_store", 2 => "0002_funding", 3 => "0003_tokens",
-            4 => "0004_idempotency", 5 => "0005_people", 6 => "0006_projector_lease",
-            7 => "0007_mentorship", 8 => "0008_collaborations", 9 => "0009_space_usage", 10 => "0010_funding_stages", 11 => "0011_audit_seal",
-            12 => "0012_bookings_kept_mentors_released", 13 => "0013_token_names_reused",
-            14 => "0014_records"),
+macro_rules! each {
+    ($file:literal) => {
+        Sql::Each {
+            sqlite: include_str!(concat!("../migrations/sqlite/", $file, ".sql")),
+            postgres: include_str!(concat!("../migrations/postgres/", $file, ".sql")),
+        }
     };
+}
+
+/// Every migration, in order: `migrations/shared/` when the SQL is the same on both stores,
+/// `migrations/{sqlite,postgres}/` when it differs.
+const MIGRATIONS: [(i64, &str, Sql); 14] = [
+    (1, "0001_event_store", each!("0001_event_store")),
+    (2, "0002_funding", each!("0002_funding")),
+    (3, "0003_tokens", shared!("0003_tokens")),
+    (4, "0004_idempotency", each!("0004_idempotency")),
+    (5, "0005_people", shared!("0005_people")),
+    (6, "0006_projector_lease", each!("0006_projector_lease")),
+    (7, "0007_mentorship", each!("0007_mentorship")),
+    (8, "0008_collaborations", shared!("0008_collaborations")),
+    (9, "0009_space_usage", each!("0009_space_usage")),
+    (10, "0010_funding_stages", shared!("0010_funding_stages")),
+    (11, "0011_audit_seal", shared!("0011_audit_seal")),
+    (
+        12,
+        "0012_bookings_kept_mentors_released",
+        shared!("0012_bookings_kept_mentors_released"),
+    ),
+    (
+        13,
+        "0013_token_names_reused",
+        shared!("0013_token_names_reused"),
+    ),
+    (14, "0014_records", shared!("0014_records")),
+];
+
+fn migrator(dialect: Dialect) -> Migrator {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|(version, name, sql)| {
+            let sql = match (sql, dialect) {
+                (Sql::Shared(sql), _) => *sql,
+                (Sql::Each { sqlite, .. }, Dialect::Sqlite) => *sqlite,
+                (Sql::Each { postgres, .. }, Dialect::Postgres) => *postgres,
+            };
+            Migration::new(
+                *version,
+                Cow::Borrowed(*name),
+                MigrationType::Simple,
+                Cow::Borrowed(sql),
+                false,
+            )
+        })
+        .collect();
     Migrator {
         migrations: Cow::Owned(migrations),
         ignore_missing: false,
