@@ -247,34 +247,19 @@ impl Projection for Records {
                 .execute(&mut *conn)
                 .await?;
             }
-            Change::Stage(stage) => {
+            change => {
+                let (stage, cohort) = match change {
+                    Change::Stage(stage) => (Some(stage), None),
+                    Change::Cohort(cohort) => (None, Some(cohort)),
+                    _ => (None, None),
+                };
                 sqlx::query(
-                    "UPDATE rm_records SET stage = $1, version = $2 \
-                     WHERE kind = $3 AND record_id = $4",
+                    "UPDATE rm_records SET stage = COALESCE($1, stage), \
+                     cohort = COALESCE($2, cohort), version = $3 \
+                     WHERE kind = $4 AND record_id = $5",
                 )
                 .bind(stage)
-                .bind(version)
-                .bind(kind.as_str())
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            }
-            Change::Cohort(cohort) => {
-                sqlx::query(
-                    "UPDATE rm_records SET cohort = $1, version = $2 \
-                     WHERE kind = $3 AND record_id = $4",
-                )
                 .bind(cohort)
-                .bind(version)
-                .bind(kind.as_str())
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            }
-            Change::Nothing => {
-                sqlx::query(
-                    "UPDATE rm_records SET version = $1 WHERE kind = $2 AND record_id = $3",
-                )
                 .bind(version)
                 .bind(kind.as_str())
                 .bind(id)
