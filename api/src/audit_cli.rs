@@ -56,7 +56,7 @@ pub struct AuditArgs {
 
 /// Runs the command; `Err` carries the one line to print (and exit 1).
 pub async fn run(args: AuditArgs) -> Result<(), String> {
-    let store = crate::store::open_store(&args.database_url).await?;
+    let store = incubator_server::store::open_store(&args.database_url).await?;
     let result = match args.action {
         AuditAction::Seal => seal(&store).await,
         AuditAction::Verify(v) => verify(&store, &v).await,
@@ -67,7 +67,10 @@ pub async fn run(args: AuditArgs) -> Result<(), String> {
     result
 }
 
-async fn export(store: &crate::store::Store, dir: &std::path::Path) -> Result<(), String> {
+async fn export(
+    store: &incubator_server::store::Store,
+    dir: &std::path::Path,
+) -> Result<(), String> {
     use incubator_projections::export;
     use incubator_projections::models::Model;
     use incubator_projections::rebuild::Rebuildable;
@@ -100,7 +103,10 @@ async fn export(store: &crate::store::Store, dir: &std::path::Path) -> Result<()
     Ok(())
 }
 
-async fn import(store: &crate::store::Store, file: &std::path::Path) -> Result<(), String> {
+async fn import(
+    store: &incubator_server::store::Store,
+    file: &std::path::Path,
+) -> Result<(), String> {
     let fail = |e: &dyn std::fmt::Display| format!("cannot import {}: {e}", file.display());
     let input = std::io::BufReader::new(std::fs::File::open(file).map_err(|e| fail(&e))?);
     // The file is read once, so its length in events is not known ahead: a counter.
@@ -118,7 +124,7 @@ async fn import(store: &crate::store::Store, file: &std::path::Path) -> Result<(
     Ok(())
 }
 
-async fn seal(store: &crate::store::Store) -> Result<(), String> {
+async fn seal(store: &incubator_server::store::Store) -> Result<(), String> {
     let sealed = audit::seal_all(&store.read)
         .await
         .map_err(|e| format!("cannot seal: {e}"))?;
@@ -133,7 +139,7 @@ fn report_line(v: &Verified) -> String {
     )
 }
 
-async fn verify(store: &crate::store::Store, args: &VerifyArgs) -> Result<(), String> {
+async fn verify(store: &incubator_server::store::Store, args: &VerifyArgs) -> Result<(), String> {
     let total = incubator_projections::rebuild::log_size(&store.read)
         .await
         .map_err(|e| e.to_string())?;

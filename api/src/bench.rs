@@ -21,7 +21,7 @@ use incubator_domain::startup::{Stage, Startup, StartupCommand};
 use incubator_domain::values::{MentorId, Minutes, OrganisationName, PersonId, SessionId};
 use serde_json::json;
 
-use crate::store::{EventRepo, Store, SNAPSHOT_EVERY};
+use incubator_server::store::{EventRepo, Store, SNAPSHOT_EVERY};
 
 #[derive(Debug, Subcommand)]
 pub enum Bench {
@@ -372,10 +372,10 @@ async fn commands_on(url: &str, args: &CommandsArgs) -> Result<Vec<Sample>, Stri
         listener.local_addr().map_err(|e| e.to_string())?
     );
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::server::serve(
+    let server = tokio::spawn(incubator_server::server::serve(
         listener,
         store.clone(),
-        crate::http::Settings::default(),
+        incubator_server::http::Settings::default(),
         async {
             let _ = stop_rx.await;
         },
@@ -388,9 +388,10 @@ async fn commands_on(url: &str, args: &CommandsArgs) -> Result<Vec<Sample>, Stri
         vec![],
         (),
     ));
-    let token = crate::auth::create(&store.read, "bench", crate::auth::Role::Officer)
-        .await
-        .map_err(|e| e.to_string())?;
+    let token =
+        incubator_server::auth::create(&store.read, "bench", incubator_server::auth::Role::Officer)
+            .await
+            .map_err(|e| e.to_string())?;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::AUTHORIZATION,
@@ -877,9 +878,13 @@ async fn reads_on(
             .await
             .map_err(|e| e.to_string())?
     };
-    let token = crate::auth::create(&store.read, "bench-reader", crate::auth::Role::Viewer)
-        .await
-        .map_err(|e| e.to_string())?;
+    let token = incubator_server::auth::create(
+        &store.read,
+        "bench-reader",
+        incubator_server::auth::Role::Viewer,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
@@ -888,12 +893,12 @@ async fn reads_on(
         listener.local_addr().map_err(|e| e.to_string())?
     );
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::server::serve(
+    let server = tokio::spawn(incubator_server::server::serve(
         listener,
         store.clone(),
-        crate::http::Settings {
+        incubator_server::http::Settings {
             max_concurrent_requests: 1024,
-            ..crate::http::Settings::default()
+            ..incubator_server::http::Settings::default()
         },
         async {
             let _ = stop_rx.await;

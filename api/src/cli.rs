@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::server::{serve, shutdown_signal};
-use crate::store::open_store;
-use crate::telemetry::LogFormat;
+use incubator_server::server::{serve, shutdown_signal};
+use incubator_server::store::open_store;
+use incubator_server::telemetry::LogFormat;
 
 /// Incubator keeps the record of a creative hub's programme (the 1535° hub in Differdange):
 /// startups in incubation and their funding, mentors, artists' residencies, collaborations,
@@ -68,8 +68,8 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     /// The service settings these arguments give.
-    pub fn settings(&self) -> crate::http::Settings {
-        crate::http::Settings {
+    pub fn settings(&self) -> incubator_server::http::Settings {
+        incubator_server::http::Settings {
             request_timeout: self.request_timeout,
             body_limit: self.body_limit as usize,
             max_concurrent_requests: self.max_concurrent_requests as usize,
@@ -107,7 +107,7 @@ pub enum TokensAction {
     Create {
         /// officer (commands and reads), auditor (every read), viewer (read models).
         #[arg(long, value_enum)]
-        role: crate::auth::Role,
+        role: incubator_server::auth::Role,
         /// Who holds it; it becomes the actor in the metadata of their events.
         #[arg(long)]
         name: String,
@@ -131,7 +131,7 @@ pub enum TokensAction {
 /// non-zero exit.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init(cli.log_format);
+    incubator_server::telemetry::init(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -168,7 +168,7 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
     let local = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
-    match crate::auth::any_active(&store.read).await {
+    match incubator_server::auth::any_active(&store.read).await {
         Ok(false) => tracing::warn!(
             "no API token exists, so every API request will get 401: create one with \
              `incubator tokens create --role officer --name NAME`"
@@ -183,7 +183,7 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
 }
 
 async fn run_tokens(args: TokensArgs) -> Result<(), String> {
-    use crate::auth;
+    use incubator_server::auth;
     let store = open_store(&args.database_url).await?;
     let db = &store.read;
     let result = match args.action {

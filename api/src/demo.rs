@@ -41,8 +41,8 @@ use incubator_domain::{CommandInfo, DomainRule};
 use indicatif::{ProgressBar, ProgressStyle};
 use uuid::Uuid;
 
-use crate::people::{self, Details};
-use crate::store::{EventRepo, Store};
+use incubator_server::people::{self, Details};
+use incubator_server::store::{EventRepo, Store};
 
 /// `incubator demo` arguments.
 #[derive(Debug, clap::Args)]
@@ -1103,7 +1103,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     if existing > 0 {
         return Err(format!(
             "the store at {} already holds events: the demo loads into an empty store",
-            crate::store::redact(&args.database_url)
+            incubator_server::store::redact(&args.database_url)
         ));
     }
     let started = Instant::now();

@@ -8,7 +8,7 @@ use incubator_projections::projector::Projection;
 use incubator_projections::rebuild::{self, Checked};
 use serde_json::json;
 
-use crate::store::Store;
+use incubator_server::store::Store;
 
 /// What to do with the read models.
 #[derive(Debug, clap::Subcommand)]
@@ -57,7 +57,7 @@ fn models(name: Option<&str>) -> Result<Vec<Model>, String> {
 
 /// Runs the command; `Err` carries the one line to print (and exit 1).
 pub async fn run(args: ProjectionsArgs) -> Result<(), String> {
-    let store = crate::store::open_store(&args.database_url).await?;
+    let store = incubator_server::store::open_store(&args.database_url).await?;
     let result = match args.action {
         ProjectionsAction::Rebuild(t) => rebuild_all(&store, &t).await,
         ProjectionsAction::Check(t) => check_all(&store, &t).await,

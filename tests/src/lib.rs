@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use incubator_api::auth::{self, Role};
-use incubator_api::store::Store;
+use incubator_server::auth::{self, Role};
+use incubator_server::store::Store;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{AnyPool, Row};
@@ -156,11 +156,11 @@ impl TestApp {
 
     /// Starts a server on an existing database.
     pub async fn spawn_on(db: TestDb) -> Self {
-        Self::spawn_with(db, incubator_api::http::Settings::default()).await
+        Self::spawn_with(db, incubator_server::http::Settings::default()).await
     }
 
     /// Starts a server on an existing database with `settings`.
-    pub async fn spawn_with(db: TestDb, settings: incubator_api::http::Settings) -> Self {
+    pub async fn spawn_with(db: TestDb, settings: incubator_server::http::Settings) -> Self {
         let store = Store::open(&db.url).await.expect("open the store");
         let token = auth::create(
             &store.read,
@@ -174,7 +174,7 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("address");
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(incubator_api::server::serve(
+        let server = tokio::spawn(incubator_server::server::serve(
             listener,
             store,
             settings,

@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use incubator_api::auth::Role;
+use incubator_server::auth::Role;
 use incubator_tests::browser::Browser;
 use incubator_tests::{client, Backend, TestApp, TestDb};
 use serde_json::{json, Value};

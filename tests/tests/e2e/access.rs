@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::process::Stdio;
 
-use incubator_api::auth::Role;
+use incubator_server::auth::Role;
 use incubator_tests::{both_stores, client, Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
 //! The audit feed: the whole log in commit order with who, when and why, filtered and paged.
 
-use incubator_api::auth::Role;
+use incubator_server::auth::Role;
 use incubator_tests::{both_stores, client, create_token, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};

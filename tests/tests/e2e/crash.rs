@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use incubator_api::auth::Role;
 use incubator_projections::{funding, ReadDb};
+use incubator_server::auth::Role;
 use incubator_tests::{both_stores, client, create_token, settle, Backend, ServerProcess, TestDb};
 use serde_json::{json, Value};
 use sqlx::Row;

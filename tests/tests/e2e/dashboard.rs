@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use incubator_api::auth::Role;
+use incubator_server::auth::Role;
 use incubator_tests::browser::{screenshot_dir, Browser};
 use incubator_tests::{both_stores, create_token, run_demo, Backend, TestApp, TestDb};
 use serde_json::{json, Value};
@@ -303,10 +303,10 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
     // A token revoked while the page is open: the next refresh is refused and the page asks
     // for a token again; signed in with another, it is live again, still without a reload.
     {
-        let tokens = incubator_api::store::Store::open(&app.db.url)
+        let tokens = incubator_server::store::Store::open(&app.db.url)
             .await
             .expect("open the store");
-        incubator_api::auth::revoke(&tokens.read, "lobby screen")
+        incubator_server::auth::revoke(&tokens.read, "lobby screen")
             .await
             .expect("revoke");
         tokens.close().await;

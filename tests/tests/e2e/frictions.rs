@@ -149,7 +149,8 @@ async fn mentors_are_named_for_those_who_may_see_names(backend: Backend) {
     let path = format!("/api/v1/mentorship/mentors?min_position={at}");
     let officer = app.get_json(&path).await;
     assert_eq!(officer["items"][0]["name"], "Jean Weber");
-    let viewer = incubator_tests::client(Some(&app.token(incubator_api::auth::Role::Viewer).await));
+    let viewer =
+        incubator_tests::client(Some(&app.token(incubator_server::auth::Role::Viewer).await));
     let seen: Value = viewer
         .get(format!("{}{path}", app.base))
         .send()

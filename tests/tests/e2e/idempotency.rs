@@ -1,7 +1,7 @@
 //! `Idempotency-Key`: retries append once and get the first response; a reused key with
 //! another request is refused; a key whose outcome a crash hid is settled from the log.
 
-use incubator_api::auth::Role;
+use incubator_server::auth::Role;
 use incubator_tests::{both_stores, client, event_count, Backend, TestApp};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};

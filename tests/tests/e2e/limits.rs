@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use incubator_api::http::Settings;
+use incubator_server::http::Settings;
 use incubator_tests::{both_stores, event_count, Backend, TestApp, TestDb};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -97,7 +97,7 @@ async fn a_stalled_request_times_out_and_a_full_server_answers_busy(backend: Bac
         ..Settings::default()
     };
     let app = TestApp::spawn_with(TestDb::new(backend).await, settings).await;
-    let token = app.token(incubator_api::auth::Role::Officer).await;
+    let token = app.token(incubator_server::auth::Role::Officer).await;
 
     // A client that announces a body and never sends it holds the only permit (straight to
     // the server: the contract proxy would wait for the body itself).

@@ -178,7 +178,8 @@ async fn every_kind_of_record_has_a_filtered_searchable_paged_list(backend: Back
         [collab]
     );
     // Viewers read the models, not the records.
-    let viewer = incubator_tests::client(Some(&app.token(incubator_api::auth::Role::Viewer).await));
+    let viewer =
+        incubator_tests::client(Some(&app.token(incubator_server::auth::Role::Viewer).await));
     let r = viewer
         .get(format!("{}/api/v1/startups", app.base))
         .send()

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use incubator_api::auth::Role;
+use incubator_server::auth::Role;
 use incubator_tests::{both_stores, client, create_token, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -105,10 +105,10 @@ async fn the_live_stream_follows_the_projector(backend: Backend) {
     let mut doomed_buffer = String::new();
     next_positions(&mut doomed, &mut doomed_buffer, |_| true).await;
     {
-        let tokens = incubator_api::store::Store::open(&app.db.url)
+        let tokens = incubator_server::store::Store::open(&app.db.url)
             .await
             .unwrap();
-        incubator_api::auth::revoke(&tokens.read, "revoked screen")
+        incubator_server::auth::revoke(&tokens.read, "revoked screen")
             .await
             .unwrap();
         tokens.close().await;

@@ -1,9 +1,9 @@
 //! PostgreSQL transactions that commit their global positions out of order: the projector
 //! still applies every event exactly once.
 
-use incubator_api::store::Store;
 use incubator_projections::funding::{self, Funding, StartupFilter};
 use incubator_projections::projector;
+use incubator_server::store::Store;
 use incubator_tests::{Backend, TestDb};
 use sqlx::{Any, AnyConnection, Connection, Row, Transaction};
 

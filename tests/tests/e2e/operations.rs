@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use incubator_api::auth::Role;
+use incubator_server::auth::Role;
 use incubator_tests::{both_stores, client, create_token, Backend, TestApp, TestDb};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

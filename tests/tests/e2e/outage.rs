@@ -23,7 +23,7 @@ async fn postgres_going_away_is_503_and_service_resumes_when_it_returns() {
         &format!("127.0.0.1:{}/{name}", proxy.port),
     );
     assert_ne!(db.url, real_url);
-    let app = TestApp::spawn_with(db, incubator_api::http::Settings::default()).await;
+    let app = TestApp::spawn_with(db, incubator_server::http::Settings::default()).await;
     let id = app.apply("Weathervane", None).await;
     app.settle().await;
     let before = event_count(&direct).await;

@@ -3,8 +3,8 @@
 //! record existed, occupants and people that name no record, and mentors released when their
 //! mentee leaves.
 
-use incubator_api::store::Store;
 use incubator_domain::space::{Occupant, OccupantKind, OccupantStanding, SpaceCommand};
+use incubator_server::store::Store;
 use incubator_tests::{both_stores, event_count, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Spaces over HTTP: registration and terms, allocations, hourly bookings, decommissioning,
 //! and two officers racing for the same space and period.
 
-use incubator_api::auth::Role;
+use incubator_server::auth::Role;
 use incubator_tests::{both_stores, client, event_count, Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use incubator_api::auth::Role;
+use incubator_server::auth::Role;
 use incubator_tests::{client, create_token, settle, Backend, ServerProcess, TestDb};
 use reqwest::StatusCode;
 use serde_json::{json, Value};

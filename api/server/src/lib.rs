@@ -1,0 +1,21 @@
+//! The incubator service: everything that does I/O on behalf of the domain, and nothing that
+//! only the demo, the benchmarks or a progress bar needs (those live in `incubator-api`, the
+//! `incubator` command, which depends on this crate and never the other way round).
+//!
+//! - [`store`]: opens SQLite or PostgreSQL, wraps the cqrs-es repositories, dispatches
+//!   commands (version check, retry on concurrent append, metadata).
+//! - [`auth`]: bearer tokens (stored hashed) and roles.
+//! - [`people`]: the people registry (personal data, apart from the log; erasable).
+//! - [`http`]: the axum API under `/api/v1`, problem+json errors, extractors.
+//! - [`server`]: runs the API and the projector until SIGINT/SIGTERM.
+//! - [`telemetry`]: logging; [`metrics`]: Prometheus.
+//!
+//! No business rule lives here: they are all in `incubator-domain`.
+
+pub mod auth;
+pub mod http;
+pub mod metrics;
+pub mod people;
+pub mod server;
+pub mod store;
+pub mod telemetry;
