@@ -41,6 +41,9 @@ use incubator_domain::{CommandInfo, DomainRule};
 use indicatif::{ProgressBar, ProgressStyle};
 use uuid::Uuid;
 
+use incubator_server::app::{Actor, App, Caller, RequestId};
+use incubator_server::auth::Role;
+use incubator_server::metrics::Metrics;
 use incubator_server::people::{self, Details};
 use incubator_server::store::{EventRepo, Store};
 
@@ -216,6 +219,8 @@ const INVESTORS: &[&str] = &[
 
 /// One command for one aggregate, planned in order.
 enum Step {
+    /// A residency's arrival: its studio and the residency, through the application layer.
+    Arrive(Uuid, NaiveDate, Uuid),
     Startup(Uuid, StartupCommand),
     Mentor(Uuid, MentorCommand),
     Space(Uuid, SpaceCommand),
@@ -759,28 +764,9 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                     },
                 ));
                 if i < 5 {
-                    let allocation_id = rng.id_at(from);
-                    steps.push(Step::Space(
-                        atelier,
-                        SpaceCommand::Allocate {
-                            allocation_id,
-                            occupant: Occupant {
-                                kind: OccupantKind::Residency,
-                                id,
-                                name: None,
-                            },
-                            standing: OccupantStanding::Known,
-                            from,
-                            to: Some(to),
-                        },
-                    ));
-                    steps.push(Step::Residency(
-                        id,
-                        ResidencyCommand::Arrive {
-                            arrived_on: from,
-                            allocation_id,
-                        },
-                    ));
+                    // The application layer allocates the studio of the agreement, then
+                    // records the arrival, as an officer's request does.
+                    steps.push(Step::Arrive(id, from, rng.id_at(from)));
                     let mentor = *rng.pick(active_mentors);
                     steps.push(Step::Residency(
                         id,
@@ -1166,6 +1152,7 @@ pub(crate) async fn load(
         .progress_chars("=> "),
     );
     let counter = Arc::new(AtomicU64::new(0));
+    let app = App::new(store.clone(), Arc::new(Metrics::default()));
     let mut people_count = 0;
     for p in &plans {
         for (id, details) in &p.people {
@@ -1175,15 +1162,15 @@ pub(crate) async fn load(
             people_count += 1;
         }
         for step in &p.steps {
-            execute(store, step, &counter).await?;
+            execute(&app, step, &counter).await?;
             bar.inc(1);
         }
         // Each room's bookings in order, rooms side by side.
         let lanes = p.lanes.iter().map(|lane| {
-            let (store, counter, bar) = (store.clone(), counter.clone(), bar.clone());
+            let (app, counter, bar) = (app.clone(), counter.clone(), bar.clone());
             async move {
                 for step in lane {
-                    execute(&store, step, &counter).await?;
+                    execute(&app, step, &counter).await?;
                     bar.inc(1);
                 }
                 Ok::<(), String>(())
@@ -1202,25 +1189,79 @@ fn step_type(s: &Step) -> &'static str {
         Step::Startup(..) => "startups",
         Step::Mentor(..) => "mentors",
         Step::Space(..) => "spaces",
-        Step::Residency(..) => "residencies",
+        Step::Residency(..) | Step::Arrive(..) => "residencies",
         Step::Collaboration(..) => "collaborations",
     }
 }
 
-async fn execute(store: &Store, step: &Step, counter: &AtomicU64) -> Result<(), String> {
+/// Who the demo's commands are from; the request id names the record and the command.
+fn demo_caller(id: Uuid, name: &str) -> Caller {
+    Caller {
+        actor: Actor {
+            name: "demo".to_owned(),
+            role: Role::Officer,
+        },
+        request: RequestId(format!("demo-{id}-{name}")),
+        idempotency_key: None,
+        expected_version: None,
+    }
+}
+
+async fn execute(app: &App, step: &Step, counter: &AtomicU64) -> Result<(), String> {
+    let store = &app.store;
     match step {
-        Step::Startup(id, c) => exec(store, store.startups(), *id, c.clone(), counter).await,
-        Step::Mentor(id, c) => exec(store, store.mentors(), *id, c.clone(), counter).await,
-        Step::Space(id, c) => exec(store, store.spaces(), *id, c.clone(), counter).await,
-        Step::Residency(id, c) => exec(store, store.residencies(), *id, c.clone(), counter).await,
+        Step::Arrive(id, on, allocation_id) => {
+            let done = app
+                .arrive(&demo_caller(*id, "Arrive"), *id, *on, *allocation_id)
+                .await
+                .map_err(|e| format!("Arrive on Residency {id}: {e}"))?;
+            let appended = done.before.len() + done.committed.events.len() + done.after.len();
+            counter.fetch_add(appended as u64, Ordering::Relaxed);
+            Ok(())
+        }
+        Step::Startup(id, c) => {
+            let c = with_standing(app, c.clone()).await?;
+            exec(app, store.startups(), *id, c, counter).await
+        }
+        Step::Mentor(id, c) => exec(app, store.mentors(), *id, c.clone(), counter).await,
+        Step::Space(id, c) => exec(app, store.spaces(), *id, c.clone(), counter).await,
+        Step::Residency(id, c) => {
+            let c = match c.clone() {
+                ResidencyCommand::AssignMentor { mentor_id, .. } => {
+                    ResidencyCommand::AssignMentor {
+                        mentor_id,
+                        standing: standing(app, mentor_id).await?,
+                    }
+                }
+                other => other,
+            };
+            exec(app, store.residencies(), *id, c, counter).await
+        }
         Step::Collaboration(id, c) => {
-            exec(store, store.collaborations(), *id, c.clone(), counter).await
+            exec(app, store.collaborations(), *id, c.clone(), counter).await
         }
     }
 }
 
+/// The mentor's standing, looked up as an officer's request looks it up.
+async fn standing(app: &App, mentor: MentorId) -> Result<MentorStanding, String> {
+    app.mentor_standing(mentor.0)
+        .await
+        .map_err(|e| format!("mentor {}: {e}", mentor.0))
+}
+
+async fn with_standing(app: &App, c: StartupCommand) -> Result<StartupCommand, String> {
+    Ok(match c {
+        StartupCommand::AssignMentor { mentor_id, .. } => StartupCommand::AssignMentor {
+            mentor_id,
+            standing: standing(app, mentor_id).await?,
+        },
+        other => other,
+    })
+}
+
 async fn exec<A>(
-    store: &Store,
+    app: &App,
     events: &PersistedEventStore<EventRepo, A>,
     id: Uuid,
     command: A::Command,
@@ -1233,16 +1274,8 @@ where
     A::Event: incubator_domain::AnswerIds,
 {
     let name = command.name();
-    let mut metadata = HashMap::from([
-        ("actor".to_owned(), "demo".to_owned()),
-        ("role".to_owned(), "officer".to_owned()),
-        ("correlation_id".to_owned(), format!("demo-{id}-{name}")),
-    ]);
-    if let Some(reason) = command.reason() {
-        metadata.insert("reason".to_owned(), reason.as_str().to_owned());
-    }
-    let committed = store
-        .execute(events, &id.to_string(), command, None, metadata)
+    let committed = app
+        .execute(&demo_caller(id, name), events, id, command)
         .await
         .map_err(|e| format!("{name} on {} {id}: {e}", A::TYPE))?;
     counter.fetch_add(committed.events.len() as u64, Ordering::Relaxed);

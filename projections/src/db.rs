@@ -53,7 +53,7 @@ macro_rules! each {
 
 /// Every migration, in order: `migrations/shared/` when the SQL is the same on both stores,
 /// `migrations/{sqlite,postgres}/` when it differs.
-const MIGRATIONS: [(i64, &str, Sql); 14] = [
+const MIGRATIONS: [(i64, &str, Sql); 15] = [
     (1, "0001_event_store", each!("0001_event_store")),
     (2, "0002_funding", each!("0002_funding")),
     (3, "0003_tokens", shared!("0003_tokens")),
@@ -76,6 +76,7 @@ const MIGRATIONS: [(i64, &str, Sql); 14] = [
         shared!("0013_token_names_reused"),
     ),
     (14, "0014_records", shared!("0014_records")),
+    (15, "0015_pending_changes", shared!("0015_pending_changes")),
 ];
 
 fn migrator(dialect: Dialect) -> Migrator {

@@ -9,6 +9,7 @@
 //!   checkpoint in the same transaction (exactly-once effect, resumable after a crash).
 //! - [`funding`], [`mentorship`], [`space_usage`], [`collaborations`]: the read models and
 //!   their queries; [`records`]: every record of every kind, for their lists.
+//! - [`journal`]: changes that span two records, journalled until their last step.
 //! - [`models`]: every read model by name; [`rebuild`]: rebuild one from position 0, or check
 //!   a live one against a rebuild, row by row.
 //!
@@ -19,6 +20,7 @@ pub mod collaborations;
 pub mod db;
 pub mod export;
 pub mod funding;
+pub mod journal;
 pub mod log;
 pub mod mentorship;
 pub mod models;

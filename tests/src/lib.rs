@@ -430,9 +430,17 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `binary serve` on `url` and waits until it answers.
     pub async fn start(binary: &str, url: &str) -> Self {
+        Self::start_with(binary, url, &[], &[]).await
+    }
+
+    /// Starts `binary serve` on `url` with more arguments and environment variables (a
+    /// shorter `--request-timeout`, `INCUBATOR_FAILPOINTS`), and waits until it answers.
+    pub async fn start_with(binary: &str, url: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let child = tokio::process::Command::new(binary)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .envs(env.iter().copied())
             .env("DATABASE_URL", url)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

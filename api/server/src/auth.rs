@@ -33,7 +33,7 @@ impl Role {
         }
     }
 
-    fn parse(s: &str) -> Option<Role> {
+    pub fn parse(s: &str) -> Option<Role> {
         [Role::Viewer, Role::Auditor, Role::Officer]
             .into_iter()
             .find(|r| r.as_str() == s)

@@ -4,6 +4,8 @@
 //!
 //! - [`store`]: opens SQLite or PostgreSQL, wraps the cqrs-es repositories, dispatches
 //!   commands (version check, retry on concurrent append, metadata).
+//! - [`app`]: the application layer: commands for a caller, facts from other records, and
+//!   the changes that span two records (a residency's studio), crash-safe.
 //! - [`auth`]: bearer tokens (stored hashed) and roles.
 //! - [`people`]: the people registry (personal data, apart from the log; erasable).
 //! - [`http`]: the axum API under `/api/v1`, problem+json errors, extractors.
@@ -12,6 +14,7 @@
 //!
 //! No business rule lives here: they are all in `incubator-domain`.
 
+pub mod app;
 pub mod auth;
 pub mod http;
 pub mod metrics;

@@ -60,6 +60,14 @@ pub async fn serve(
     ));
     let (closing_tx, closing) = watch::channel(false);
     let state = AppState::new(store.clone(), models, settings, closing);
+    // Changes across two records that a crash or an outage interrupted: past twice a
+    // request's lifetime (an idempotent retry resumes one before), finished or undone.
+    let lifetime = state.settings.request_timeout + Duration::from_secs(5);
+    let settle = tokio::spawn(crate::app::studio::settle_forever(
+        state.app(),
+        lifetime * 2,
+        (lifetime / 2).clamp(Duration::from_secs(1), Duration::from_secs(30)),
+    ));
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -67,6 +75,7 @@ pub async fn serve(
         })
         .await;
     purge.abort();
+    settle.abort();
     let _ = stop_tx.send(true);
     for projector in projectors {
         let _ = projector.await;

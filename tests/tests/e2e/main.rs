@@ -35,3 +35,4 @@ mod spaces;
 mod startups;
 mod takeover;
 mod tamper;
+mod two_steps;

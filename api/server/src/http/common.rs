@@ -16,9 +16,10 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{etag, page_limit};
 use super::{AppState, Caller};
-use crate::store::{CommandError, Committed, EventRepo};
+use crate::store::{Committed, EventRepo};
 
-/// Runs `command` against aggregate `id` for `caller`; counts and logs the outcome.
+/// Runs `command` against aggregate `id` for `caller` (the application layer's
+/// [`crate::app::App::execute`]).
 pub async fn execute<A>(
     state: &AppState,
     caller: &Caller,
@@ -32,32 +33,7 @@ where
     A::Error: Clone + DomainRule,
     A::Event: incubator_domain::AnswerIds,
 {
-    let reason = command.reason().map(|r| r.as_str().to_owned());
-    let name = command.name();
-    let outcome = state
-        .store
-        .execute(
-            store,
-            &id.to_string(),
-            command,
-            caller.expected_version,
-            caller.metadata(reason.as_deref()),
-        )
-        .await;
-    let label = match &outcome {
-        Ok(_) => "accepted",
-        Err(CommandError::Rule(_)) => "refused",
-        Err(CommandError::VersionMismatch { .. }) => "version_mismatch",
-        Err(CommandError::Conflict) => "conflict",
-        Err(CommandError::Unavailable(_)) => "unavailable",
-        Err(CommandError::Internal(_)) => "error",
-    };
-    state.metrics.command(name, label);
-    match &outcome {
-        Ok(_) => tracing::info!(command = name, outcome = label, "command"),
-        Err(e) => tracing::info!(command = name, outcome = label, reason = %e, "command"),
-    }
-    Ok(outcome?)
+    state.app().execute(caller, store, id, command).await
 }
 
 /// A JSON answer carrying `version` as its ETag.
@@ -104,31 +80,6 @@ pub async fn require_registered(
             ),
         }),
     }
-}
-
-/// Whether `occupant` names a record of its kind (a tenant is named in the command itself).
-pub async fn occupant_standing(
-    state: &AppState,
-    occupant: &incubator_domain::space::Occupant,
-) -> Result<incubator_domain::space::OccupantStanding, ApiError> {
-    use incubator_domain::space::{OccupantKind, OccupantStanding};
-    let id = occupant.id.to_string();
-    let known = match occupant.kind {
-        OccupantKind::Tenant => true,
-        OccupantKind::Startup => {
-            let (s, _) = state.store.load(state.store.startups(), &id).await?;
-            s.state.is_some()
-        }
-        OccupantKind::Residency => {
-            let (r, _) = state.store.load(state.store.residencies(), &id).await?;
-            r.state.is_some()
-        }
-    };
-    Ok(if known {
-        OccupantStanding::Known
-    } else {
-        OccupantStanding::Unknown
-    })
 }
 
 /// Which state of a record to show: the current one by default.

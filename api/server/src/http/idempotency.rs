@@ -348,13 +348,15 @@ impl Keys {
             ],
         )
         .await?;
-        if !events.is_empty() {
+        if !events.is_empty() && self.completed(&events) {
             // It did append: answer as the command did, from its events.
             let stored = self.answer_from(&events);
             self.settle(&mut conn, state, started_at, &stored).await?;
             return Ok(Claim::Done(stored));
         }
-        // It appended nothing: run the command now, if no other retry took the key first.
+        // It appended nothing, or only the first step of a change across two records (the
+        // application layer resumes it): run the command now, if no other retry took the key
+        // first.
         let now = now_ms();
         let head = log::head_position(&mut conn).await?;
         let taken = sqlx::query(
@@ -374,6 +376,17 @@ impl Keys {
         } else {
             Claim::Running
         })
+    }
+
+    /// Whether `events` (appended under the key) hold the command's own: a route that
+    /// addresses a record (its id in the path) is done when that record has events; one
+    /// that creates a record addresses none, and its events are the new record's.
+    fn completed(&self, events: &[log::LoggedEvent]) -> bool {
+        let addresses_a_record = self
+            .path
+            .split('/')
+            .any(|segment| uuid::Uuid::parse_str(segment).is_ok());
+        !addresses_a_record || events.iter().any(|e| self.path.contains(&e.aggregate_id))
     }
 
     /// The answer the command gave, rebuilt from the events it appended (in log order): its

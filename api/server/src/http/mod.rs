@@ -20,7 +20,7 @@ mod space_usage;
 mod spaces;
 mod startups;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,6 +87,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The application layer on this state's store and counters.
+    pub fn app(&self) -> crate::app::App {
+        crate::app::App::new(self.store.clone(), self.metrics.clone())
+    }
+
     /// A read model's progress now (the default before its projector reports).
     pub fn progress(&self, model: &str) -> Progress {
         self.models
@@ -113,12 +118,7 @@ impl AppState {
     }
 }
 
-/// Who sent a request (the token's name), and in which role.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub name: String,
-    pub role: Role,
-}
+pub use crate::app::{Actor, Caller, RequestId};
 
 /// The bearer token a request was authenticated with (kept in memory only: long-lived
 /// responses check that it is still valid).
@@ -128,40 +128,6 @@ pub struct Bearer(pub String);
 impl std::fmt::Debug for Bearer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Bearer(…)")
-    }
-}
-
-/// The correlation id of a request: the caller's `X-Request-Id` when it is a sane token,
-/// otherwise a fresh UUID v7.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
-/// Who sent a command and how: everything a command handler needs besides its body.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub actor: Actor,
-    pub request: RequestId,
-    /// The request's `Idempotency-Key`, if it has one.
-    pub idempotency_key: Option<String>,
-    /// The version named by `If-Match`, if any.
-    pub expected_version: Option<u64>,
-}
-
-impl Caller {
-    /// The metadata every event of the command carries.
-    pub fn metadata(&self, reason: Option<&str>) -> HashMap<String, String> {
-        let mut m = HashMap::from([
-            ("actor".to_owned(), self.actor.name.clone()),
-            ("role".to_owned(), self.actor.role.as_str().to_owned()),
-            ("correlation_id".to_owned(), self.request.0.clone()),
-        ]);
-        if let Some(reason) = reason {
-            m.insert("reason".to_owned(), reason.to_owned());
-        }
-        if let Some(key) = &self.idempotency_key {
-            m.insert("idempotency_key".to_owned(), key.clone());
-        }
-        m
     }
 }
 

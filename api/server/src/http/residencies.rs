@@ -1,21 +1,17 @@
 //! `/residencies`: artist residencies from application to completion.
 //!
-//! Arrival and extension also allocate the studio through the space aggregate: the space is
-//! allocated first (so a taken studio refuses the arrival with the space's own 409), then the
-//! residency records it; if the residency refuses, the allocation is cancelled again. A
-//! cancelled residency gives its studio back: allocations not yet started are cancelled,
-//! running ones end the day of the cancellation.
+//! Arrival, extension and cancellation change the studio's space too: the application layer
+//! does it ([`crate::app::studio`]), crash-safe; the handlers here only parse and answer.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use chrono::NaiveDate;
 use incubator_domain::mentor::Mentor;
 use incubator_domain::residency::{
     Agreement, PublicMoment, PublicMomentKind, Residency, ResidencyCommand, ResidencyState,
 };
-use incubator_domain::space::{Occupant, OccupantKind, OccupantStanding, Space, SpaceCommand};
+use incubator_domain::space::Space;
 use incubator_domain::values::{
     Day, Expertise, MentorId, Minutes, Money, PersonId, Proposal, Reason, SessionId, Title,
 };
@@ -99,70 +95,6 @@ fn answer(
         response = common::with_location(response, &format!("/api/v1/residencies/{id}"));
     }
     response
-}
-
-/// The residency's current state (404 when it does not exist).
-async fn current(state: &AppState, id: Uuid) -> Result<ResidencyState, ApiError> {
-    Ok(common::load(
-        state,
-        state.store.residencies(),
-        id,
-        "residency",
-        |r: Residency| r.state,
-    )
-    .await?
-    .0)
-}
-
-/// Allocates the studio to residency `id` for `[from, to]`; returns the allocation's id and
-/// the space's events.
-async fn allocate_studio(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    studio: Uuid,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<(Uuid, Vec<Appended>), ApiError> {
-    let allocation_id = Uuid::now_v7();
-    let command = SpaceCommand::Allocate {
-        allocation_id,
-        occupant: Occupant {
-            kind: OccupantKind::Residency,
-            id,
-            name: None,
-        },
-        // The residency itself was just loaded.
-        standing: OccupantStanding::Known,
-        from,
-        to: Some(to),
-    };
-    // The residency's If-Match is about the residency, not the space.
-    let for_space = Caller {
-        expected_version: None,
-        ..caller.clone()
-    };
-    let committed =
-        common::execute(state, &for_space, state.store.spaces(), studio, command).await?;
-    Ok((allocation_id, committed.events))
-}
-
-/// Withdraws an allocation whose residency command was refused (best effort: logged if it
-/// cannot be done, and an officer can cancel it through the space).
-async fn withdraw_studio(state: &AppState, caller: &Caller, studio: Uuid, allocation_id: Uuid) {
-    let command = SpaceCommand::CancelAllocation {
-        allocation_id,
-        reason: Reason::parse("the residency refused the change it was made for")
-            .expect("a fixed, valid reason"),
-    };
-    let for_space = Caller {
-        expected_version: None,
-        ..caller.clone()
-    };
-    if let Err(e) = common::execute(state, &for_space, state.store.spaces(), studio, command).await
-    {
-        tracing::error!(%studio, %allocation_id, error = %e, "could not withdraw a studio allocation");
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -375,44 +307,11 @@ residency_command!(
     ArriveBody,
     |state, caller, id, b| {
         let arrived_on = b.arrived_on.map_or_else(today, Day::get);
-        let s = current(&state, id).await?;
-        let Some(agreement) = s.agreement.clone() else {
-            // No agreement: let the residency say why (wrong stage).
-            let command = ResidencyCommand::Arrive {
-                arrived_on,
-                allocation_id: Uuid::now_v7(),
-            };
-            return run(&state, &caller, id, command, None).await;
-        };
-        if arrived_on > agreement.ends_on
-            || s.stage != incubator_domain::residency::ResidencyStage::Contracted
-        {
-            let command = ResidencyCommand::Arrive {
-                arrived_on,
-                allocation_id: Uuid::now_v7(),
-            };
-            return run(&state, &caller, id, command, None).await;
-        }
-        let (allocation_id, allocated) = allocate_studio(
-            &state,
-            &caller,
-            id,
-            agreement.studio_id,
-            arrived_on,
-            agreement.ends_on,
-        )
-        .await?;
-        let command = ResidencyCommand::Arrive {
-            arrived_on,
-            allocation_id,
-        };
-        match common::execute(&state, &caller, state.store.residencies(), id, command).await {
-            Ok(committed) => Ok(answer(id, committed, None, allocated, Vec::new())),
-            Err(e) => {
-                withdraw_studio(&state, &caller, agreement.studio_id, allocation_id).await;
-                Err(e)
-            }
-        }
+        let done = state
+            .app()
+            .arrive(&caller, id, arrived_on, Uuid::now_v7())
+            .await?;
+        Ok(answer(id, done.committed, None, done.before, done.after))
     }
 );
 
@@ -431,41 +330,11 @@ residency_command!(
     "Extend the stay; allocates the studio for the added days",
     ExtendBody,
     |state, caller, id, b| {
-        let s = current(&state, id).await?;
-        let valid = s.stage == incubator_domain::residency::ResidencyStage::InResidence
-            && s.agreement
-                .as_ref()
-                .is_some_and(|a| b.ends_on.get() > a.ends_on);
-        let Some(agreement) = s.agreement.filter(|_| valid) else {
-            let command = ResidencyCommand::Extend {
-                ends_on: b.ends_on.get(),
-                allocation_id: Uuid::now_v7(),
-                reason: b.reason,
-            };
-            return run(&state, &caller, id, command, None).await;
-        };
-        let from = agreement.ends_on.succ_opt().unwrap_or(agreement.ends_on);
-        let (allocation_id, allocated) = allocate_studio(
-            &state,
-            &caller,
-            id,
-            agreement.studio_id,
-            from,
-            b.ends_on.get(),
-        )
-        .await?;
-        let command = ResidencyCommand::Extend {
-            ends_on: b.ends_on.get(),
-            allocation_id,
-            reason: b.reason,
-        };
-        match common::execute(&state, &caller, state.store.residencies(), id, command).await {
-            Ok(committed) => Ok(answer(id, committed, None, allocated, Vec::new())),
-            Err(e) => {
-                withdraw_studio(&state, &caller, agreement.studio_id, allocation_id).await;
-                Err(e)
-            }
-        }
+        let done = state
+            .app()
+            .extend(&caller, id, b.ends_on.get(), b.reason)
+            .await?;
+        Ok(answer(id, done.committed, None, done.before, done.after))
     }
 );
 
@@ -626,82 +495,10 @@ residency_command!(
     "Cancel the residency from any open stage; gives the studio back",
     ResidencyReasonBody,
     |state, caller, id, b| {
-        let command = ResidencyCommand::Cancel {
-            reason: b.reason.clone(),
-        };
-        let committed =
-            common::execute(&state, &caller, state.store.residencies(), id, command).await?;
-        let released = release_studio(&state, &caller, id, &b.reason).await;
-        Ok(answer(id, committed, None, Vec::new(), released))
+        let done = state.app().cancel(&caller, id, b.reason).await?;
+        Ok(answer(id, done.committed, None, done.before, done.after))
     }
 );
-
-/// Gives a cancelled residency's studio back (best effort, logged when it cannot); the
-/// space's events.
-async fn release_studio(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    reason: &Reason,
-) -> Vec<Appended> {
-    let mut released = Vec::new();
-    let Ok(s) = current(state, id).await else {
-        return released;
-    };
-    let Some(agreement) = s.agreement else {
-        return released;
-    };
-    let Ok((space, _)) = state
-        .store
-        .load(state.store.spaces(), &agreement.studio_id.to_string())
-        .await
-    else {
-        return released;
-    };
-    let Some(space) = space.state else {
-        return released;
-    };
-    let today = today();
-    let for_space = Caller {
-        expected_version: None,
-        ..caller.clone()
-    };
-    for a in space
-        .allocations
-        .iter()
-        .filter(|a| s.allocations.contains(&a.allocation_id))
-    {
-        let command = if a.from > today {
-            SpaceCommand::CancelAllocation {
-                allocation_id: a.allocation_id,
-                reason: reason.clone(),
-            }
-        } else if a.to.is_none_or(|to| to > today) {
-            SpaceCommand::EndAllocation {
-                allocation_id: a.allocation_id,
-                last_day: today,
-                reason: Some(reason.clone()),
-            }
-        } else {
-            continue;
-        };
-        match common::execute(
-            state,
-            &for_space,
-            state.store.spaces(),
-            agreement.studio_id,
-            command,
-        )
-        .await
-        {
-            Ok(committed) => released.extend(committed.events),
-            Err(e) => {
-                tracing::error!(residency = %id, error = %e, "could not give the studio back")
-            }
-        }
-    }
-    released
-}
 
 /// A residency's current state.
 #[derive(Debug, Serialize, ToSchema)]

@@ -70,7 +70,7 @@ async fn run(
         ..
     } = &mut command
     {
-        *standing = common::occupant_standing(&state, occupant).await?;
+        *standing = state.app().occupant_standing(occupant).await?;
     }
     let committed = common::execute(&state, &caller, state.store.spaces(), id, command).await?;
     let version = committed.version;
