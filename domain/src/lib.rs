@@ -13,6 +13,38 @@
 //! Nothing here does I/O: time and ids come in with the command, which keeps `handle`
 //! deterministic and testable with cqrs-es's `TestFramework`.
 
+/// The cqrs-es `Aggregate` of a record whose rules are `decide` (a command to its events,
+/// or a typed refusal) and `evolve` (an event folded into the state), both inherent and pure:
+/// the name it is stored under is the type's own name.
+macro_rules! aggregate {
+    ($name:ident, $command:ty, $event:ty, $error:ty) => {
+        impl cqrs_es::Aggregate for $name {
+            const TYPE: &'static str = stringify!($name);
+            type Command = $command;
+            type Event = $event;
+            type Error = $error;
+            type Services = ();
+
+            async fn handle(
+                &mut self,
+                command: Self::Command,
+                _services: &Self::Services,
+                sink: &cqrs_es::event_sink::EventSink<Self>,
+            ) -> Result<(), Self::Error> {
+                for event in self.decide(command)? {
+                    sink.write(event, self).await;
+                }
+                Ok(())
+            }
+
+            fn apply(&mut self, event: Self::Event) {
+                self.evolve(event);
+            }
+        }
+    };
+}
+pub(crate) use aggregate;
+
 pub mod collaboration;
 pub mod mentor;
 pub mod residency;

@@ -6,8 +6,7 @@
 //! under the mentor's `person_id`; events carry the id only.
 
 use chrono::NaiveDate;
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::rule::{CommandInfo, DomainRule, RuleKind};
@@ -263,26 +262,11 @@ impl Mentor {
     }
 }
 
-impl Aggregate for Mentor {
-    const TYPE: &'static str = "Mentor";
-    type Command = MentorCommand;
-    type Event = MentorEvent;
-    type Error = MentorError;
-    type Services = ();
+crate::aggregate!(Mentor, MentorCommand, MentorEvent, MentorError);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
-
-    fn apply(&mut self, event: Self::Event) {
+impl Mentor {
+    /// Folds one event into the state (what cqrs-es's `apply` runs).
+    fn evolve(&mut self, event: MentorEvent) {
         use MentorEvent as E;
         match event {
             E::MentorRegistered {
@@ -321,6 +305,7 @@ impl Aggregate for Mentor {
 #[cfg(test)]
 mod tests {
     use cqrs_es::test::TestFramework;
+    use cqrs_es::Aggregate;
 
     use super::*;
 

@@ -8,8 +8,7 @@
 //! at least two participants from two different disciplines and an agreement in place.
 
 use chrono::NaiveDate;
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -586,26 +585,16 @@ impl Collaboration {
     }
 }
 
-impl Aggregate for Collaboration {
-    const TYPE: &'static str = "Collaboration";
-    type Command = CollaborationCommand;
-    type Event = CollaborationEvent;
-    type Error = CollaborationError;
-    type Services = ();
+crate::aggregate!(
+    Collaboration,
+    CollaborationCommand,
+    CollaborationEvent,
+    CollaborationError
+);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
-
-    fn apply(&mut self, event: Self::Event) {
+impl Collaboration {
+    /// Folds one event into the state (what cqrs-es's `apply` runs).
+    fn evolve(&mut self, event: CollaborationEvent) {
         use CollaborationEvent as E;
         use CollaborationStage as S;
         if let E::CollaborationProposed {

@@ -9,8 +9,7 @@
 //! The artist is a person id: their name lives in the people registry.
 
 use chrono::NaiveDate;
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -572,26 +571,11 @@ impl Residency {
     }
 }
 
-impl Aggregate for Residency {
-    const TYPE: &'static str = "Residency";
-    type Command = ResidencyCommand;
-    type Event = ResidencyEvent;
-    type Error = ResidencyError;
-    type Services = ();
+crate::aggregate!(Residency, ResidencyCommand, ResidencyEvent, ResidencyError);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
-
-    fn apply(&mut self, event: Self::Event) {
+impl Residency {
+    /// Folds one event into the state (what cqrs-es's `apply` runs).
+    fn evolve(&mut self, event: ResidencyEvent) {
         use ResidencyEvent as E;
         use ResidencyStage as S;
         if let E::ResidencyApplied {

@@ -15,8 +15,7 @@
 //! that overlap the slot asked for.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -758,26 +757,11 @@ impl Space {
     }
 }
 
-impl Aggregate for Space {
-    const TYPE: &'static str = "Space";
-    type Command = SpaceCommand;
-    type Event = SpaceEvent;
-    type Error = SpaceError;
-    type Services = ();
+crate::aggregate!(Space, SpaceCommand, SpaceEvent, SpaceError);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
-
-    fn apply(&mut self, event: Self::Event) {
+impl Space {
+    /// Folds one event into the state (what cqrs-es's `apply` runs).
+    fn evolve(&mut self, event: SpaceEvent) {
         use SpaceEvent as E;
         if let E::SpaceRegistered {
             building,

@@ -18,8 +18,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::NaiveDate;
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 pub use commands::StartupCommand;
@@ -237,26 +235,11 @@ pub struct Startup {
     pub state: Option<StartupState>,
 }
 
-impl Aggregate for Startup {
-    const TYPE: &'static str = "Startup";
-    type Command = StartupCommand;
-    type Event = StartupEvent;
-    type Error = StartupError;
-    type Services = ();
+crate::aggregate!(Startup, StartupCommand, StartupEvent, StartupError);
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
-
-    fn apply(&mut self, event: Self::Event) {
+impl Startup {
+    /// Folds one event into the state (what cqrs-es's `apply` runs).
+    fn evolve(&mut self, event: StartupEvent) {
         use StartupEvent as E;
         if let E::Applied {
             name,

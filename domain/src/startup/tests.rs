@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use cqrs_es::test::TestFramework;
+use cqrs_es::Aggregate;
 
 use super::*;
 use crate::mentor::MentorStanding;

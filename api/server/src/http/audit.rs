@@ -1,25 +1,15 @@
 //! `/audit`: the auditor's desk (auditors and officers).
 
-use axum::extract::State;
-use axum::Json;
+use super::prelude::*;
 use incubator_domain::values::Moment;
 use incubator_projections::audit::{self, Range, Verified};
 use incubator_projections::log::{feed, FeedFilter};
 use incubator_projections::models::Model;
 use incubator_projections::rebuild::{self, Checked};
 use incubator_projections::Checkpoint;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
 
-use super::common;
-use super::error::ApiError;
 use super::extract::{page_limit, ApiQuery};
-use super::openapi::ListErrors;
-use super::AppState;
 
 /// Verifications and consistency checks run one at a time: each reads the whole log.
 static HEAVY: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);

@@ -1,25 +1,11 @@
 //! `/collaborations`: interdisciplinary collaborations (S+T+ARTS), from proposal to outputs.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::Json;
+use super::prelude::*;
 use incubator_domain::collaboration::{
     CoProduction, CollabMilestone, Collaboration, CollaborationCommand, CollaborationState, Output,
     OutputKind, Participant, PartyKind, Phase, Scope,
 };
 use incubator_domain::values::{Day, Expertise, OrganisationName, Proposal, Reason, Title};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
-
-use super::common::{self, accepted, today, Created, EventsQuery, History};
-use super::error::ApiError;
-use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
-use super::openapi::{CommandErrors, RecordReadErrors};
-use super::{AppState, Caller};
 
 /// Reads of a collaboration's state and history (auditors and officers).
 pub fn reads() -> OpenApiRouter<AppState> {
@@ -487,73 +473,14 @@ pub struct CollaborationView {
     pub state: CollaborationState,
 }
 
-/// `GET /collaborations/{id}`.
-#[utoipa::path(
-    get,
-    path = "/collaborations/{id}",
-    tag = "collaborations",
-    summary = "A collaboration's current state",
-    params(("id" = Uuid, Path, description = "The collaboration's id"), common::AsOfQuery),
-    responses(
-        (status = 200, description = "The state; `ETag` is its version", body = CollaborationView),
-        RecordReadErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn show(
-    State(state): State<AppState>,
-    ApiPath(raw): ApiPath<String>,
-    ApiQuery(at): ApiQuery<common::AsOfQuery>,
-) -> Result<Response, ApiError> {
-    let id = parse_id(&raw, "collaboration")?;
-    let (s, version) = common::load_at(
-        &state,
-        state.store.collaborations(),
-        id,
-        "collaboration",
-        &at,
-        |c: Collaboration| c.state,
-    )
-    .await?;
-    Ok(common::with_etag(
-        StatusCode::OK,
-        CollaborationView {
+common::record_reads!(
+    Collaboration via collaborations, "collaboration", "collaborations",
+    ["/collaborations/{id}", "/collaborations/{id}/events", "/collaborations/{id}/history"],
+    ["A collaboration's current state", "A collaboration's history: its events with metadata, in order"],
+    CollaborationView,
+    |state, id, version, s| CollaborationView {
             collaboration_id: id,
             version,
             state: s,
-        },
-        version,
-    ))
-}
-
-/// `GET /collaborations/{id}/events[?after=&limit=]`.
-#[utoipa::path(
-    get,
-    path = "/collaborations/{id}/events",
-    tag = "collaborations",
-    summary = "A collaboration's history: its events with metadata, in order",
-    params(("id" = Uuid, Path, description = "The collaboration's id"), EventsQuery),
-    responses(
-        (status = 200, description = "One page of events", body = History),
-        RecordReadErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn events(
-    State(state): State<AppState>,
-    ApiPath(raw): ApiPath<String>,
-    ApiQuery(q): ApiQuery<EventsQuery>,
-) -> Result<Json<History>, ApiError> {
-    let id = parse_id(&raw, "collaboration")?;
-    common::history(&state, "Collaboration", "collaboration", id, q).await
-}
-
-common::history_route!(
-    history,
-    "/collaborations/{id}/history",
-    "collaborations",
-    "Collaboration",
-    "collaboration"
+        }
 );

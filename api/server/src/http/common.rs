@@ -95,6 +95,14 @@ pub struct AsOfQuery {
     version: Option<u64>,
 }
 
+/// The registry's entry for person `id` as a record shows it: a name, or erased.
+pub async fn person(state: &AppState, id: Uuid) -> Result<crate::people::PersonRef, ApiError> {
+    crate::people::describe(&state.store.read, [id])
+        .await?
+        .remove(&id)
+        .ok_or_else(|| ApiError::internal(&"the registry answered no reference"))
+}
+
 /// Loads aggregate `id`'s state and version as `at` asks: the current state (through the
 /// store, snapshots and all), or a past one rebuilt from its events alone — snapshots never
 /// change a past answer. 404 naming `what` when it did not exist then.
@@ -210,13 +218,76 @@ pub struct History {
     pub next: Option<String>,
 }
 
-/// `GET /{records}/{id}/history`: a record's history under the name auditors use, the same
-/// pages as `/{id}/events`. Expands to a handler named `$name`.
-macro_rules! history_route {
-    ($name:ident, $path:literal, $tag:literal, $aggregate:literal, $what:literal) => {
+/// A record's three reads, written once for every aggregate: `GET {base}` (its state now or
+/// `?as_of`, with its version as `ETag`), `GET {base}/events` and `GET {base}/history` (one
+/// page of its events with who, when and why). `$view` builds the answer from `$state`, the
+/// record's `$id`, `$version` and state `$s`; the aggregate's type names its stream.
+macro_rules! record_reads {
+    (
+        $aggregate:ident via $events:ident, $what:literal, $tag:literal,
+        [$show_path:literal, $events_path:literal, $history_path:literal],
+        [$show_summary:literal, $events_summary:literal],
+        $view_ty:ty,
+        |$state:ident, $id:ident, $version:ident, $s:ident| $view:expr
+    ) => {
         #[utoipa::path(
             get,
-            path = $path,
+            path = $show_path,
+            tag = $tag,
+            summary = $show_summary,
+            params(("id" = Uuid, Path, description = "The record's id"), common::AsOfQuery),
+            responses(
+                (status = 200, description = "The state; `ETag` is its version", body = $view_ty),
+                RecordReadErrors,
+            ),
+            security(("bearer" = [])),
+            extensions(("x-role" = json!("auditor"))),
+        )]
+        async fn show(
+            State($state): State<AppState>,
+            ApiPath(raw): ApiPath<String>,
+            ApiQuery(at): ApiQuery<common::AsOfQuery>,
+        ) -> Result<Response, ApiError> {
+            let $id = parse_id(&raw, $what)?;
+            let ($s, $version) = common::load_at(
+                &$state,
+                $state.store.$events(),
+                $id,
+                $what,
+                &at,
+                |a: $aggregate| a.state,
+            )
+            .await?;
+            let view: $view_ty = $view;
+            Ok(common::with_etag(StatusCode::OK, view, $version))
+        }
+
+        #[utoipa::path(
+            get,
+            path = $events_path,
+            tag = $tag,
+            summary = $events_summary,
+            params(("id" = Uuid, Path, description = "The record's id"), EventsQuery),
+            responses(
+                (status = 200, description = "One page of events", body = History),
+                RecordReadErrors,
+            ),
+            security(("bearer" = [])),
+            extensions(("x-role" = json!("auditor"))),
+        )]
+        async fn events(
+            State(state): State<AppState>,
+            ApiPath(raw): ApiPath<String>,
+            ApiQuery(q): ApiQuery<EventsQuery>,
+        ) -> Result<Json<History>, ApiError> {
+            let id = parse_id(&raw, $what)?;
+            let kind = <$aggregate as cqrs_es::Aggregate>::TYPE;
+            common::history(&state, kind, $what, id, q).await
+        }
+
+        #[utoipa::path(
+            get,
+            path = $history_path,
             tag = $tag,
             summary = "The record's history: its events with who, when and why (as /events)",
             params(("id" = Uuid, Path, description = "The record's id"), EventsQuery),
@@ -227,17 +298,16 @@ macro_rules! history_route {
             security(("bearer" = [])),
             extensions(("x-role" = json!("auditor"))),
         )]
-        async fn $name(
-            State(state): State<AppState>,
-            ApiPath(raw): ApiPath<String>,
-            ApiQuery(q): ApiQuery<EventsQuery>,
+        async fn history(
+            state: State<AppState>,
+            raw: ApiPath<String>,
+            q: ApiQuery<EventsQuery>,
         ) -> Result<Json<History>, ApiError> {
-            let id = parse_id(&raw, $what)?;
-            common::history(&state, $aggregate, $what, id, q).await
+            events(state, raw, q).await
         }
     };
 }
-pub(crate) use history_route;
+pub(crate) use record_reads;
 
 /// One page of aggregate `id`'s events; 404 naming `what` when it has none.
 pub async fn history(

@@ -1,22 +1,14 @@
 //! `/funding`: the funding-stage read model.
 
-use axum::extract::State;
-use axum::Json;
+use super::prelude::*;
 use incubator_domain::startup::Stage;
 use incubator_domain::values::hub_local;
 use incubator_domain::values::Cohort;
 use incubator_domain::values::Moment;
 use incubator_projections::funding::{self, Funding, Pipeline, StartupFilter, StartupFunding};
 use incubator_projections::models::Model;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-use super::common;
-use super::error::ApiError;
 use super::extract::{page_limit, ApiQuery};
-use super::openapi::ListErrors;
 use super::{position, wait_for_position, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -2,8 +2,7 @@
 //! filterable lists of the records themselves (auditors and officers), from the records read
 //! model. Names of people come from the registry at read time.
 
-use axum::extract::State;
-use axum::Json;
+use super::prelude::*;
 use incubator_domain::collaboration::CollaborationStage;
 use incubator_domain::mentor::MentorStatus;
 use incubator_domain::residency::ResidencyStage;
@@ -11,16 +10,8 @@ use incubator_domain::space::{Building, SpaceKind};
 use incubator_domain::startup::Stage;
 use incubator_domain::values::Cohort;
 use incubator_projections::records::{self, RecordFilter, RecordKind, RecordRow};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
 
-use super::common;
-use super::error::ApiError;
 use super::extract::{page_limit, ApiQuery};
-use super::openapi::ListErrors;
 use super::{position, wait_for_position, AppState};
 
 const MODEL: &str = "records";

@@ -1,25 +1,12 @@
 //! `/mentors`: register mentors, change their expertise, retire and reactivate them; their
 //! state and history.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::Json;
+use super::prelude::*;
 use incubator_domain::mentor::{Mentor, MentorCommand, MentorState};
 use incubator_domain::values::Day;
 use incubator_domain::values::{Expertise, PersonId, Reason};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
 
-use super::common::{self, accepted, today, EventsQuery, History};
-use super::error::ApiError;
-use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
-use super::openapi::{CommandErrors, RecordReadErrors};
-use super::{AppState, Caller};
-use crate::people::{self, PersonRef};
+use crate::people::PersonRef;
 
 /// Reads of a mentor's state and history (auditors and officers).
 pub fn reads() -> OpenApiRouter<AppState> {
@@ -206,78 +193,15 @@ pub struct MentorView {
     pub person: PersonRef,
 }
 
-/// `GET /mentors/{id}`: the current state with its version as ETag.
-#[utoipa::path(
-    get,
-    path = "/mentors/{id}",
-    tag = "mentors",
-    summary = "A mentor's current state",
-    params(("id" = Uuid, Path, description = "The mentor's id"), common::AsOfQuery),
-    responses(
-        (status = 200, description = "The state; `ETag` is its version", body = MentorView),
-        RecordReadErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn show(
-    State(state): State<AppState>,
-    ApiPath(raw): ApiPath<String>,
-    ApiQuery(at): ApiQuery<common::AsOfQuery>,
-) -> Result<Response, ApiError> {
-    let id = parse_id(&raw, "mentor")?;
-    let (s, version) = common::load_at(
-        &state,
-        state.store.mentors(),
-        id,
-        "mentor",
-        &at,
-        |m: Mentor| m.state,
-    )
-    .await?;
-    let person = people::describe(&state.store.read, [s.person_id.0])
-        .await?
-        .remove(&s.person_id.0)
-        .ok_or_else(|| ApiError::internal(&"the registry answered no reference"))?;
-    Ok(common::with_etag(
-        StatusCode::OK,
-        MentorView {
+common::record_reads!(
+    Mentor via mentors, "mentor", "mentors",
+    ["/mentors/{id}", "/mentors/{id}/events", "/mentors/{id}/history"],
+    ["A mentor's current state", "A mentor's history: its events with metadata, in order"],
+    MentorView,
+    |state, id, version, s| MentorView {
             mentor_id: id,
             version,
+            person: common::person(&state, s.person_id.0).await?,
             state: s,
-            person,
-        },
-        version,
-    ))
-}
-
-/// `GET /mentors/{id}/events[?after=&limit=]`: the mentor's events with their metadata.
-#[utoipa::path(
-    get,
-    path = "/mentors/{id}/events",
-    tag = "mentors",
-    summary = "A mentor's history: its events with metadata, in order",
-    params(("id" = Uuid, Path, description = "The mentor's id"), EventsQuery),
-    responses(
-        (status = 200, description = "One page of events", body = History),
-        RecordReadErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn events(
-    State(state): State<AppState>,
-    ApiPath(raw): ApiPath<String>,
-    ApiQuery(q): ApiQuery<EventsQuery>,
-) -> Result<Json<History>, ApiError> {
-    let id = parse_id(&raw, "mentor")?;
-    common::history(&state, "Mentor", "mentor", id, q).await
-}
-
-common::history_route!(
-    history,
-    "/mentors/{id}/history",
-    "mentors",
-    "Mentor",
-    "mentor"
+        }
 );

@@ -1,20 +1,11 @@
 //! `/mentorship`: the mentorship read model (viewers and up).
 
-use axum::extract::State;
-use axum::Json;
+use super::prelude::*;
 use chrono::NaiveDate;
 use incubator_domain::values::Day;
 use incubator_projections::mentorship::{self, Mentee, MentorLoad, Period};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
 
-use super::common;
-use super::error::ApiError;
 use super::extract::{page_limit, ApiQuery};
-use super::openapi::ListErrors;
 use super::{position, wait_for_position, AppState};
 
 const MODEL: &str = "mentorship";

@@ -15,6 +15,7 @@ mod mentorship;
 pub mod openapi;
 mod people;
 mod portfolio;
+mod prelude;
 mod residencies;
 mod space_usage;
 mod spaces;

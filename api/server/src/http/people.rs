@@ -2,22 +2,10 @@
 //! and auditors read them. Command answers never echo the details (answers are kept for
 //! idempotent retries, and erasure must leave no copy behind).
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use super::prelude::*;
+use axum::response::IntoResponse;
 use incubator_domain::values::Reason;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
 
-use super::common;
-use super::error::ApiError;
-use super::extract::{page_limit, parse_id, ApiJson, ApiPath, ApiQuery};
-use super::openapi::{CommandErrors, ListErrors, RecordReadErrors};
-use super::{AppState, Caller};
 use crate::people::{self, Details, PeopleError, Person};
 
 /// Reads (auditors and officers).

@@ -3,10 +3,7 @@
 //! Arrival, extension and cancellation change the studio's space too: the application layer
 //! does it ([`crate::app::studio`]), crash-safe; the handlers here only parse and answer.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::Json;
+use super::prelude::*;
 use incubator_domain::mentor::Mentor;
 use incubator_domain::residency::{
     Agreement, PublicMoment, PublicMomentKind, Residency, ResidencyCommand, ResidencyState,
@@ -15,18 +12,8 @@ use incubator_domain::space::Space;
 use incubator_domain::values::{
     Day, Expertise, MentorId, Minutes, Money, PersonId, Proposal, Reason, SessionId, Title,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
 
-use super::common::{self, accepted, today, Created, EventsQuery, History};
-use super::error::ApiError;
-use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
-use super::openapi::{CommandErrors, RecordReadErrors};
-use super::{AppState, Caller};
-use crate::people::{self, PersonRef};
+use crate::people::PersonRef;
 use crate::store::{Appended, Committed};
 
 /// Reads of a residency's state and history (auditors and officers).
@@ -512,79 +499,15 @@ pub struct ResidencyView {
     pub artist_person: PersonRef,
 }
 
-/// `GET /residencies/{id}`: the current state with its version as ETag.
-#[utoipa::path(
-    get,
-    path = "/residencies/{id}",
-    tag = "residencies",
-    summary = "A residency's current state",
-    params(("id" = Uuid, Path, description = "The residency's id"), common::AsOfQuery),
-    responses(
-        (status = 200, description = "The state; `ETag` is its version", body = ResidencyView),
-        RecordReadErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn show(
-    State(state): State<AppState>,
-    ApiPath(raw): ApiPath<String>,
-    ApiQuery(at): ApiQuery<common::AsOfQuery>,
-) -> Result<Response, ApiError> {
-    let id = parse_id(&raw, "residency")?;
-    let (s, version) = common::load_at(
-        &state,
-        state.store.residencies(),
-        id,
-        "residency",
-        &at,
-        |r: Residency| r.state,
-    )
-    .await?;
-    let artist = s.artist.0;
-    let artist_person = people::describe(&state.store.read, [artist])
-        .await?
-        .remove(&artist)
-        .ok_or_else(|| ApiError::internal(&"the registry answered no reference"))?;
-    Ok(common::with_etag(
-        StatusCode::OK,
-        ResidencyView {
+common::record_reads!(
+    Residency via residencies, "residency", "residencies",
+    ["/residencies/{id}", "/residencies/{id}/events", "/residencies/{id}/history"],
+    ["A residency's current state", "A residency's history: its events with metadata, in order"],
+    ResidencyView,
+    |state, id, version, s| ResidencyView {
             residency_id: id,
             version,
+            artist_person: common::person(&state, s.artist.0).await?,
             state: s,
-            artist_person,
-        },
-        version,
-    ))
-}
-
-/// `GET /residencies/{id}/events[?after=&limit=]`: the residency's events with metadata.
-#[utoipa::path(
-    get,
-    path = "/residencies/{id}/events",
-    tag = "residencies",
-    summary = "A residency's history: its events with metadata, in order",
-    params(("id" = Uuid, Path, description = "The residency's id"), EventsQuery),
-    responses(
-        (status = 200, description = "One page of events", body = History),
-        RecordReadErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn events(
-    State(state): State<AppState>,
-    ApiPath(raw): ApiPath<String>,
-    ApiQuery(q): ApiQuery<EventsQuery>,
-) -> Result<Json<History>, ApiError> {
-    let id = parse_id(&raw, "residency")?;
-    common::history(&state, "Residency", "residency", id, q).await
-}
-
-common::history_route!(
-    history,
-    "/residencies/{id}/history",
-    "residencies",
-    "Residency",
-    "residency"
+        }
 );

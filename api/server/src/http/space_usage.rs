@@ -1,8 +1,7 @@
 //! `/space-usage`: the space-usage read model (viewers and up): spaces with their occupants and
 //! allocation history, utilisation over a period, vacancies, the rent roll, room bookings.
 
-use axum::extract::State;
-use axum::Json;
+use super::prelude::*;
 use chrono::{Datelike, Duration, NaiveDate};
 use incubator_domain::space::{Building, SpaceKind};
 use incubator_domain::values::Day;
@@ -12,16 +11,9 @@ use incubator_projections::models::Model;
 use incubator_projections::space_usage::{
     self, BookingRow, Filter, RentMonth, RoomGrid, SpaceRow, SpaceUsage, Utilisation, Vacancy,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
 
 use super::common::{self, today};
-use super::error::ApiError;
 use super::extract::{page_limit, ApiQuery};
-use super::openapi::ListErrors;
 use super::{position, wait_for_position, AppState};
 
 const MODEL: &str = "space_usage";

@@ -1,26 +1,12 @@
 //! `/spaces`: register spaces and change their terms, allocate them for periods, book rooms by
 //! the hour, cancel, end early, decommission; their state and history.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::Json;
+use super::prelude::*;
 use chrono::{DateTime, Utc};
 use incubator_domain::space::{
     Building, Occupant, OccupantStanding, OpeningHours, Space, SpaceCommand, SpaceKind, SpaceState,
 };
 use incubator_domain::values::{Day, Money, Reason, Title};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
-
-use super::common::{self, accepted, today, Created, EventsQuery, History};
-use super::error::ApiError;
-use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
-use super::openapi::{CommandErrors, RecordReadErrors};
-use super::{AppState, Caller};
 
 /// Reads of a space's state and history (auditors and officers).
 pub fn reads() -> OpenApiRouter<AppState> {
@@ -391,67 +377,14 @@ pub struct SpaceView {
     pub state: SpaceState,
 }
 
-/// `GET /spaces/{id}`: the current state with its version as ETag.
-#[utoipa::path(
-    get,
-    path = "/spaces/{id}",
-    tag = "spaces",
-    summary = "A space's current state: terms, allocations, upcoming bookings",
-    params(("id" = Uuid, Path, description = "The space's id"), common::AsOfQuery),
-    responses(
-        (status = 200, description = "The state; `ETag` is its version", body = SpaceView),
-        RecordReadErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn show(
-    State(state): State<AppState>,
-    ApiPath(raw): ApiPath<String>,
-    ApiQuery(at): ApiQuery<common::AsOfQuery>,
-) -> Result<Response, ApiError> {
-    let id = parse_id(&raw, "space")?;
-    let (s, version) = common::load_at(
-        &state,
-        state.store.spaces(),
-        id,
-        "space",
-        &at,
-        |s: Space| s.state,
-    )
-    .await?;
-    Ok(common::with_etag(
-        StatusCode::OK,
-        SpaceView {
+common::record_reads!(
+    Space via spaces, "space", "spaces",
+    ["/spaces/{id}", "/spaces/{id}/events", "/spaces/{id}/history"],
+    ["A space's current state: terms, allocations, upcoming bookings", "A space's history: its events with metadata, in order"],
+    SpaceView,
+    |state, id, version, s| SpaceView {
             space_id: id,
             version,
             state: s,
-        },
-        version,
-    ))
-}
-
-/// `GET /spaces/{id}/events[?after=&limit=]`: the space's events with their metadata.
-#[utoipa::path(
-    get,
-    path = "/spaces/{id}/events",
-    tag = "spaces",
-    summary = "A space's history: its events with metadata, in order",
-    params(("id" = Uuid, Path, description = "The space's id"), EventsQuery),
-    responses(
-        (status = 200, description = "One page of events", body = History),
-        RecordReadErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn events(
-    State(state): State<AppState>,
-    ApiPath(raw): ApiPath<String>,
-    ApiQuery(q): ApiQuery<EventsQuery>,
-) -> Result<Json<History>, ApiError> {
-    let id = parse_id(&raw, "space")?;
-    common::history(&state, "Space", "space", id, q).await
-}
-
-common::history_route!(history, "/spaces/{id}/history", "spaces", "Space", "space");
+        }
+);

@@ -1,10 +1,7 @@
 //! `/startups`: one task-shaped endpoint per startup command, the current state with its ETag,
 //! and the event history.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::Json;
+use super::prelude::*;
 use incubator_domain::mentor::Mentor;
 use incubator_domain::startup::{
     FundingKind, RoundKind, Stage, Startup, StartupCommand, StartupState,
@@ -13,17 +10,7 @@ use incubator_domain::values::{
     Cohort, Day, GrantId, InvestorName, MentorId, MilestoneId, Minutes, Money, OrganisationName,
     PersonId, ProgrammeName, Reason, RoundId, Sector, SessionId, Title, YearMonth,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
 
-use super::common::{self, today, Created, EventsQuery, History};
-use super::error::ApiError;
-use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery};
-use super::openapi::{CommandErrors, RecordReadErrors};
-use super::{AppState, Caller};
 use crate::people::{self, PersonRef};
 use std::collections::BTreeMap;
 
@@ -244,80 +231,21 @@ pub struct StartupView {
     pub people: BTreeMap<Uuid, PersonRef>,
 }
 
-/// `GET /startups/{id}`: the current state, rebuilt from snapshot and events, with its version
-/// as ETag.
-#[utoipa::path(
-    get,
-    path = "/startups/{id}",
-    tag = "startups",
-    summary = "A startup's current state",
-    params(("id" = Uuid, Path, description = "The startup's id"), common::AsOfQuery),
-    responses(
-        (status = 200, description = "The state; `ETag` is its version", body = StartupView),
-        RecordReadErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn show(
-    State(state): State<AppState>,
-    ApiPath(raw): ApiPath<String>,
-    ApiQuery(at): ApiQuery<common::AsOfQuery>,
-) -> Result<Response, ApiError> {
-    let id = parse_id(&raw, "startup")?;
-    let (s, version) = common::load_at(
-        &state,
-        state.store.startups(),
-        id,
-        "startup",
-        &at,
-        |a: Startup| a.state,
-    )
-    .await?;
-    let founders: Vec<Uuid> = s.founders.iter().map(|p| p.0).collect();
-    let people = people::describe(&state.store.read, founders).await?;
-    Ok(common::with_etag(
-        StatusCode::OK,
-        StartupView {
-            startup_id: id,
-            version,
-            state: s,
-            people,
-        },
-        version,
-    ))
-}
-
-/// `GET /startups/{id}/events[?after=&limit=]`: the startup's events with their metadata, in
-/// order, one page at a time; `next` is the cursor for the following page.
-#[utoipa::path(
-    get,
-    path = "/startups/{id}/events",
-    tag = "startups",
-    summary = "A startup's history: its events with metadata, in order",
-    params(("id" = Uuid, Path, description = "The startup's id"), EventsQuery),
-    responses(
-        (status = 200, description = "One page of events", body = History),
-        RecordReadErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn events(
-    State(state): State<AppState>,
-    ApiPath(raw): ApiPath<String>,
-    ApiQuery(q): ApiQuery<EventsQuery>,
-) -> Result<Json<History>, ApiError> {
-    let id = parse_id(&raw, "startup")?;
-    common::history(&state, "Startup", "startup", id, q).await
-}
-
-common::history_route!(
-    history,
-    "/startups/{id}/history",
-    "startups",
-    "Startup",
-    "startup"
+common::record_reads!(
+    Startup via startups, "startup", "startups",
+    ["/startups/{id}", "/startups/{id}/events", "/startups/{id}/history"],
+    ["A startup's current state", "A startup's history: its events with metadata, in order"],
+    StartupView,
+    |state, id, version, s| {
+            let founders: Vec<Uuid> = s.founders.iter().map(|p| p.0).collect();
+            let people = people::describe(&state.store.read, founders).await?;
+            StartupView {
+                startup_id: id,
+                version,
+                state: s,
+                people,
+            }
+        }
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
