@@ -7,28 +7,21 @@ use incubator_domain::collaboration::{
 };
 use incubator_domain::values::{Day, Expertise, OrganisationName, Proposal, Reason, Title};
 
-/// Reads of a collaboration's state and history (auditors and officers).
-pub fn reads() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(show))
-        .routes(routes!(events))
-        .routes(routes!(history))
-}
-
 /// Every collaboration command (officers).
 pub fn commands() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(propose))
-        .routes(routes!(join))
-        .routes(routes!(leave))
-        .routes(routes!(record_agreement))
-        .routes(routes!(activate))
-        .routes(routes!(add_phase))
-        .routes(routes!(set_milestone))
-        .routes(routes!(achieve_milestone))
-        .routes(routes!(record_output))
-        .routes(routes!(conclude))
-        .routes(routes!(abandon))
+    common::router![
+        propose,
+        join,
+        leave,
+        record_agreement,
+        activate,
+        add_phase,
+        set_milestone,
+        achieve_milestone,
+        record_output,
+        conclude,
+        abandon
+    ]
 }
 
 accepted!(
@@ -52,11 +45,13 @@ async fn run(
         common::execute(state, caller, state.store.collaborations(), id, command).await?;
     let version = committed.version;
     let body = CollaborationAccepted::new(id, committed);
-    let mut response = common::with_etag(common::status(created.is_some()), body, version);
-    if matches!(created, Some(Created::Record)) {
-        response = common::with_location(response, &format!("/api/v1/collaborations/{id}"));
-    }
-    Ok(response)
+    Ok(common::answered(
+        "collaborations",
+        id,
+        version,
+        created,
+        body,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -72,82 +67,27 @@ struct ProposeBody {
     proposed_on: Option<Day>,
 }
 
-/// `POST /collaborations`: propose a collaboration.
-#[utoipa::path(
-    post,
-    path = "/collaborations",
-    tag = "collaborations",
-    summary = "Propose an interdisciplinary collaboration",
-    params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
-    ),
-    request_body = ProposeBody,
-    responses(
-        (status = 201, description = "Proposed; `Location` names the collaboration", body = CollaborationAccepted),
-        CommandErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("officer"))),
-)]
-async fn propose(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(b): ApiJson<ProposeBody>,
-) -> Result<Response, ApiError> {
-    let command = CollaborationCommand::Propose {
-        title: b.title,
-        challenge: b.challenge,
-        disciplines: b.disciplines,
-        proposed_on: b.proposed_on.map_or_else(today, Day::get),
-    };
-    run(
-        &state,
-        &caller,
-        Uuid::now_v7(),
-        command,
-        Some(Created::Record),
-    )
-    .await
+/// A command on one collaboration (`common::command!` with the collaboration's kind bound).
+macro_rules! collab_command {
+    ($($t:tt)*) => { common::command!("collaboration", "collaborations", CollaborationAccepted; $($t)*); };
 }
 
-/// A command on one collaboration (and maybe one of its participants or milestones).
-macro_rules! collab_command {
-    ($name:ident, $path:tt, $status:tt, $summary:tt, $body:ty, $(sub = $sub:tt,)? |$state:ident, $caller:ident, $id:ident, $subid:ident, $b:ident| $run:expr) => {
-        #[utoipa::path(
-            post,
-            path = $path,
-            tag = "collaborations",
-            summary = $summary,
-            params(
-                ("id" = Uuid, Path, description = "The collaboration's id"),
-                $(($sub = Uuid, Path, description = "The participant's or milestone's id"),)?
-                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
-            ),
-            request_body = $body,
-            responses(
-                (status = $status, description = "Accepted: the new version (also the ETag) and where the events landed", body = CollaborationAccepted),
-                CommandErrors,
-            ),
-            security(("bearer" = [])),
-            extensions(("x-role" = json!("officer"))),
-        )]
-        async fn $name(
-            State($state): State<AppState>,
-            $caller: Caller,
-            ApiPath(raw): ApiPath<Vec<String>>,
-            ApiJson($b): ApiJson<$body>,
-        ) -> Result<Response, ApiError> {
-            let $id = parse_id(raw.first().map_or("", String::as_str), "collaboration")?;
-            #[allow(unused_variables)]
-            let $subid = match raw.get(1) {
-                Some(sub) => parse_id(sub, "participant or milestone")?,
-                None => $id,
-            };
-            $run
+// `POST /collaborations`: propose a collaboration.
+collab_command!(
+    propose,
+    "/collaborations",
+    create,
+    "Propose an interdisciplinary collaboration",
+    ProposeBody,
+    |state, caller, b| make {
+        CollaborationCommand::Propose {
+            title: b.title,
+            challenge: b.challenge,
+            disciplines: b.disciplines,
+            proposed_on: b.proposed_on.map_or_else(today, Day::get),
         }
-    };
-}
+    }
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -171,7 +111,7 @@ collab_command!(
     201,
     "Add a participant: a startup, a resident or an external partner",
     JoinBody,
-    |state, caller, id, _sub, b| {
+    |state, caller, id, _sub, b| run {
         let key = b.party_id.to_string();
         let known = match b.kind {
             PartyKind::Startup => state
@@ -234,8 +174,8 @@ collab_command!(
     200,
     "A participant leaves",
     CollaborationReasonBody,
-    sub = "participant_id",
-    |state, caller, id, participant, b| run(
+    sub = "participant_id" ("participant"),
+    |state, caller, id, participant, b| run run(
         &state,
         &caller,
         id,
@@ -265,7 +205,7 @@ collab_command!(
     200,
     "Record the co-production agreement (intellectual property, licence)",
     CoProductionBody,
-    |state, caller, id, _sub, b| {
+    |state, caller, id, _sub, b| run {
         let agreement = CoProduction {
             ip_terms: b.ip_terms,
             licence: b.licence,
@@ -296,7 +236,7 @@ collab_command!(
     200,
     "Activate: needs two participants of two disciplines and an agreement",
     DayBody,
-    |state, caller, id, _sub, b| run(
+    |state, caller, id, _sub, b| run run(
         &state,
         &caller,
         id,
@@ -322,7 +262,7 @@ collab_command!(
     201,
     "Add a phase of the work",
     PhaseBody,
-    |state, caller, id, _sub, b| {
+    |state, caller, id, _sub, b| run {
         let phase_id = Uuid::now_v7();
         let phase = Phase {
             phase_id,
@@ -354,7 +294,7 @@ collab_command!(
     201,
     "Set a milestone",
     CollaborationMilestoneBody,
-    |state, caller, id, _sub, b| {
+    |state, caller, id, _sub, b| run {
         let milestone_id = Uuid::now_v7();
         let milestone = CollabMilestone {
             milestone_id,
@@ -379,8 +319,8 @@ collab_command!(
     200,
     "Mark a milestone done",
     DayBody,
-    sub = "milestone_id",
-    |state, caller, id, milestone, b| run(
+    sub = "milestone_id" ("milestone"),
+    |state, caller, id, milestone, b| run run(
         &state,
         &caller,
         id,
@@ -407,7 +347,7 @@ collab_command!(
     201,
     "Record an output: prototype, artwork, exhibition, publication",
     OutputBody,
-    |state, caller, id, _sub, b| {
+    |state, caller, id, _sub, b| run {
         let output_id = Uuid::now_v7();
         let output = Output {
             output_id,
@@ -432,7 +372,7 @@ collab_command!(
     200,
     "Conclude an active collaboration",
     DayBody,
-    |state, caller, id, _sub, b| run(
+    |state, caller, id, _sub, b| run run(
         &state,
         &caller,
         id,
@@ -450,7 +390,7 @@ collab_command!(
     200,
     "Abandon a proposed or active collaboration",
     CollaborationReasonBody,
-    |state, caller, id, _sub, b| run(
+    |state, caller, id, _sub, b| run run(
         &state,
         &caller,
         id,

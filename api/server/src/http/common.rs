@@ -218,6 +218,14 @@ pub struct History {
     pub next: Option<String>,
 }
 
+/// A router of the handlers named, each with its OpenAPI operation.
+macro_rules! router {
+    ($($handler:ident),* $(,)?) => {
+        OpenApiRouter::new()$(.routes(routes!($handler)))*
+    };
+}
+pub(crate) use router;
+
 /// A record's three reads, written once for every aggregate: `GET {base}` (its state now or
 /// `?as_of`, with its version as `ETag`), `GET {base}/events` and `GET {base}/history` (one
 /// page of its events with who, when and why). `$view` builds the answer from `$state`, the
@@ -230,6 +238,11 @@ macro_rules! record_reads {
         $view_ty:ty,
         |$state:ident, $id:ident, $version:ident, $s:ident| $view:expr
     ) => {
+        /// Reads of the record's state and history (auditors and officers).
+        pub fn reads() -> OpenApiRouter<AppState> {
+            common::router![show, events, history]
+        }
+
         #[utoipa::path(
             get,
             path = $show_path,
@@ -407,6 +420,124 @@ pub fn status(created: bool) -> StatusCode {
         StatusCode::OK
     }
 }
+
+/// The answer to an accepted command on record `id` of `collection`: `body`, the version as
+/// `ETag`, 201 when it `created` a record (with `Location`) or a sub-record, else 200.
+pub fn answered(
+    collection: &str,
+    id: Uuid,
+    version: u64,
+    created: Option<Created>,
+    body: impl Serialize,
+) -> Response {
+    let response = with_etag(status(created.is_some()), body, version);
+    match created {
+        Some(Created::Record) => with_location(response, &format!("/api/v1/{collection}/{id}")),
+        _ => response,
+    }
+}
+
+/// One command endpoint, `POST $path`, written once for every record: its OpenAPI operation
+/// (path and optional sub-record parameters, `If-Match`, `Idempotency-Key`, the body, the
+/// answer, the errors) and its handler; `create` in place of a status is the endpoint that
+/// records a new one (201, `Location`, an id chosen here). The record's kind comes first (`$what` names it in a
+/// 404, `$tag` groups it, `$answer` is its answer's schema); a module binds those once in a
+/// short macro of its own. The handler either `make`s `(command, created)` for the module's
+/// `run`, or `run`s an expression of its own (work across records, through `crate::app`).
+macro_rules! command {
+    (
+        $what:literal, $tag:literal, $answer:ty;
+        $name:ident, $path:literal, create, $summary:literal, $body:ty,
+        |$state:ident, $caller:ident, $b:pat_param| make $make:expr
+    ) => {
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = $tag,
+            summary = $summary,
+            params(
+                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+            ),
+            request_body = $body,
+            responses(
+                (status = 201, description = concat!("Recorded; `Location` names the ", $what), body = $answer),
+                CommandErrors,
+            ),
+            security(("bearer" = [])),
+            extensions(("x-role" = json!("officer"))),
+        )]
+        async fn $name(
+            State($state): State<AppState>,
+            $caller: Caller,
+            ApiJson($b): ApiJson<$body>,
+        ) -> Result<Response, ApiError> {
+            let command = $make;
+            run(&$state, &$caller, Uuid::now_v7(), command, Some(Created::Record)).await
+        }
+    };
+    (
+        $what:literal, $tag:literal, $answer:ty;
+        $name:ident, $path:literal, $status:tt, $summary:literal, $body:ty,
+        $(sub = $sub:literal ($sub_what:literal),)?
+        |$state:ident, $caller:ident, $id:ident, $subid:pat_param, $b:pat_param| make $make:expr
+    ) => {
+        common::command!(
+            $what, $tag, $answer;
+            $name, $path, $status, $summary, $body, $(sub = $sub ($sub_what),)?
+            |$state, $caller, $id, $subid, $b| run {
+                let (command, created) = $make;
+                run(&$state, &$caller, $id, command, created).await
+            }
+        );
+    };
+    (
+        $what:literal, $tag:literal, $answer:ty;
+        $name:ident, $path:literal, $status:tt, $summary:literal, $body:ty,
+        $(sub = $sub:literal ($sub_what:literal),)?
+        |$state:ident, $caller:ident, $id:ident, $subid:pat_param, $b:pat_param| run $run:expr
+    ) => {
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = $tag,
+            summary = $summary,
+            params(
+                ("id" = Uuid, Path, description = "The record's id"),
+                $(($sub = Uuid, Path, description = concat!("The ", $sub_what, "'s id")),)?
+                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
+                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
+            ),
+            request_body = $body,
+            responses(
+                (status = $status, description = "Accepted: the new version (also the ETag) and where the events landed", body = $answer),
+                CommandErrors,
+            ),
+            security(("bearer" = [])),
+            extensions(("x-role" = json!("officer"))),
+        )]
+        async fn $name(
+            State($state): State<AppState>,
+            $caller: Caller,
+            ApiPath(raw): ApiPath<Vec<String>>,
+            ApiJson($b): ApiJson<$body>,
+        ) -> Result<Response, ApiError> {
+            let $id = parse_id(raw.first().map_or("", String::as_str), $what)?;
+            #[allow(unused_variables)]
+            let $subid = match raw.get(1) {
+                Some(sub) => parse_id(sub, common::command!(@sub $($sub_what)?))?,
+                None => $id,
+            };
+            $run
+        }
+    };
+    (@sub $what:literal) => {
+        $what
+    };
+    (@sub) => {
+        "sub-record"
+    };
+}
+pub(crate) use command;
 
 /// Declares the answer of an aggregate's commands: its id, the new version, where the events
 /// landed, and the ids of sub-records a command may create.

@@ -8,21 +8,9 @@ use incubator_domain::values::{Expertise, PersonId, Reason};
 
 use crate::people::PersonRef;
 
-/// Reads of a mentor's state and history (auditors and officers).
-pub fn reads() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(show))
-        .routes(routes!(events))
-        .routes(routes!(history))
-}
-
 /// Every mentor command (officers).
 pub fn commands() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(register))
-        .routes(routes!(change_expertise))
-        .routes(routes!(retire))
-        .routes(routes!(reactivate))
+    common::router![register, change_expertise, retire, reactivate]
 }
 
 accepted!(
@@ -33,23 +21,16 @@ accepted!(
 
 /// Runs a mentor command and answers it.
 async fn run(
-    state: AppState,
-    caller: Caller,
+    state: &AppState,
+    caller: &Caller,
     id: Uuid,
     command: MentorCommand,
-    created: bool,
+    created: Option<Created>,
 ) -> Result<Response, ApiError> {
-    let committed = common::execute(&state, &caller, state.store.mentors(), id, command).await?;
+    let committed = common::execute(state, caller, state.store.mentors(), id, command).await?;
     let version = committed.version;
-    let mut response = common::with_etag(
-        common::status(created),
-        MentorAccepted::new(id, committed),
-        version,
-    );
-    if created {
-        response = common::with_location(response, &format!("/api/v1/mentors/{id}"));
-    }
-    Ok(response)
+    let body = MentorAccepted::new(id, committed);
+    Ok(common::answered("mentors", id, version, created, body))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,69 +46,27 @@ struct MentorRegistration {
     registered_on: Option<Day>,
 }
 
-/// `POST /mentors`: register a mentor; the id is chosen here (UUID v7).
-#[utoipa::path(
-    post,
-    path = "/mentors",
-    tag = "mentors",
-    summary = "Register a mentor",
-    params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
-    ),
-    request_body = MentorRegistration,
-    responses(
-        (status = 201, description = "Registered; `Location` names the mentor", body = MentorAccepted),
-        CommandErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("officer"))),
-)]
-async fn register(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(b): ApiJson<MentorRegistration>,
-) -> Result<Response, ApiError> {
-    common::require_registered(&state, [b.person_id.0]).await?;
-    let command = MentorCommand::Register {
-        person_id: b.person_id,
-        expertise: b.expertise,
-        registered_on: b.registered_on.map_or_else(today, Day::get),
-    };
-    run(state, caller, Uuid::now_v7(), command, true).await
+/// A command on one mentor (`common::command!` with the mentor's kind bound).
+macro_rules! mentor_command {
+    ($($t:tt)*) => { common::command!("mentor", "mentors", MentorAccepted; $($t)*); };
 }
 
-/// The parameters every command on one mentor documents.
-macro_rules! mentor_command {
-    ($name:ident, $path:tt, $summary:tt, $body:ty, |$b:ident| $make:expr) => {
-        #[utoipa::path(
-            post,
-            path = $path,
-            tag = "mentors",
-            summary = $summary,
-            params(
-                ("id" = Uuid, Path, description = "The mentor's id"),
-                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
-            ),
-            request_body = $body,
-            responses(
-                (status = 200, description = "Accepted: the new version (also the ETag) and where the events landed", body = MentorAccepted),
-                CommandErrors,
-            ),
-            security(("bearer" = [])),
-            extensions(("x-role" = json!("officer"))),
-        )]
-        async fn $name(
-            State(state): State<AppState>,
-            caller: Caller,
-            ApiPath(raw): ApiPath<String>,
-            ApiJson($b): ApiJson<$body>,
-        ) -> Result<Response, ApiError> {
-            let id = parse_id(&raw, "mentor")?;
-            run(state, caller, id, $make, false).await
+// `POST /mentors`: register a mentor; the id is chosen here (UUID v7).
+mentor_command!(
+    register,
+    "/mentors",
+    create,
+    "Register a mentor",
+    MentorRegistration,
+    |state, caller, b| make {
+        common::require_registered(&state, [b.person_id.0]).await?;
+        MentorCommand::Register {
+            person_id: b.person_id,
+            expertise: b.expertise,
+            registered_on: b.registered_on.map_or_else(today, Day::get),
         }
-    };
-}
+    }
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -140,11 +79,15 @@ struct ExpertiseBody {
 mentor_command!(
     change_expertise,
     "/mentors/{id}/expertise",
+    200,
     "Replace a mentor's areas of expertise",
     ExpertiseBody,
-    |b| MentorCommand::ChangeExpertise {
-        expertise: b.expertise
-    }
+    |state, caller, id, _, b| make(
+        MentorCommand::ChangeExpertise {
+            expertise: b.expertise
+        },
+        None
+    )
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -159,12 +102,16 @@ struct RetireBody {
 mentor_command!(
     retire,
     "/mentors/{id}/retire",
+    200,
     "Retire a mentor: no new assignments",
     RetireBody,
-    |b| MentorCommand::Retire {
-        reason: b.reason,
-        retired_on: b.retired_on.map_or_else(today, Day::get),
-    }
+    |state, caller, id, _, b| make(
+        MentorCommand::Retire {
+            reason: b.reason,
+            retired_on: b.retired_on.map_or_else(today, Day::get),
+        },
+        None
+    )
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -176,9 +123,10 @@ struct ReactivateBody {
 mentor_command!(
     reactivate,
     "/mentors/{id}/reactivate",
+    200,
     "Reactivate a retired mentor",
     ReactivateBody,
-    |b| MentorCommand::Reactivate { reason: b.reason }
+    |state, caller, id, _, b| make(MentorCommand::Reactivate { reason: b.reason }, None)
 );
 
 /// A mentor's current state.

@@ -16,30 +16,23 @@ use incubator_domain::values::{
 use crate::people::PersonRef;
 use crate::store::{Appended, Committed};
 
-/// Reads of a residency's state and history (auditors and officers).
-pub fn reads() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(show))
-        .routes(routes!(events))
-        .routes(routes!(history))
-}
-
 /// Every residency command (officers).
 pub fn commands() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(apply))
-        .routes(routes!(accept))
-        .routes(routes!(decline))
-        .routes(routes!(wait_list))
-        .routes(routes!(sign_agreement))
-        .routes(routes!(arrive))
-        .routes(routes!(extend))
-        .routes(routes!(assign_mentor))
-        .routes(routes!(release_mentor))
-        .routes(routes!(log_session))
-        .routes(routes!(record_public_moment))
-        .routes(routes!(complete))
-        .routes(routes!(cancel))
+    common::router![
+        apply,
+        accept,
+        decline,
+        wait_list,
+        sign_agreement,
+        arrive,
+        extend,
+        assign_mentor,
+        release_mentor,
+        log_session,
+        record_public_moment,
+        complete,
+        cancel
+    ]
 }
 
 accepted!(
@@ -100,80 +93,31 @@ struct ResidencyApplication {
     applied_on: Option<Day>,
 }
 
-/// `POST /residencies`: record an application to an open call.
-#[utoipa::path(
-    post,
-    path = "/residencies",
-    tag = "residencies",
-    summary = "Record an artist's application to an open call",
-    params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
-    ),
-    request_body = ResidencyApplication,
-    responses(
-        (status = 201, description = "Recorded; `Location` names the residency", body = ResidencyAccepted),
-        CommandErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("officer"))),
-)]
-async fn apply(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(b): ApiJson<ResidencyApplication>,
-) -> Result<Response, ApiError> {
-    common::require_registered(&state, [b.artist.0]).await?;
-    let command = ResidencyCommand::Apply {
-        call: b.call,
-        artist: b.artist,
-        discipline: b.discipline,
-        proposal: b.proposal,
-        requested_from: b.requested_from.get(),
-        requested_to: b.requested_to.get(),
-        applied_on: b.applied_on.map_or_else(today, Day::get),
-    };
-    run(
-        &state,
-        &caller,
-        Uuid::now_v7(),
-        command,
-        Some(Created::Record),
-    )
-    .await
+/// A command on one residency (`common::command!` with the residency's kind bound).
+macro_rules! residency_command {
+    ($($t:tt)*) => { common::command!("residency", "residencies", ResidencyAccepted; $($t)*); };
 }
 
-/// A command on one residency.
-macro_rules! residency_command {
-    ($name:ident, $path:tt, $status:tt, $summary:tt, $body:ty, |$state:ident, $caller:ident, $id:ident, $b:ident| $run:expr) => {
-        #[utoipa::path(
-            post,
-            path = $path,
-            tag = "residencies",
-            summary = $summary,
-            params(
-                ("id" = Uuid, Path, description = "The residency's id"),
-                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
-            ),
-            request_body = $body,
-            responses(
-                (status = $status, description = "Accepted: the new version (also the ETag) and where the events landed", body = ResidencyAccepted),
-                CommandErrors,
-            ),
-            security(("bearer" = [])),
-            extensions(("x-role" = json!("officer"))),
-        )]
-        async fn $name(
-            State($state): State<AppState>,
-            $caller: Caller,
-            ApiPath(raw): ApiPath<String>,
-            ApiJson($b): ApiJson<$body>,
-        ) -> Result<Response, ApiError> {
-            let $id = parse_id(&raw, "residency")?;
-            $run
+// `POST /residencies`: record an application to an open call.
+residency_command!(
+    apply,
+    "/residencies",
+    create,
+    "Record an artist's application to an open call",
+    ResidencyApplication,
+    |state, caller, b| make {
+        common::require_registered(&state, [b.artist.0]).await?;
+        ResidencyCommand::Apply {
+            call: b.call,
+            artist: b.artist,
+            discipline: b.discipline,
+            proposal: b.proposal,
+            requested_from: b.requested_from.get(),
+            requested_to: b.requested_to.get(),
+            applied_on: b.applied_on.map_or_else(today, Day::get),
         }
-    };
-}
+    }
+);
 
 /// A body with nothing in it.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -186,7 +130,7 @@ residency_command!(
     200,
     "Accept the application",
     Empty,
-    |state, caller, id, _b| run(&state, &caller, id, ResidencyCommand::Accept, None).await
+    |state, caller, id, _, _b| run run(&state, &caller, id, ResidencyCommand::Accept, None).await
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -201,7 +145,7 @@ residency_command!(
     200,
     "Decline the application",
     ResidencyReasonBody,
-    |state, caller, id, b| run(
+    |state, caller, id, _, b| run run(
         &state,
         &caller,
         id,
@@ -224,7 +168,7 @@ residency_command!(
     200,
     "Put the application on the waiting list",
     OptionalReasonBody,
-    |state, caller, id, b| run(
+    |state, caller, id, _, b| run run(
         &state,
         &caller,
         id,
@@ -251,7 +195,7 @@ residency_command!(
     200,
     "Record the signed agreement: dates, stipend, studio",
     ResidencyAgreementBody,
-    |state, caller, id, b| {
+    |state, caller, id, _, b| run {
         // The studio must be a registered space.
         common::load(
             &state,
@@ -292,7 +236,7 @@ residency_command!(
     200,
     "Record the artist's arrival; allocates the studio until the agreement ends",
     ArriveBody,
-    |state, caller, id, b| {
+    |state, caller, id, _, b| run {
         let arrived_on = b.arrived_on.map_or_else(today, Day::get);
         let done = state
             .app()
@@ -316,7 +260,7 @@ residency_command!(
     200,
     "Extend the stay; allocates the studio for the added days",
     ExtendBody,
-    |state, caller, id, b| {
+    |state, caller, id, _, b| run {
         let done = state
             .app()
             .extend(&caller, id, b.ends_on.get(), b.reason)
@@ -337,7 +281,7 @@ residency_command!(
     200,
     "Assign a mentor to the resident",
     ResidentMentorBody,
-    |state, caller, id, b| {
+    |state, caller, id, _, b| run {
         let (mentor, _) = state
             .store
             .load(state.store.mentors(), &b.mentor_id.0.to_string())
@@ -407,7 +351,7 @@ residency_command!(
     201,
     "Log a mentoring session with the resident",
     ResidentSessionBody,
-    |state, caller, id, b| {
+    |state, caller, id, _, b| run {
         let session_id = SessionId::new();
         let command = ResidencyCommand::LogSession {
             session_id,
@@ -434,7 +378,7 @@ residency_command!(
     201,
     "Record a public moment: open studio, exhibition, workshop, publication",
     MomentBody,
-    |state, caller, id, b| {
+    |state, caller, id, _, b| run {
         let moment_id = Uuid::now_v7();
         let moment = PublicMoment {
             moment_id,
@@ -467,7 +411,7 @@ residency_command!(
     200,
     "Complete the residency (after a public moment)",
     CompleteBody,
-    |state, caller, id, b| {
+    |state, caller, id, _, b| run {
         let command = ResidencyCommand::Complete {
             completed_on: b.completed_on.map_or_else(today, Day::get),
         };
@@ -481,7 +425,7 @@ residency_command!(
     200,
     "Cancel the residency from any open stage; gives the studio back",
     ResidencyReasonBody,
-    |state, caller, id, b| {
+    |state, caller, id, _, b| run {
         let done = state.app().cancel(&caller, id, b.reason).await?;
         Ok(answer(id, done.committed, None, done.before, done.after))
     }

@@ -8,25 +8,18 @@ use incubator_domain::space::{
 };
 use incubator_domain::values::{Day, Money, Reason, Title};
 
-/// Reads of a space's state and history (auditors and officers).
-pub fn reads() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(show))
-        .routes(routes!(events))
-        .routes(routes!(history))
-}
-
 /// Every space command (officers).
 pub fn commands() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(register))
-        .routes(routes!(change_terms))
-        .routes(routes!(decommission))
-        .routes(routes!(allocate))
-        .routes(routes!(end_allocation))
-        .routes(routes!(cancel_allocation))
-        .routes(routes!(book))
-        .routes(routes!(cancel_booking))
+    common::router![
+        register,
+        change_terms,
+        decommission,
+        allocate,
+        end_allocation,
+        cancel_allocation,
+        book,
+        cancel_booking
+    ]
 }
 
 accepted!(
@@ -39,8 +32,8 @@ accepted!(
 
 /// Runs a space command and answers it.
 async fn run(
-    state: AppState,
-    caller: Caller,
+    state: &AppState,
+    caller: &Caller,
     id: Uuid,
     mut command: SpaceCommand,
     created: Option<Created>,
@@ -58,14 +51,10 @@ async fn run(
     {
         *standing = state.app().occupant_standing(occupant).await?;
     }
-    let committed = common::execute(&state, &caller, state.store.spaces(), id, command).await?;
+    let committed = common::execute(state, caller, state.store.spaces(), id, command).await?;
     let version = committed.version;
     let body = SpaceAccepted::new(id, committed);
-    let mut response = common::with_etag(common::status(created.is_some()), body, version);
-    if matches!(created, Some(Created::Record)) {
-        response = common::with_location(response, &format!("/api/v1/spaces/{id}"));
-    }
-    Ok(response)
+    Ok(common::answered("spaces", id, version, created, body))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -92,87 +81,31 @@ struct SpaceRegistration {
     registered_on: Option<Day>,
 }
 
-/// `POST /spaces`: register a space; the id is chosen here (UUID v7).
-#[utoipa::path(
-    post,
-    path = "/spaces",
-    tag = "spaces",
-    summary = "Register a space",
-    params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
-    ),
-    request_body = SpaceRegistration,
-    responses(
-        (status = 201, description = "Registered; `Location` names the space", body = SpaceAccepted),
-        CommandErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("officer"))),
-)]
-async fn register(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(b): ApiJson<SpaceRegistration>,
-) -> Result<Response, ApiError> {
-    let command = SpaceCommand::Register {
-        building: b.building,
-        kind: b.kind,
-        name: b.name,
-        area_m2: b.area_m2,
-        capacity: b.capacity.unwrap_or(1),
-        rent_per_m2: b.rent_per_m2,
-        opening_hours: b.opening_hours,
-        registered_on: b.registered_on.map_or_else(today, Day::get),
-    };
-    run(
-        state,
-        caller,
-        Uuid::now_v7(),
-        command,
-        Some(Created::Record),
-    )
-    .await
+/// A command on one space (`common::command!` with the space's kind bound).
+macro_rules! space_command {
+    ($($t:tt)*) => { common::command!("space", "spaces", SpaceAccepted; $($t)*); };
 }
 
-/// A command on one space (and maybe one of its allocations or bookings).
-macro_rules! space_command {
-    ($name:ident, $path:tt, $status:tt, $summary:tt, $body:ty, $(sub = $sub:tt,)? |$id:ident, $b:ident| $make:expr) => {
-        #[utoipa::path(
-            post,
-            path = $path,
-            tag = "spaces",
-            summary = $summary,
-            params(
-                ("id" = Uuid, Path, description = "The space's id"),
-                $(($sub = Uuid, Path, description = "The allocation's or booking's id"),)?
-                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
-            ),
-            request_body = $body,
-            responses(
-                (status = $status, description = "Accepted: the new version (also the ETag) and where the events landed", body = SpaceAccepted),
-                CommandErrors,
-            ),
-            security(("bearer" = [])),
-            extensions(("x-role" = json!("officer"))),
-        )]
-        async fn $name(
-            State(state): State<AppState>,
-            caller: Caller,
-            ApiPath(raw): ApiPath<Vec<String>>,
-            ApiJson($b): ApiJson<$body>,
-        ) -> Result<Response, ApiError> {
-            let id = parse_id(raw.first().map_or("", String::as_str), "space")?;
-            #[allow(unused_variables)]
-            let $id = match raw.get(1) {
-                Some(sub) => parse_id(sub, "allocation or booking")?,
-                None => id,
-            };
-            let (command, created): (SpaceCommand, Option<Created>) = $make;
-            run(state, caller, id, command, created).await
+// `POST /spaces`: register a space; the id is chosen here (UUID v7).
+space_command!(
+    register,
+    "/spaces",
+    create,
+    "Register a space",
+    SpaceRegistration,
+    |state, caller, b| make {
+        SpaceCommand::Register {
+            building: b.building,
+            kind: b.kind,
+            name: b.name,
+            area_m2: b.area_m2,
+            capacity: b.capacity.unwrap_or(1),
+            rent_per_m2: b.rent_per_m2,
+            opening_hours: b.opening_hours,
+            registered_on: b.registered_on.map_or_else(today, Day::get),
         }
-    };
-}
+    }
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -195,7 +128,7 @@ space_command!(
     200,
     "Change a space's area, capacity, rent or opening hours",
     TermsBody,
-    |_sub, b| (
+    |state, caller, id, _sub, b| make(
         SpaceCommand::ChangeTerms {
             area_m2: b.area_m2,
             capacity: b.capacity,
@@ -221,7 +154,7 @@ space_command!(
     200,
     "Take a space out of use (refused while it is allocated or booked)",
     DecommissionBody,
-    |_sub, b| (
+    |state, caller, id, _sub, b| make(
         SpaceCommand::Decommission {
             reason: b.reason,
             on: b.on.map_or_else(today, Day::get),
@@ -248,7 +181,7 @@ space_command!(
     201,
     "Allocate a space for a period (409 when it is full on a day of it)",
     AllocateBody,
-    |_sub, b| {
+    |state, caller, id, _sub, b| make {
         let allocation_id = Uuid::now_v7();
         (
             SpaceCommand::Allocate {
@@ -278,8 +211,8 @@ space_command!(
     200,
     "End an allocation early",
     EndAllocationBody,
-    sub = "allocation_id",
-    |allocation, b| (
+    sub = "allocation_id"("allocation"),
+    |state, caller, id, allocation, b| make(
         SpaceCommand::EndAllocation {
             allocation_id: allocation,
             last_day: b.last_day.get(),
@@ -301,8 +234,8 @@ space_command!(
     200,
     "Withdraw an allocation made in error, as if it had never been made",
     CancelAllocationBody,
-    sub = "allocation_id",
-    |allocation, b| (
+    sub = "allocation_id"("allocation"),
+    |state, caller, id, allocation, b| make(
         SpaceCommand::CancelAllocation {
             allocation_id: allocation,
             reason: b.reason,
@@ -327,7 +260,7 @@ space_command!(
     201,
     "Book a room by the hour (409 when it is full at an instant of the slot)",
     BookBody,
-    |_sub, b| {
+    |state, caller, id, _sub, b| make {
         let booking_id = Uuid::now_v7();
         (
             SpaceCommand::Book {
@@ -356,8 +289,8 @@ space_command!(
     200,
     "Cancel a booking before it starts",
     CancelBody,
-    sub = "booking_id",
-    |booking, b| (
+    sub = "booking_id"("booking"),
+    |state, caller, id, booking, b| make(
         SpaceCommand::CancelBooking {
             booking_id: booking,
             reason: b.reason,

@@ -14,33 +14,26 @@ use incubator_domain::values::{
 use crate::people::{self, PersonRef};
 use std::collections::BTreeMap;
 
-/// Reads of a startup's own state and history (auditors and officers).
-pub fn reads() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(show))
-        .routes(routes!(events))
-        .routes(routes!(history))
-}
-
 /// Every startup command (officers).
 pub fn commands() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(apply))
-        .routes(routes!(advance))
-        .routes(routes!(reject))
-        .routes(routes!(withdraw))
-        .routes(routes!(exit))
-        .routes(routes!(void))
-        .routes(routes!(assign_cohort))
-        .routes(routes!(record_round))
-        .routes(routes!(award_funding))
-        .routes(routes!(pay_tranche))
-        .routes(routes!(assign_mentor))
-        .routes(routes!(release_mentor))
-        .routes(routes!(log_session))
-        .routes(routes!(set_milestone))
-        .routes(routes!(achieve_milestone))
-        .routes(routes!(record_kpis))
+    common::router![
+        apply,
+        advance,
+        reject,
+        withdraw,
+        exit,
+        void,
+        assign_cohort,
+        record_round,
+        award_funding,
+        pay_tranche,
+        assign_mentor,
+        release_mentor,
+        log_session,
+        set_milestone,
+        achieve_milestone,
+        record_kpis
+    ]
 }
 
 common::accepted!(
@@ -54,108 +47,19 @@ common::accepted!(
     milestone_id,
 );
 
-/// A command about to run: the state and who sent it.
-struct Ctx {
-    state: AppState,
-    caller: Caller,
-}
-
-impl Ctx {
-    /// Runs a command; answers with the new version as ETag and where its events landed,
-    /// 201 when it `created` a sub-record.
-    async fn run(
-        self,
-        id: Uuid,
-        command: StartupCommand,
-        created: Option<Created>,
-    ) -> Result<Response, ApiError> {
-        let committed = common::execute(
-            &self.state,
-            &self.caller,
-            self.state.store.startups(),
-            id,
-            command,
-        )
-        .await?;
-        let version = committed.version;
-        let body = CommandAccepted::new(id, committed);
-        Ok(common::with_etag(
-            common::status(created.is_some()),
-            body,
-            version,
-        ))
-    }
-}
-
-macro_rules! command_handler {
-    ($name:ident, $path:tt, $status:tt, $summary:tt, $body:ty, |$state:ident, $id:ident, $b:ident| $make:expr) => {
-        #[utoipa::path(
-            post,
-            path = $path,
-            tag = "startups",
-            summary = $summary,
-            params(
-                ("id" = Uuid, Path, description = "The startup's id"),
-                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
-            ),
-            request_body = $body,
-            responses(
-                (status = $status, description = "Accepted: the new version (also the ETag) and where the events landed", body = CommandAccepted),
-                CommandErrors,
-            ),
-            security(("bearer" = [])),
-            extensions(("x-role" = json!("officer"))),
-        )]
-        async fn $name(
-            State(state): State<AppState>,
-            caller: Caller,
-            ApiPath(raw): ApiPath<String>,
-            ApiJson($b): ApiJson<$body>,
-        ) -> Result<Response, ApiError> {
-            let $id = parse_id(&raw, "startup")?;
-            let $state = &state;
-            let (command, created): (StartupCommand, Option<Created>) = $make;
-            let ctx = Ctx { state, caller };
-            ctx.run($id, command, created).await
-        }
-    };
-}
-
-/// A sub-record id from the path (`/funding/{grant_id}/…`).
-macro_rules! sub_command_handler {
-    ($name:ident, $path:tt, $summary:tt, $body:ty, $what:literal, $sub_param:tt, |$sub:ident, $b:ident| $make:expr) => {
-        #[utoipa::path(
-            post,
-            path = $path,
-            tag = "startups",
-            summary = $summary,
-            params(
-                ("id" = Uuid, Path, description = "The startup's id"),
-                ($sub_param = Uuid, Path, description = "The sub-record's id"),
-                ("If-Match" = Option<String>, Header, description = "The version the command expects, as the ETag `\"N\"`; 412 if the record moved on"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
-            ),
-            request_body = $body,
-            responses(
-                (status = 200, description = "Accepted: the new version (also the ETag) and where the events landed", body = CommandAccepted),
-                CommandErrors,
-            ),
-            security(("bearer" = [])),
-            extensions(("x-role" = json!("officer"))),
-        )]
-        async fn $name(
-            State(state): State<AppState>,
-            caller: Caller,
-            ApiPath((raw, raw_sub)): ApiPath<(String, String)>,
-            ApiJson($b): ApiJson<$body>,
-        ) -> Result<Response, ApiError> {
-            let id = parse_id(&raw, "startup")?;
-            let $sub = parse_id(&raw_sub, $what)?;
-            let ctx = Ctx { state, caller };
-            ctx.run(id, $make, None).await
-        }
-    };
+/// Runs a startup command; answers with the new version as ETag and where its events
+/// landed, 201 when it `created` a record or sub-record.
+async fn run(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    command: StartupCommand,
+    created: Option<Created>,
+) -> Result<Response, ApiError> {
+    let committed = common::execute(state, caller, state.store.startups(), id, command).await?;
+    let version = committed.version;
+    let body = CommandAccepted::new(id, committed);
+    Ok(common::answered("startups", id, version, created, body))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -172,52 +76,33 @@ struct StartupApplication {
     applied_on: Option<Day>,
 }
 
-/// `POST /startups`: register an application; the id is chosen here (UUID v7).
-#[utoipa::path(
-    post,
-    path = "/startups",
-    tag = "startups",
-    summary = "Register a startup's application",
-    params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request get the first response"),
-    ),
-    request_body = StartupApplication,
-    responses(
-        (status = 201, description = "Registered; `Location` names the startup", body = CommandAccepted),
-        CommandErrors,
-    ),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("officer"))),
-)]
-async fn apply(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(b): ApiJson<StartupApplication>,
-) -> Result<Response, ApiError> {
-    if b.founders.len() > 20 {
-        return Err(ApiError::invalid("founders", "at most 20 founders"));
-    }
-    let founders: Vec<Uuid> = b.founders.iter().map(|p| p.0).collect();
-    common::require_registered(&state, founders).await?;
-    let id = Uuid::now_v7();
-    let ctx = Ctx { state, caller };
-    let mut response = ctx
-        .run(
-            id,
-            StartupCommand::Apply {
-                name: b.name,
-                sector: b.sector,
-                founders: b.founders,
-                cohort: b.cohort,
-                applied_on: b.applied_on.map_or_else(today, Day::get),
-            },
-            None,
-        )
-        .await?;
-    *response.status_mut() = StatusCode::CREATED;
-    response = common::with_location(response, &format!("/api/v1/startups/{id}"));
-    Ok(response)
+/// A command on one startup (`common::command!` with the startup's kind bound).
+macro_rules! startup_command {
+    ($($t:tt)*) => { common::command!("startup", "startups", CommandAccepted; $($t)*); };
 }
+
+// `POST /startups`: register an application; the id is chosen here (UUID v7).
+startup_command!(
+    apply,
+    "/startups",
+    create,
+    "Register a startup's application",
+    StartupApplication,
+    |state, caller, b| make {
+        if b.founders.len() > 20 {
+            return Err(ApiError::invalid("founders", "at most 20 founders"));
+        }
+        let founders: Vec<Uuid> = b.founders.iter().map(|p| p.0).collect();
+        common::require_registered(&state, founders).await?;
+        StartupCommand::Apply {
+            name: b.name,
+            sector: b.sector,
+            founders: b.founders,
+            cohort: b.cohort,
+            applied_on: b.applied_on.map_or_else(today, Day::get),
+        }
+    }
+);
 
 /// A startup's current state.
 #[derive(Debug, Serialize, ToSchema)]
@@ -267,13 +152,13 @@ struct AdvanceBody {
     on: Option<Day>,
 }
 
-command_handler!(
+startup_command!(
     advance,
     "/startups/{id}/advance",
     200,
     "Advance to the next stage, or skip with an override reason",
     AdvanceBody,
-    |_state, _id, b| {
+    |_state, caller, _id, _, b| make {
         if b.reason.is_some() && b.override_reason.is_some() {
             return Err(ApiError::Rule {
                 kind: incubator_domain::RuleKind::Invalid,
@@ -304,13 +189,13 @@ struct ClosingBody {
     on: Option<Day>,
 }
 
-command_handler!(
+startup_command!(
     reject,
     "/startups/{id}/reject",
     200,
     "Reject the application",
     ClosingBody,
-    |_state, _id, b| (
+    |_state, caller, _id, _, b| make(
         StartupCommand::Reject {
             reason: b.reason,
             on: b.on.map_or_else(today, Day::get),
@@ -319,13 +204,13 @@ command_handler!(
         None
     )
 );
-command_handler!(
+startup_command!(
     withdraw,
     "/startups/{id}/withdraw",
     200,
     "Record that the startup withdrew",
     ClosingBody,
-    |_state, _id, b| (
+    |_state, caller, _id, _, b| make(
         StartupCommand::Withdraw {
             reason: b.reason,
             on: b.on.map_or_else(today, Day::get),
@@ -334,13 +219,13 @@ command_handler!(
         None
     )
 );
-command_handler!(
+startup_command!(
     exit,
     "/startups/{id}/exit",
     200,
     "Record the startup's exit from the programme",
     ClosingBody,
-    |_state, _id, b| (
+    |_state, caller, _id, _, b| make(
         StartupCommand::Exit {
             reason: b.reason,
             on: b.on.map_or_else(today, Day::get),
@@ -357,13 +242,13 @@ struct VoidBody {
     reason: Reason,
 }
 
-command_handler!(
+startup_command!(
     void,
     "/startups/{id}/void",
     200,
     "Void a record entered by mistake: kept in the log, out of every figure",
     VoidBody,
-    |_state, _id, b| (StartupCommand::Void { reason: b.reason }, None)
+    |_state, caller, _id, _, b| make(StartupCommand::Void { reason: b.reason }, None)
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -372,13 +257,13 @@ struct CohortBody {
     cohort: Cohort,
 }
 
-command_handler!(
+startup_command!(
     assign_cohort,
     "/startups/{id}/cohort",
     200,
     "Assign the startup to a cohort",
     CohortBody,
-    |_state, _id, b| (StartupCommand::AssignCohort { cohort: b.cohort }, None)
+    |_state, caller, _id, _, b| make(StartupCommand::AssignCohort { cohort: b.cohort }, None)
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -391,13 +276,13 @@ struct RoundBody {
     closed_on: Day,
 }
 
-command_handler!(
+startup_command!(
     record_round,
     "/startups/{id}/equity-rounds",
     201,
     "Record an equity round",
     RoundBody,
-    |_state, _id, b| {
+    |_state, caller, _id, _, b| make {
         if b.investors.len() > 50 {
             return Err(ApiError::invalid("investors", "at most 50 investors"));
         }
@@ -424,13 +309,13 @@ struct AwardBody {
     awarded_on: Day,
 }
 
-command_handler!(
+startup_command!(
     award_funding,
     "/startups/{id}/funding",
     201,
     "Award a grant or loan",
     AwardBody,
-    |_state, _id, b| {
+    |_state, caller, _id, _, b| make {
         let grant_id = GrantId::new();
         (
             StartupCommand::AwardFunding {
@@ -452,21 +337,24 @@ struct TrancheBody {
     paid_on: Day,
 }
 
-sub_command_handler!(
+startup_command!(
     pay_tranche,
     "/startups/{id}/funding/{grant_id}/tranches",
+    200,
     "Pay a tranche of a grant or loan",
     TrancheBody,
-    "funding",
-    "grant_id",
-    |grant, b| {
-        StartupCommand::PayTranche {
-            grant_id: GrantId(grant),
-            amount: b.amount,
-            paid_on: b.paid_on.get(),
-            today: today(),
-        }
-    }
+    sub = "grant_id"("funding"),
+    |state, caller, id, grant, b| make(
+        {
+            StartupCommand::PayTranche {
+                grant_id: GrantId(grant),
+                amount: b.amount,
+                paid_on: b.paid_on.get(),
+                today: today(),
+            }
+        },
+        None
+    )
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -475,13 +363,13 @@ struct StartupMentorBody {
     mentor_id: MentorId,
 }
 
-command_handler!(
+startup_command!(
     assign_mentor,
     "/startups/{id}/mentors",
     200,
     "Assign a mentor",
     StartupMentorBody,
-    |state, _id, b| {
+    |state, caller, _id, _, b| make {
         let (mentor, _) = state
             .store
             .load(state.store.mentors(), &b.mentor_id.0.to_string())
@@ -503,19 +391,22 @@ struct ReleaseBody {
     reason: Option<Reason>,
 }
 
-sub_command_handler!(
+startup_command!(
     release_mentor,
     "/startups/{id}/mentors/{mentor_id}/release",
+    200,
     "Release a mentor",
     ReleaseBody,
-    "mentor",
-    "mentor_id",
-    |mentor, b| {
-        StartupCommand::ReleaseMentor {
-            mentor_id: MentorId(mentor),
-            reason: b.reason,
-        }
-    }
+    sub = "mentor_id"("mentor"),
+    |state, caller, id, mentor, b| make(
+        {
+            StartupCommand::ReleaseMentor {
+                mentor_id: MentorId(mentor),
+                reason: b.reason,
+            }
+        },
+        None
+    )
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -529,13 +420,13 @@ struct StartupSessionBody {
     topics: Vec<Title>,
 }
 
-command_handler!(
+startup_command!(
     log_session,
     "/startups/{id}/sessions",
     201,
     "Log a mentoring session",
     StartupSessionBody,
-    |_state, _id, b| {
+    |_state, caller, _id, _, b| make {
         if b.topics.len() > 20 {
             return Err(ApiError::invalid("topics", "at most 20 topics"));
         }
@@ -562,13 +453,13 @@ struct StartupMilestoneBody {
     due_on: Option<Day>,
 }
 
-command_handler!(
+startup_command!(
     set_milestone,
     "/startups/{id}/milestones",
     201,
     "Set a milestone",
     StartupMilestoneBody,
-    |_state, _id, b| {
+    |_state, caller, _id, _, b| make {
         let milestone_id = MilestoneId::new();
         (
             StartupCommand::SetMilestone {
@@ -589,19 +480,22 @@ struct AchieveBody {
     on: Option<Day>,
 }
 
-sub_command_handler!(
+startup_command!(
     achieve_milestone,
     "/startups/{id}/milestones/{milestone_id}/achieve",
+    200,
     "Mark a milestone achieved",
     AchieveBody,
-    "milestone",
-    "milestone_id",
-    |milestone, b| {
-        StartupCommand::AchieveMilestone {
-            milestone_id: MilestoneId(milestone),
-            achieved_on: b.on.map_or_else(today, Day::get),
-        }
-    }
+    sub = "milestone_id"("milestone"),
+    |state, caller, id, milestone, b| make(
+        {
+            StartupCommand::AchieveMilestone {
+                milestone_id: MilestoneId(milestone),
+                achieved_on: b.on.map_or_else(today, Day::get),
+            }
+        },
+        None
+    )
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -614,13 +508,13 @@ struct KpiBody {
     customers: u32,
 }
 
-command_handler!(
+startup_command!(
     record_kpis,
     "/startups/{id}/kpis",
     200,
     "Record a month's KPIs",
     KpiBody,
-    |_state, _id, b| {
+    |_state, caller, _id, _, b| make {
         if b.headcount > 100_000 {
             return Err(ApiError::invalid(
                 "headcount",
