@@ -134,9 +134,13 @@ async fn session(
     Ok(())
 }
 
+impl crate::projector::Named for Mentorship {
+    const NAME: &'static str = "mentorship";
+}
+
 impl Projection for Mentorship {
     fn name(&self) -> &'static str {
-        "mentorship"
+        <Self as crate::projector::Named>::NAME
     }
 
     async fn apply(

@@ -104,6 +104,11 @@ pub async fn lease_holder(db: &ReadDb) -> Result<Option<String>, sqlx::Error> {
     }))
 }
 
+/// A read model's name, from its type: its checkpoint's name, and what reads of it wait on.
+pub trait Named {
+    const NAME: &'static str;
+}
+
 /// A read model built from the log.
 pub trait Projection: Send + Sync + 'static {
     /// The name of its checkpoint, and of the model in commands and metrics.

@@ -210,9 +210,13 @@ fn change(kind: RecordKind, event: &LoggedEvent) -> Result<Change, ProjectionErr
     })
 }
 
+impl crate::projector::Named for Records {
+    const NAME: &'static str = "records";
+}
+
 impl Projection for Records {
     fn name(&self) -> &'static str {
-        "records"
+        <Self as crate::projector::Named>::NAME
     }
 
     async fn apply(

@@ -107,18 +107,20 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let query = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(de)
-            .map(ApiQuery)
-            .map_err(|e| {
-                let field = e.path().to_string();
-                ApiError::Invalid {
-                    field: (field != ".").then_some(field),
-                    detail: e.into_inner().to_string(),
-                }
-            })
+        parse_query(parts.uri.query().unwrap_or("")).map(ApiQuery)
     }
+}
+
+/// A query string as `T`; 422 naming the parameter that does not fit.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        ApiError::Invalid {
+            field: (field != ".").then_some(field),
+            detail: e.into_inner().to_string(),
+        }
+    })
 }
 
 /// Path parameters. A segment that cannot even be decoded (invalid percent-encoding or UTF-8)

@@ -8,9 +8,6 @@ use incubator_domain::values::Moment;
 use incubator_projections::funding::{self, Funding, Pipeline, StartupFilter, StartupFunding};
 use incubator_projections::models::Model;
 
-use super::extract::{page_limit, ApiQuery};
-use super::{position, wait_for_position, AppState};
-
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(pipeline))
@@ -28,10 +25,6 @@ struct PipelineQuery {
     /// the whole log up to then is read).
     #[param(inline)]
     as_of: Option<Moment>,
-    /// Wait (up to 5 s) until the model has applied the event at this position: the
-    /// `position` a command answered with, to read one's own writes.
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
 }
 
 /// The funding pipeline, and the log position it reflects.
@@ -51,17 +44,19 @@ pub struct PipelineView {
     path = "/funding/pipeline",
     tag = "funding",
     summary = "Startups per stage and funding stage, and funding totals per currency",
-    params(PipelineQuery),
+    params(PipelineQuery, Freshness),
     responses((status = 200, description = "The pipeline", body = PipelineView), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn pipeline(
     state: State<AppState>,
-    ApiQuery(q): ApiQuery<PipelineQuery>,
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<Funding, PipelineQuery>,
 ) -> Result<Json<PipelineView>, ApiError> {
-    wait_for_position(&state, "funding", q.min_position).await?;
-    let at = position(&state, "funding");
     let cohort = q.cohort.as_ref().map(Cohort::as_str);
     let p = match q.as_of {
         None => {
@@ -80,15 +75,6 @@ async fn pipeline(
     }))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct CohortsQuery {
-    /// Wait (up to 5 s) until the model has applied the event at this position.
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
-}
-
 /// Every cohort's pipeline, and the log position they reflect.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CohortsView {
@@ -104,17 +90,15 @@ pub struct CohortsView {
     path = "/funding/cohorts",
     tag = "funding",
     summary = "Per cohort: stages, conversion, time in stage and funding totals",
-    params(CohortsQuery),
+    params(Freshness),
     responses((status = 200, description = "The cohorts", body = CohortsView), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn cohorts(
     state: State<AppState>,
-    ApiQuery(q): ApiQuery<CohortsQuery>,
+    ModelQuery { position: at, .. }: ModelQuery<Funding, NoQuery>,
 ) -> Result<Json<CohortsView>, ApiError> {
-    wait_for_position(&state, "funding", q.min_position).await?;
-    let at = position(&state, "funding");
     let today = common::today();
     let mut cohorts = Vec::new();
     let names = funding::cohorts(&state.store.read).await?;
@@ -134,9 +118,6 @@ async fn cohorts(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct StartupsQuery {
-    /// Wait (up to 5 s) until the model has applied the event at this position.
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
     /// Only startups in this stage.
     stage: Option<Stage>,
     /// Only this cohort.
@@ -147,16 +128,6 @@ struct StartupsQuery {
     after: Option<uuid::Uuid>,
 }
 
-/// One page of startups as the funding read model sees them.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StartupPage {
-    pub items: Vec<StartupFunding>,
-    /// The cursor of the next page (`?after=`), null on the last.
-    pub next: Option<String>,
-    /// The global log position the read model reflects.
-    pub position: i64,
-}
-
 /// `GET /funding/startups[?stage=&cohort=&limit=&after=]`: one page of startups; `next` is the
 /// cursor for the following page.
 #[utoipa::path(
@@ -164,18 +135,20 @@ pub struct StartupPage {
     path = "/funding/startups",
     tag = "funding",
     summary = "Startups with their stage, funding stage and funding totals, a page at a time",
-    params(StartupsQuery),
-    responses((status = 200, description = "One page", body = StartupPage), ListErrors),
+    params(StartupsQuery, Freshness),
+    responses((status = 200, description = "One page", body = Page<StartupFunding>), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn startups(
     state: State<AppState>,
-    ApiQuery(q): ApiQuery<StartupsQuery>,
-) -> Result<Json<StartupPage>, ApiError> {
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<Funding, StartupsQuery>,
+) -> Result<Json<Page<StartupFunding>>, ApiError> {
     let limit = page_limit(q.limit)?;
-    wait_for_position(&state, "funding", q.min_position).await?;
-    let at = position(&state, "funding");
     let items = funding::startups(
         &state.store.read,
         &StartupFilter {
@@ -186,10 +159,5 @@ async fn startups(
         },
     )
     .await?;
-    let (items, next) = common::page(items, limit, |s| s.startup_id.clone());
-    Ok(Json(StartupPage {
-        items,
-        next,
-        position: at,
-    }))
+    Ok(Json(Page::of(items, limit, |s| s.startup_id.clone(), at)))
 }

@@ -9,12 +9,7 @@ use incubator_domain::residency::ResidencyStage;
 use incubator_domain::space::{Building, SpaceKind};
 use incubator_domain::startup::Stage;
 use incubator_domain::values::Cohort;
-use incubator_projections::records::{self, RecordFilter, RecordKind, RecordRow};
-
-use super::extract::{page_limit, ApiQuery};
-use super::{position, wait_for_position, AppState};
-
-const MODEL: &str = "records";
+use incubator_projections::records::{self, RecordFilter, RecordKind, RecordRow, Records};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -25,22 +20,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(collaborations))
 }
 
-/// One page of records.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RecordPage {
-    pub items: Vec<RecordRow>,
-    /// The cursor of the next page (`?after=`), null on the last.
-    pub next: Option<String>,
-    /// The log position the list reflects.
-    pub position: i64,
-}
-
 /// What every list takes besides its filters.
 struct Paging {
     q: Option<String>,
     limit: Option<u32>,
     after: Option<Uuid>,
-    min_position: Option<i64>,
+    /// The position the records model reflected when the list was read.
+    position: i64,
 }
 
 /// A list's query: its filters, then the search and paging every list takes.
@@ -60,18 +46,15 @@ macro_rules! list_query {
             limit: Option<u32>,
             /// The previous page's `next`.
             after: Option<Uuid>,
-            /// Wait (up to 5 s) until the list has applied the event at this position.
-            #[param(minimum = 1)]
-            min_position: Option<i64>,
         }
 
         impl $name {
-            fn paging(&self) -> Paging {
+            fn paging(&self, position: i64) -> Paging {
                 Paging {
                     q: self.q.clone(),
                     limit: self.limit,
                     after: self.after,
-                    min_position: self.min_position,
+                    position,
                 }
             }
         }
@@ -89,26 +72,24 @@ async fn page(
     kind: RecordKind,
     paging: Paging,
     mut filter: RecordFilter,
-) -> Result<Json<RecordPage>, ApiError> {
+) -> Result<Json<Page<RecordRow>>, ApiError> {
     let limit = page_limit(paging.limit)?;
     if let Some(q) = &paging.q {
         if q.trim().is_empty() || q.chars().count() > 200 {
             return Err(ApiError::invalid("q", "a search is 1 to 200 characters"));
         }
     }
-    wait_for_position(state, MODEL, paging.min_position).await?;
-    let at = position(state, MODEL);
     filter.search = paging.q.map(|q| q.trim().to_owned());
     filter.after = paging.after.map(|a| a.to_string());
     filter.limit = i64::from(limit) + 1;
     let mut conn = state.store.read.pool.acquire().await?;
     let items = records::list(&mut conn, kind, &filter).await?;
-    let (items, next) = common::page(items, limit, |r| r.id.clone());
-    Ok(Json(RecordPage {
+    Ok(Json(Page::of(
         items,
-        next,
-        position: at,
-    }))
+        limit,
+        |r| r.id.clone(),
+        paging.position,
+    )))
 }
 
 /// A startup's stage as its list filters it: one of the stages, or `voided` (records entered
@@ -168,21 +149,25 @@ list_query!(StartupsQuery {
     path = "/startups",
     tag = "startups",
     summary = "The startups: filter by stage and cohort, search by name, page by cursor",
-    params(StartupsQuery),
-    responses((status = 200, description = "One page of startups", body = RecordPage), ListErrors),
+    params(StartupsQuery, Freshness),
+    responses((status = 200, description = "One page of startups", body = Page<RecordRow>), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("auditor"))),
 )]
 async fn startups(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<StartupsQuery>,
-) -> Result<Json<RecordPage>, ApiError> {
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<Records, StartupsQuery>,
+) -> Result<Json<Page<RecordRow>>, ApiError> {
     let filter = RecordFilter {
         stage: q.stage.map(|s| s.as_str().to_owned()),
         cohort: q.cohort.as_ref().map(|c| c.as_str().to_owned()),
         ..Default::default()
     };
-    page(&state, RecordKind::Startup, q.paging(), filter).await
+    page(&state, RecordKind::Startup, q.paging(at), filter).await
 }
 
 list_query!(MentorsQuery {
@@ -197,20 +182,24 @@ list_query!(MentorsQuery {
     path = "/mentors",
     tag = "mentors",
     summary = "The mentors: filter by status, search by name, page by cursor",
-    params(MentorsQuery),
-    responses((status = 200, description = "One page of mentors", body = RecordPage), ListErrors),
+    params(MentorsQuery, Freshness),
+    responses((status = 200, description = "One page of mentors", body = Page<RecordRow>), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("auditor"))),
 )]
 async fn mentors(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<MentorsQuery>,
-) -> Result<Json<RecordPage>, ApiError> {
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<Records, MentorsQuery>,
+) -> Result<Json<Page<RecordRow>>, ApiError> {
     let filter = RecordFilter {
         stage: q.status.as_ref().and_then(snake),
         ..Default::default()
     };
-    page(&state, RecordKind::Mentor, q.paging(), filter).await
+    page(&state, RecordKind::Mentor, q.paging(at), filter).await
 }
 
 list_query!(SpacesQuery {
@@ -226,21 +215,25 @@ list_query!(SpacesQuery {
     path = "/spaces",
     tag = "spaces",
     summary = "The spaces: filter by building and kind, search by name, page by cursor",
-    params(SpacesQuery),
-    responses((status = 200, description = "One page of spaces", body = RecordPage), ListErrors),
+    params(SpacesQuery, Freshness),
+    responses((status = 200, description = "One page of spaces", body = Page<RecordRow>), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("auditor"))),
 )]
 async fn spaces(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<SpacesQuery>,
-) -> Result<Json<RecordPage>, ApiError> {
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<Records, SpacesQuery>,
+) -> Result<Json<Page<RecordRow>>, ApiError> {
     let filter = RecordFilter {
         building: q.building.as_ref().and_then(snake),
         space_kind: q.kind.as_ref().and_then(snake),
         ..Default::default()
     };
-    page(&state, RecordKind::Space, q.paging(), filter).await
+    page(&state, RecordKind::Space, q.paging(at), filter).await
 }
 
 list_query!(ResidenciesQuery {
@@ -254,20 +247,24 @@ list_query!(ResidenciesQuery {
     path = "/residencies",
     tag = "residencies",
     summary = "The residencies: filter by stage, search by open call or artist, page by cursor",
-    params(ResidenciesQuery),
-    responses((status = 200, description = "One page of residencies", body = RecordPage), ListErrors),
+    params(ResidenciesQuery, Freshness),
+    responses((status = 200, description = "One page of residencies", body = Page<RecordRow>), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("auditor"))),
 )]
 async fn residencies(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<ResidenciesQuery>,
-) -> Result<Json<RecordPage>, ApiError> {
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<Records, ResidenciesQuery>,
+) -> Result<Json<Page<RecordRow>>, ApiError> {
     let filter = RecordFilter {
         stage: q.stage.map(|s| s.to_string()),
         ..Default::default()
     };
-    page(&state, RecordKind::Residency, q.paging(), filter).await
+    page(&state, RecordKind::Residency, q.paging(at), filter).await
 }
 
 list_query!(CollaborationsQuery {
@@ -281,18 +278,22 @@ list_query!(CollaborationsQuery {
     path = "/collaborations",
     tag = "collaborations",
     summary = "The collaborations: filter by stage, search by title, page by cursor",
-    params(CollaborationsQuery),
-    responses((status = 200, description = "One page of collaborations", body = RecordPage), ListErrors),
+    params(CollaborationsQuery, Freshness),
+    responses((status = 200, description = "One page of collaborations", body = Page<RecordRow>), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("auditor"))),
 )]
 async fn collaborations(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<CollaborationsQuery>,
-) -> Result<Json<RecordPage>, ApiError> {
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<Records, CollaborationsQuery>,
+) -> Result<Json<Page<RecordRow>>, ApiError> {
     let filter = RecordFilter {
         stage: q.stage.map(|s| s.to_string()),
         ..Default::default()
     };
-    page(&state, RecordKind::Collaboration, q.paging(), filter).await
+    page(&state, RecordKind::Collaboration, q.paging(at), filter).await
 }

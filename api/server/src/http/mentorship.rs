@@ -5,10 +5,7 @@ use chrono::NaiveDate;
 use incubator_domain::values::Day;
 use incubator_projections::mentorship::{self, Mentee, MentorLoad, Period};
 
-use super::extract::{page_limit, ApiQuery};
-use super::{position, wait_for_position, AppState};
-
-const MODEL: &str = "mentorship";
+use incubator_projections::mentorship::Mentorship;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -39,19 +36,6 @@ struct MentorsQuery {
     limit: Option<u32>,
     /// The previous page's `next`.
     after: Option<Uuid>,
-    /// Wait (up to 5 s) until the model has applied the event at this position.
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
-}
-
-/// One page of mentors.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MentorsPage {
-    pub items: Vec<MentorLoad>,
-    /// The cursor of the next page (`?after=`), null on the last.
-    pub next: Option<String>,
-    /// The global log position the read model reflects.
-    pub position: i64,
 }
 
 /// `GET /mentorship/mentors`: per mentor, current load, mentees, sessions and hours (total,
@@ -61,20 +45,22 @@ pub struct MentorsPage {
     path = "/mentorship/mentors",
     tag = "mentorship",
     summary = "Mentors: load, mentees, sessions and hours per month and year",
-    params(MentorsQuery),
-    responses((status = 200, description = "One page", body = MentorsPage), ListErrors),
+    params(MentorsQuery, Freshness),
+    responses((status = 200, description = "One page", body = Page<MentorLoad>), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn mentors(
     State(state): State<AppState>,
     axum::Extension(actor): axum::Extension<super::Actor>,
-    ApiQuery(q): ApiQuery<MentorsQuery>,
-) -> Result<Json<MentorsPage>, ApiError> {
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<Mentorship, MentorsQuery>,
+) -> Result<Json<Page<MentorLoad>>, ApiError> {
     let limit = page_limit(q.limit)?;
     let period = period(q.from.map(Day::get), q.to.map(Day::get))?;
-    wait_for_position(&state, MODEL, q.min_position).await?;
-    let at = position(&state, MODEL);
     let mentor = q.mentor.map(|m| m.to_string());
     let after = q.after.map(|a| a.to_string());
     let items = mentorship::mentors(
@@ -85,26 +71,23 @@ async fn mentors(
         i64::from(limit) + 1,
     )
     .await?;
-    let (mut items, next) = common::page(items, limit, |m| m.mentor_id.clone());
+    let mut page = Page::of(items, limit, |m| m.mentor_id.clone(), at);
     // Names are personal data: read from the registry now, for those who may see them.
     if actor.role >= crate::auth::Role::Auditor {
-        let ids: Vec<uuid::Uuid> = items
+        let ids: Vec<uuid::Uuid> = page
+            .items
             .iter()
             .filter_map(|m| uuid::Uuid::parse_str(&m.person_id).ok())
             .collect();
         let names = crate::people::describe(&state.store.read, ids).await?;
-        for m in &mut items {
+        for m in &mut page.items {
             m.name = uuid::Uuid::parse_str(&m.person_id)
                 .ok()
                 .and_then(|id| names.get(&id))
                 .and_then(|p| p.name.clone());
         }
     }
-    Ok(Json(MentorsPage {
-        items,
-        next,
-        position: at,
-    }))
+    Ok(Json(page))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -131,17 +114,6 @@ struct MenteesQuery {
     limit: Option<u32>,
     /// The previous page's `next` (`kind:id`).
     after: Option<String>,
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
-}
-
-/// One page of startups and residents.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MenteesPage {
-    pub items: Vec<Mentee>,
-    /// The cursor of the next page (`?after=`), null on the last.
-    pub next: Option<String>,
-    pub position: i64,
 }
 
 /// `GET /mentorship/mentees`: startups and residents with their mentors and hours; with
@@ -151,15 +123,19 @@ pub struct MenteesPage {
     path = "/mentorship/mentees",
     tag = "mentorship",
     summary = "Startups and residents: mentors and hours; who has no mentor",
-    params(MenteesQuery),
-    responses((status = 200, description = "One page", body = MenteesPage), ListErrors),
+    params(MenteesQuery, Freshness),
+    responses((status = 200, description = "One page", body = Page<Mentee>), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn mentees(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<MenteesQuery>,
-) -> Result<Json<MenteesPage>, ApiError> {
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<Mentorship, MenteesQuery>,
+) -> Result<Json<Page<Mentee>>, ApiError> {
     let limit = page_limit(q.limit)?;
     let period = period(q.from.map(Day::get), q.to.map(Day::get))?;
     let after = match &q.after {
@@ -174,8 +150,6 @@ async fn mentees(
                 })?,
         ),
     };
-    wait_for_position(&state, MODEL, q.min_position).await?;
-    let at = position(&state, MODEL);
     let kind = q.kind.map(|k| match k {
         MenteeKind::Startup => "startup",
         MenteeKind::Residency => "residency",
@@ -189,10 +163,10 @@ async fn mentees(
         i64::from(limit) + 1,
     )
     .await?;
-    let (items, next) = common::page(items, limit, |m| format!("{}:{}", m.kind, m.id));
-    Ok(Json(MenteesPage {
+    Ok(Json(Page::of(
         items,
-        next,
-        position: at,
-    }))
+        limit,
+        |m| format!("{}:{}", m.kind, m.id),
+        at,
+    )))
 }

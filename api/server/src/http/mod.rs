@@ -6,6 +6,7 @@ mod common;
 mod dashboard;
 pub mod error;
 pub mod extract;
+mod fresh;
 mod funding;
 pub mod idempotency;
 mod lists;

@@ -3,10 +3,7 @@
 use super::prelude::*;
 use incubator_projections::collaborations::{self, CollaborationRow, Summary};
 
-use super::extract::{page_limit, ApiQuery};
-use super::{position, wait_for_position, AppState};
-
-const MODEL: &str = "collaborations";
+use incubator_projections::collaborations::Collaborations;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -32,16 +29,6 @@ struct ListQuery {
     when: Option<When>,
     limit: Option<u32>,
     after: Option<Uuid>,
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
-}
-
-/// One page of collaborations.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CollaborationsPage {
-    pub items: Vec<CollaborationRow>,
-    pub next: Option<String>,
-    pub position: i64,
 }
 
 /// `GET /portfolio/collaborations`: collaborations with participants by discipline, partners by
@@ -51,18 +38,20 @@ pub struct CollaborationsPage {
     path = "/portfolio/collaborations",
     tag = "portfolio",
     summary = "Collaborations: participants by discipline, partners by scope, milestones, outputs",
-    params(ListQuery),
-    responses((status = 200, description = "One page", body = CollaborationsPage), ListErrors),
+    params(ListQuery, Freshness),
+    responses((status = 200, description = "One page", body = Page<CollaborationRow>), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn list(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<CollaborationsPage>, ApiError> {
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<Collaborations, ListQuery>,
+) -> Result<Json<Page<CollaborationRow>>, ApiError> {
     let limit = page_limit(q.limit)?;
-    wait_for_position(&state, MODEL, q.min_position).await?;
-    let at = position(&state, MODEL);
     let past = q.when.map(|w| matches!(w, When::Past));
     let after = q.after.map(|a| a.to_string());
     let items = collaborations::list(
@@ -72,20 +61,12 @@ async fn list(
         i64::from(limit) + 1,
     )
     .await?;
-    let (items, next) = common::page(items, limit, |c| c.collaboration_id.clone());
-    Ok(Json(CollaborationsPage {
+    Ok(Json(Page::of(
         items,
-        next,
-        position: at,
-    }))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct SummaryQuery {
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
+        limit,
+        |c| c.collaboration_id.clone(),
+        at,
+    )))
 }
 
 /// The portfolio's figures and the position they reflect.
@@ -103,17 +84,15 @@ pub struct SummaryView {
     path = "/portfolio/summary",
     tag = "portfolio",
     summary = "The collaborations portfolio at a glance",
-    params(SummaryQuery),
+    params(Freshness),
     responses((status = 200, description = "The figures", body = SummaryView), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn summary(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<SummaryQuery>,
+    ModelQuery { position: at, .. }: ModelQuery<Collaborations, NoQuery>,
 ) -> Result<Json<SummaryView>, ApiError> {
-    wait_for_position(&state, MODEL, q.min_position).await?;
-    let at = position(&state, MODEL);
     Ok(Json(SummaryView {
         summary: collaborations::summary(&state.store.read).await?,
         position: at,

@@ -14,5 +14,6 @@ pub(super) use uuid::Uuid;
 pub(super) use super::common::{self, accepted, today, Created, EventsQuery, History};
 pub(super) use super::error::ApiError;
 pub(super) use super::extract::{page_limit, parse_id, ApiJson, ApiPath, ApiQuery};
+pub(super) use super::fresh::{Freshness, ModelQuery, NoQuery, Page};
 pub(super) use super::openapi::{CommandErrors, ListErrors, RecordReadErrors};
 pub(super) use super::{AppState, Caller};

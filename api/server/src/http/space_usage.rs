@@ -13,10 +13,6 @@ use incubator_projections::space_usage::{
 };
 
 use super::common::{self, today};
-use super::extract::{page_limit, ApiQuery};
-use super::{position, wait_for_position, AppState};
-
-const MODEL: &str = "space_usage";
 
 /// The longest period a utilisation or a booking list covers: ten years.
 const MAX_DAYS: i64 = 3_660;
@@ -80,9 +76,6 @@ struct SpacesQuery {
     limit: Option<u32>,
     /// The previous page's `next`.
     after: Option<Uuid>,
-    /// Wait (up to 5 s) until the model has applied the event at this position.
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
 }
 
 /// One page of spaces.
@@ -90,11 +83,8 @@ struct SpacesQuery {
 pub struct SpacesPage {
     /// The day the occupants are those of.
     pub on: String,
-    pub items: Vec<SpaceRow>,
-    /// The cursor of the next page (`?after=`), null on the last.
-    pub next: Option<String>,
-    /// The global log position the read model reflects.
-    pub position: i64,
+    #[serde(flatten)]
+    pub page: Page<SpaceRow>,
 }
 
 /// `GET /space-usage/spaces`: per space, its terms, its occupants on a day and its allocation
@@ -104,18 +94,20 @@ pub struct SpacesPage {
     path = "/space-usage/spaces",
     tag = "space usage",
     summary = "Spaces: terms, occupants on a day, allocation history",
-    params(SpacesQuery),
+    params(SpacesQuery, Freshness),
     responses((status = 200, description = "One page", body = SpacesPage), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn spaces(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<SpacesQuery>,
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<SpaceUsage, SpacesQuery>,
 ) -> Result<Json<SpacesPage>, ApiError> {
     let limit = page_limit(q.limit)?;
-    wait_for_position(&state, MODEL, q.min_position).await?;
-    let at = position(&state, MODEL);
     let on = q.on.map_or_else(today, Day::get);
     let after = q.after.map(|a| a.to_string());
     let items = space_usage::spaces(
@@ -126,12 +118,9 @@ async fn spaces(
         i64::from(limit) + 1,
     )
     .await?;
-    let (items, next) = common::page(items, limit, |s| s.space_id.clone());
     Ok(Json(SpacesPage {
         on: on.to_string(),
-        items,
-        next,
-        position: at,
+        page: Page::of(items, limit, |s| s.space_id.clone(), at),
     }))
 }
 
@@ -150,8 +139,6 @@ struct UtilisationQuery {
     /// (slower: the whole log up to then is read).
     #[param(inline)]
     as_of: Option<Moment>,
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
 }
 
 /// Utilisation and the position it reflects.
@@ -169,18 +156,20 @@ pub struct UtilisationView {
     path = "/space-usage/utilisation",
     tag = "space usage",
     summary = "Utilisation over a period, per building",
-    params(UtilisationQuery),
+    params(UtilisationQuery, Freshness),
     responses((status = 200, description = "The figures", body = UtilisationView), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn utilisation(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<UtilisationQuery>,
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<SpaceUsage, UtilisationQuery>,
 ) -> Result<Json<UtilisationView>, ApiError> {
     let (from, to) = period(q.from.map(Day::get), q.to.map(Day::get), this_month())?;
-    wait_for_position(&state, MODEL, q.min_position).await?;
-    let at = position(&state, MODEL);
     let f = filter(q.building, q.kind);
     let utilisation = match q.as_of {
         None => {
@@ -210,8 +199,6 @@ struct VacanciesQuery {
     within: Option<u32>,
     limit: Option<u32>,
     after: Option<Uuid>,
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
 }
 
 /// Vacancies, one page of them, and the position they reflect.
@@ -238,14 +225,18 @@ pub struct VacanciesPage {
     path = "/space-usage/vacancies",
     tag = "space usage",
     summary = "Vacancies now and upcoming",
-    params(VacanciesQuery),
+    params(VacanciesQuery, Freshness),
     responses((status = 200, description = "One page", body = VacanciesPage), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn vacancies(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<VacanciesQuery>,
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<SpaceUsage, VacanciesQuery>,
 ) -> Result<Json<VacanciesPage>, ApiError> {
     let limit = page_limit(q.limit)?;
     let within = i64::from(q.within.unwrap_or(90));
@@ -255,8 +246,6 @@ async fn vacancies(
             format!("look at most {MAX_DAYS} days ahead"),
         ));
     }
-    wait_for_position(&state, MODEL, q.min_position).await?;
-    let at = position(&state, MODEL);
     let on = q.on.map_or_else(today, Day::get);
     let until = on + Duration::days(within);
     let after = q.after.map(|a| a.to_string());
@@ -296,8 +285,6 @@ struct RentRollQuery {
     /// default.
     #[param(value_type = Option<String>, example = "2026-12")]
     to: Option<YearMonth>,
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
 }
 
 /// The rent roll and the position it reflects.
@@ -318,14 +305,18 @@ pub struct RentRoll {
     path = "/space-usage/rent-roll",
     tag = "space usage",
     summary = "The rent roll per month",
-    params(RentRollQuery),
+    params(RentRollQuery, Freshness),
     responses((status = 200, description = "The months", body = RentRoll), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn rent_roll(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<RentRollQuery>,
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<SpaceUsage, RentRollQuery>,
 ) -> Result<Json<RentRoll>, ApiError> {
     let january = NaiveDate::from_ymd_opt(today().year(), 1, 1).map(YearMonth::of);
     let from = match (q.from, january) {
@@ -346,8 +337,6 @@ async fn rent_roll(
             format!("a rent roll covers at most {MAX_MONTHS} months"),
         ));
     }
-    wait_for_position(&state, MODEL, q.min_position).await?;
-    let at = position(&state, MODEL);
     let mut conn = state.store.read.pool.acquire().await?;
     let months = space_usage::rent_roll(
         &mut conn,
@@ -379,16 +368,6 @@ struct BookingsQuery {
     limit: Option<u32>,
     /// The previous page's `next` (`starts_at/booking_id`).
     after: Option<String>,
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
-}
-
-/// One page of bookings.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BookingsPage {
-    pub items: Vec<BookingRow>,
-    pub next: Option<String>,
-    pub position: i64,
 }
 
 /// `GET /space-usage/bookings`: hourly bookings of rooms over some days, in start order (a week
@@ -398,15 +377,19 @@ pub struct BookingsPage {
     path = "/space-usage/bookings",
     tag = "space usage",
     summary = "Room bookings over some days, in start order",
-    params(BookingsQuery),
-    responses((status = 200, description = "One page", body = BookingsPage), ListErrors),
+    params(BookingsQuery, Freshness),
+    responses((status = 200, description = "One page", body = Page<BookingRow>), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn bookings(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<BookingsQuery>,
-) -> Result<Json<BookingsPage>, ApiError> {
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<SpaceUsage, BookingsQuery>,
+) -> Result<Json<Page<BookingRow>>, ApiError> {
     let limit = page_limit(q.limit)?;
     let from = q.from.map_or_else(today, Day::get);
     let (from, to) = period(
@@ -427,8 +410,6 @@ async fn bookings(
                 })?,
         ),
     };
-    wait_for_position(&state, MODEL, q.min_position).await?;
-    let at = position(&state, MODEL);
     let space = q.space.map(|s| s.to_string());
     let items = space_usage::bookings(
         &state.store.read,
@@ -440,12 +421,7 @@ async fn bookings(
         i64::from(limit) + 1,
     )
     .await?;
-    let (items, next) = common::page(items, limit, BookingRow::cursor);
-    Ok(Json(BookingsPage {
-        items,
-        next,
-        position: at,
-    }))
+    Ok(Json(Page::of(items, limit, BookingRow::cursor, at)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -458,8 +434,6 @@ struct WeekQuery {
     from: Option<Day>,
     /// The last hub-time day; six days after `from` by default (at most 31 days in all).
     to: Option<Day>,
-    #[param(minimum = 1)]
-    min_position: Option<i64>,
 }
 
 /// A week view of the rooms, and the position it reflects.
@@ -478,14 +452,18 @@ pub struct RoomGridView {
     path = "/space-usage/week",
     tag = "space usage",
     summary = "Room bookings per room and day over a week",
-    params(WeekQuery),
+    params(WeekQuery, Freshness),
     responses((status = 200, description = "The grid", body = RoomGridView), ListErrors),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
 )]
 async fn week(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<WeekQuery>,
+    ModelQuery {
+        query: q,
+        position: at,
+        ..
+    }: ModelQuery<SpaceUsage, WeekQuery>,
 ) -> Result<Json<RoomGridView>, ApiError> {
     let today = today();
     let from = q.from.map(Day::get).unwrap_or_else(|| {
@@ -502,8 +480,6 @@ async fn week(
             format!("a week view covers at most {MAX_GRID_DAYS} days"),
         ));
     }
-    wait_for_position(&state, MODEL, q.min_position).await?;
-    let at = position(&state, MODEL);
     let grid =
         space_usage::room_grid(&state.store.read, filter(q.building, q.kind), from, to).await?;
     Ok(Json(RoomGridView { grid, position: at }))
