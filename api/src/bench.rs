@@ -181,7 +181,8 @@ async fn prepare(store: &Store, n: usize) -> Result<Vec<(String, MentorId)>, Str
             StartupCommand::Apply {
                 name: OrganisationName::parse(&format!("Bench {i}")).map_err(|e| e.to_string())?,
                 sector: None,
-                founders: vec![PersonId::new()],
+                founders: incubator_domain::values::AtMost::new(vec![PersonId::new()])
+                    .map_err(|e| e.to_string())?,
                 cohort: None,
                 applied_on: chrono::Utc::now().date_naive(),
             },
@@ -213,7 +214,7 @@ fn session(mentor: MentorId) -> StartupCommand {
         mentor_id: mentor,
         held_on: chrono::Utc::now().date_naive(),
         minutes: Minutes::parse(60).expect("60 is valid"),
-        topics: Vec::new(),
+        topics: Default::default(),
         today: chrono::Utc::now().date_naive(),
     }
 }

@@ -33,9 +33,9 @@ use incubator_domain::space::{
 };
 use incubator_domain::startup::{FundingKind, RoundKind, Stage, StartupCommand};
 use incubator_domain::values::{
-    Cohort, Currency, Expertise, GrantId, InvestorName, MentorId, MilestoneId, Minutes, Money,
-    OrganisationName, PersonId, ProgrammeName, Proposal, Reason, RoundId, Sector, SessionId, Title,
-    YearMonth,
+    AtMost, Cohort, Currency, Expertise, GrantId, Headcount, InvestorName, MentorId, MilestoneId,
+    Minutes, Money, OrganisationName, PersonId, ProgrammeName, Proposal, Reason, RoundId, Sector,
+    SessionId, Title, YearMonth,
 };
 use incubator_domain::{CommandInfo, DomainRule};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -242,6 +242,11 @@ fn text<T>(
 ) -> T {
     let s = s.as_ref();
     parse(s).unwrap_or_else(|e| panic!("demo text {s:?}: {e}"))
+}
+
+/// A bounded list of the plan (the plan never exceeds a bound: a panic is a bug in it).
+fn list<T, const MAX: usize>(items: Vec<T>) -> AtMost<T, MAX> {
+    AtMost::new(items).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn eur(cents: i64) -> Money {
@@ -485,14 +490,14 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
             let applied_on = day(applied_month, 5 + (i as u32 % 20));
             let founders = (0..1 + rng.below(3))
                 .map(|_| person(rng, &mut people, applied_on))
-                .collect();
+                .collect::<Vec<_>>();
             let name = format!("{} {}{tag}", rng.pick(WORDS), rng.pick(SUFFIX));
             steps.push(Step::Startup(
                 id,
                 StartupCommand::Apply {
                     name: text(OrganisationName::parse, format!("{name} {}", i + 1)),
                     sector: Some(text(Sector::parse, rng.pick(SECTORS))),
-                    founders,
+                    founders: list(founders.clone()),
                     cohort: Some(text(Cohort::parse, cohort)),
                     applied_on,
                 },
@@ -542,7 +547,7 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                                     held_on: day(month, 1 + rng.below(27) as u32),
                                     minutes: Minutes::parse(30 * (1 + rng.below(4) as u32))
                                         .unwrap_or_else(|e| panic!("{e}")),
-                                    topics: vec![text(Title::parse, rng.pick(EXPERTISE))],
+                                    topics: list(vec![text(Title::parse, rng.pick(EXPERTISE))]),
                                     today: day(12, 31),
                                 },
                             ));
@@ -591,7 +596,8 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                                 StartupCommand::RecordKpis {
                                     month: text(YearMonth::parse, format!("2026-{month:02}")),
                                     revenue: eur(100 * rng.range(0, 40_000)),
-                                    headcount: 1 + rng.below(8) as u32,
+                                    headcount: Headcount::parse(1 + rng.below(8) as u32)
+                                        .unwrap_or_else(|e| panic!("{e}")),
                                     customers: rng.below(60) as u32,
                                 },
                             ));
@@ -608,7 +614,10 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
                                     round_id: RoundId(rng.id_at(day(10, 1))),
                                     round,
                                     amount: eur(100 * euros),
-                                    investors: vec![text(InvestorName::parse, rng.pick(INVESTORS))],
+                                    investors: list(vec![text(
+                                        InvestorName::parse,
+                                        rng.pick(INVESTORS),
+                                    )]),
                                     closed_on: day(10, 1 + rng.below(27) as u32),
                                 },
                             ));

@@ -35,6 +35,17 @@ fn id(description: &str) -> RefOr<Schema> {
         .into()
 }
 
+impl<T: utoipa::PartialSchema, const MAX: usize> utoipa::PartialSchema for AtMost<T, MAX> {
+    fn schema() -> RefOr<Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(T::schema())
+            .max_items(Some(MAX))
+            .into()
+    }
+}
+
+impl<T: utoipa::PartialSchema, const MAX: usize> utoipa::ToSchema for AtMost<T, MAX> {}
+
 macro_rules! schema {
     ($($t:ty => $e:expr;)*) => {
         $(
@@ -88,6 +99,12 @@ schema! {
     RoundId => id("An equity round's id");
     SessionId => id("A mentoring session's id");
     MilestoneId => id("A milestone's id");
+    Headcount => ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0))
+        .maximum(Some(100_000))
+        .description(Some("People, 0 to 100,000"))
+        .into();
     Minutes => ObjectBuilder::new()
         .schema_type(Type::Integer)
         .minimum(Some(5))

@@ -482,6 +482,81 @@ impl From<Minutes> for u32 {
     }
 }
 
+/// A list of at most `MAX` items: a bound that travels with the command, so that every
+/// caller (a request body, the demo, the workspace) meets it. An event keeps the plain list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct AtMost<T, const MAX: usize>(Vec<T>);
+
+impl<T, const MAX: usize> AtMost<T, MAX> {
+    /// The list, if it has at most `MAX` items.
+    pub fn new(items: Vec<T>) -> Result<Self, ValueError> {
+        if items.len() > MAX {
+            return Err(err(format!("at most {MAX} items, got {}", items.len())));
+        }
+        Ok(Self(items))
+    }
+    /// The items.
+    pub fn into_vec(self) -> Vec<T> {
+        self.0
+    }
+    pub fn as_slice(&self) -> &[T] {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<T, const MAX: usize> Default for AtMost<T, MAX> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>, const MAX: usize> Deserialize<'de> for AtMost<T, MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::new(Vec::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A startup's founders: at most 20 (each in the people registry).
+pub type Founders = AtMost<PersonId, 20>;
+/// An equity round's investors: at most 50.
+pub type Investors = AtMost<InvestorName, 50>;
+/// A mentoring session's topics: at most 20.
+pub type Topics = AtMost<Title, 20>;
+
+/// A month's headcount: 0 to 100,000 people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Headcount(u32);
+
+impl Headcount {
+    pub fn parse(value: u32) -> Result<Self, ValueError> {
+        bounded(value, "headcount", 0, 100_000).map(Self)
+    }
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<u32> for Headcount {
+    type Error = ValueError;
+    fn try_from(v: u32) -> Result<Self, ValueError> {
+        Self::parse(v)
+    }
+}
+
+impl From<Headcount> for u32 {
+    fn from(v: Headcount) -> u32 {
+        v.0
+    }
+}
+
 /// A calendar day as the API takes it: a date in the years 1900 to 2199. Wider dates are
 /// typing errors (`+10000-01-06`, `0202-03-01`) that would sort wrongly as text and overflow
 /// date arithmetic; they are refused at the edge, naming the range.
@@ -623,6 +698,27 @@ pub fn hub_instant(local: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_lists_and_headcounts_refuse_what_exceeds_them_however_they_arrive() {
+        let founders = |n: usize| vec![PersonId(uuid::Uuid::nil()); n];
+        assert_eq!(Founders::new(founders(20)).unwrap().len(), 20);
+        assert!(Founders::new(founders(21)).is_err());
+        // From a body: the same bound, with a message naming it.
+        let many = serde_json::to_value(founders(21)).unwrap();
+        let e = serde_json::from_value::<Founders>(many).unwrap_err();
+        assert!(e.to_string().contains("at most 20"), "{e}");
+        let names = |n: usize| serde_json::json!(vec!["Expon"; n]);
+        assert!(serde_json::from_value::<Investors>(names(50)).is_ok());
+        assert!(serde_json::from_value::<Investors>(names(51)).is_err());
+        assert!(serde_json::from_value::<Topics>(names(21)).is_err());
+        assert!(Topics::default().is_empty());
+        assert_eq!(Headcount::parse(100_000).unwrap().get(), 100_000);
+        assert!(Headcount::parse(100_001).is_err());
+        assert!(serde_json::from_value::<Headcount>(serde_json::json!(100_001)).is_err());
+    }
+
     #[test]
     fn hub_local_follows_luxembourg_summer_time() {
         let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{FundingKind, RoundKind, Stage};
 use crate::values::{
-    Cohort, GrantId, InvestorName, MentorId, MilestoneId, Minutes, Money, OrganisationName,
-    PersonId, ProgrammeName, Reason, RoundId, Sector, SessionId, Title, YearMonth,
+    Cohort, Founders, GrantId, Headcount, Investors, MentorId, MilestoneId, Minutes, Money,
+    OrganisationName, ProgrammeName, Reason, RoundId, Sector, SessionId, Title, Topics, YearMonth,
 };
 
 /// Every command of the startup aggregate. Ids of new sub-records (rounds, grants, sessions,
@@ -18,7 +18,7 @@ pub enum StartupCommand {
     Apply {
         name: OrganisationName,
         sector: Option<Sector>,
-        founders: Vec<PersonId>,
+        founders: Founders,
         cohort: Option<Cohort>,
         applied_on: NaiveDate,
     },
@@ -60,7 +60,7 @@ pub enum StartupCommand {
         round_id: RoundId,
         round: RoundKind,
         amount: Money,
-        investors: Vec<InvestorName>,
+        investors: Investors,
         closed_on: NaiveDate,
     },
     /// Record non-dilutive funding awarded by a programme.
@@ -97,7 +97,7 @@ pub enum StartupCommand {
         mentor_id: MentorId,
         held_on: NaiveDate,
         minutes: Minutes,
-        topics: Vec<Title>,
+        topics: Topics,
         today: NaiveDate,
     },
     /// Set a milestone.
@@ -115,7 +115,7 @@ pub enum StartupCommand {
     RecordKpis {
         month: YearMonth,
         revenue: Money,
-        headcount: u32,
+        headcount: Headcount,
         customers: u32,
     },
 }

@@ -392,7 +392,7 @@ impl Startup {
                 return Ok(vec![E::Applied {
                     name,
                     sector,
-                    founders: dedup(founders),
+                    founders: dedup(founders.into_vec()),
                     cohort,
                     applied_on,
                 }]);
@@ -494,7 +494,7 @@ impl Startup {
                     round_id,
                     round,
                     amount,
-                    investors: dedup(investors),
+                    investors: dedup(investors.into_vec()),
                     closed_on,
                 }
             }
@@ -598,7 +598,7 @@ impl Startup {
                     mentor_id,
                     held_on,
                     minutes,
-                    topics: dedup(topics),
+                    topics: dedup(topics.into_vec()),
                 }
             }
             C::SetMilestone {
@@ -653,7 +653,7 @@ impl Startup {
                 E::KpisRecorded {
                     month,
                     revenue,
-                    headcount,
+                    headcount: headcount.get(),
                     customers,
                 }
             }

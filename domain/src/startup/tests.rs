@@ -14,6 +14,11 @@ fn day(d: &str) -> NaiveDate {
     d.parse().unwrap()
 }
 
+/// A bounded list of a command, as a caller builds it.
+fn list<T, const MAX: usize>(items: Vec<T>) -> AtMost<T, MAX> {
+    AtMost::new(items).unwrap()
+}
+
 fn reason(r: &str) -> Reason {
     Reason::parse(r).unwrap()
 }
@@ -139,10 +144,12 @@ fn round(cents: i64, investors: Vec<&str>) -> StartupCommand {
         round_id: RoundId(uuid::Uuid::from_u128(5)),
         round: RoundKind::Seed,
         amount: euros(cents),
-        investors: investors
-            .into_iter()
-            .map(|i| InvestorName::parse(i).unwrap())
-            .collect(),
+        investors: list(
+            investors
+                .into_iter()
+                .map(|i| InvestorName::parse(i).unwrap())
+                .collect(),
+        ),
         closed_on: day("2026-04-01"),
     }
 }
@@ -153,7 +160,7 @@ fn session(mentor_id: MentorId) -> StartupCommand {
         mentor_id,
         held_on: day("2026-03-15"),
         minutes: Minutes::parse(90).unwrap(),
-        topics: vec![Title::parse("pricing").unwrap()],
+        topics: list(vec![Title::parse("pricing").unwrap()]),
         today: day(TODAY),
     }
 }
@@ -175,7 +182,7 @@ async fn an_application_creates_the_startup() {
         .when_async(StartupCommand::Apply {
             name,
             sector,
-            founders: vec![founder(), founder()],
+            founders: list(vec![founder(), founder()]),
             cohort,
             applied_on,
         })
@@ -190,7 +197,7 @@ async fn an_application_without_founders_is_refused() {
         .when_async(StartupCommand::Apply {
             name: OrganisationName::parse("Nobody").unwrap(),
             sector: None,
-            founders: vec![],
+            founders: list(vec![]),
             cohort: None,
             applied_on: day("2026-01-01"),
         })
@@ -210,7 +217,7 @@ async fn applying_twice_is_refused() {
         .when_async(StartupCommand::Apply {
             name,
             sector: None,
-            founders: vec![founder()],
+            founders: list(vec![founder()]),
             cohort: None,
             applied_on,
         })
@@ -531,7 +538,7 @@ async fn a_round_id_is_never_used_twice() {
             round_id,
             round: kind,
             amount,
-            investors,
+            investors: investors.into_vec(),
             closed_on,
         }])
         .when_async(round(100, vec!["a"]))
@@ -790,7 +797,7 @@ async fn a_session_id_is_never_used_twice() {
                 mentor_id,
                 held_on,
                 minutes,
-                topics,
+                topics: topics.into_vec(),
             },
         ])
         .when_async(session(mentor()))
@@ -889,7 +896,7 @@ async fn kpis_are_reported_from_pre_incubation_on() {
     let kpis = StartupCommand::RecordKpis {
         month: YearMonth::parse("2026-03").unwrap(),
         revenue: euros(1_250_000),
-        headcount: 4,
+        headcount: Headcount::parse(4).unwrap(),
         customers: 12,
     };
     for stage in [

@@ -37,13 +37,10 @@ pub struct Freshness {
 pub struct NoQuery {}
 
 /// A read of model `M`: the query string as `T` (without `min_position`), read once `M` has
-/// applied the event at `?min_position=`, and the position `M` then reflects.
+/// applied the event at `?min_position=`, and the position `M` then reflects:
+/// `ModelQuery(query, position, _)`.
 #[derive(Debug)]
-pub struct ModelQuery<M, T> {
-    pub query: T,
-    pub position: i64,
-    model: PhantomData<M>,
-}
+pub struct ModelQuery<M, T>(pub T, pub i64, pub PhantomData<M>);
 
 impl<M, T> FromRequestParts<AppState> for ModelQuery<M, T>
 where
@@ -55,11 +52,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let (query, min_position) = split(parts.uri.query().unwrap_or(""))?;
         wait_for_position(state, M::NAME, min_position).await?;
-        Ok(Self {
-            query,
-            position: position(state, M::NAME),
-            model: PhantomData,
-        })
+        Ok(Self(query, position(state, M::NAME), PhantomData))
     }
 }
 

@@ -51,11 +51,7 @@ pub struct PipelineView {
 )]
 async fn pipeline(
     state: State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<Funding, PipelineQuery>,
+    ModelQuery(q, at, _): ModelQuery<Funding, PipelineQuery>,
 ) -> Result<Json<PipelineView>, ApiError> {
     let cohort = q.cohort.as_ref().map(Cohort::as_str);
     let p = match q.as_of {
@@ -97,7 +93,7 @@ pub struct CohortsView {
 )]
 async fn cohorts(
     state: State<AppState>,
-    ModelQuery { position: at, .. }: ModelQuery<Funding, NoQuery>,
+    ModelQuery(_, at, _): ModelQuery<Funding, NoQuery>,
 ) -> Result<Json<CohortsView>, ApiError> {
     let today = common::today();
     let mut cohorts = Vec::new();
@@ -142,11 +138,7 @@ struct StartupsQuery {
 )]
 async fn startups(
     state: State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<Funding, StartupsQuery>,
+    ModelQuery(q, at, _): ModelQuery<Funding, StartupsQuery>,
 ) -> Result<Json<Page<StartupFunding>>, ApiError> {
     let limit = page_limit(q.limit)?;
     let items = funding::startups(

@@ -156,11 +156,7 @@ list_query!(StartupsQuery {
 )]
 async fn startups(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<Records, StartupsQuery>,
+    ModelQuery(q, at, _): ModelQuery<Records, StartupsQuery>,
 ) -> Result<Json<Page<RecordRow>>, ApiError> {
     let filter = RecordFilter {
         stage: q.stage.map(|s| s.as_str().to_owned()),
@@ -189,11 +185,7 @@ list_query!(MentorsQuery {
 )]
 async fn mentors(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<Records, MentorsQuery>,
+    ModelQuery(q, at, _): ModelQuery<Records, MentorsQuery>,
 ) -> Result<Json<Page<RecordRow>>, ApiError> {
     let filter = RecordFilter {
         stage: q.status.as_ref().and_then(snake),
@@ -222,11 +214,7 @@ list_query!(SpacesQuery {
 )]
 async fn spaces(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<Records, SpacesQuery>,
+    ModelQuery(q, at, _): ModelQuery<Records, SpacesQuery>,
 ) -> Result<Json<Page<RecordRow>>, ApiError> {
     let filter = RecordFilter {
         building: q.building.as_ref().and_then(snake),
@@ -254,11 +242,7 @@ list_query!(ResidenciesQuery {
 )]
 async fn residencies(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<Records, ResidenciesQuery>,
+    ModelQuery(q, at, _): ModelQuery<Records, ResidenciesQuery>,
 ) -> Result<Json<Page<RecordRow>>, ApiError> {
     let filter = RecordFilter {
         stage: q.stage.map(|s| s.to_string()),
@@ -285,11 +269,7 @@ list_query!(CollaborationsQuery {
 )]
 async fn collaborations(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<Records, CollaborationsQuery>,
+    ModelQuery(q, at, _): ModelQuery<Records, CollaborationsQuery>,
 ) -> Result<Json<Page<RecordRow>>, ApiError> {
     let filter = RecordFilter {
         stage: q.stage.map(|s| s.to_string()),

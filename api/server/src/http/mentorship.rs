@@ -53,11 +53,7 @@ struct MentorsQuery {
 async fn mentors(
     State(state): State<AppState>,
     axum::Extension(actor): axum::Extension<super::Actor>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<Mentorship, MentorsQuery>,
+    ModelQuery(q, at, _): ModelQuery<Mentorship, MentorsQuery>,
 ) -> Result<Json<Page<MentorLoad>>, ApiError> {
     let limit = page_limit(q.limit)?;
     let period = period(q.from.map(Day::get), q.to.map(Day::get))?;
@@ -130,11 +126,7 @@ struct MenteesQuery {
 )]
 async fn mentees(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<Mentorship, MenteesQuery>,
+    ModelQuery(q, at, _): ModelQuery<Mentorship, MenteesQuery>,
 ) -> Result<Json<Page<Mentee>>, ApiError> {
     let limit = page_limit(q.limit)?;
     let period = period(q.from.map(Day::get), q.to.map(Day::get))?;

@@ -45,11 +45,7 @@ struct ListQuery {
 )]
 async fn list(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<Collaborations, ListQuery>,
+    ModelQuery(q, at, _): ModelQuery<Collaborations, ListQuery>,
 ) -> Result<Json<Page<CollaborationRow>>, ApiError> {
     let limit = page_limit(q.limit)?;
     let past = q.when.map(|w| matches!(w, When::Past));
@@ -91,7 +87,7 @@ pub struct SummaryView {
 )]
 async fn summary(
     State(state): State<AppState>,
-    ModelQuery { position: at, .. }: ModelQuery<Collaborations, NoQuery>,
+    ModelQuery(_, at, _): ModelQuery<Collaborations, NoQuery>,
 ) -> Result<Json<SummaryView>, ApiError> {
     Ok(Json(SummaryView {
         summary: collaborations::summary(&state.store.read).await?,

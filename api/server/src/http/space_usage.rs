@@ -101,11 +101,7 @@ pub struct SpacesPage {
 )]
 async fn spaces(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<SpaceUsage, SpacesQuery>,
+    ModelQuery(q, at, _): ModelQuery<SpaceUsage, SpacesQuery>,
 ) -> Result<Json<SpacesPage>, ApiError> {
     let limit = page_limit(q.limit)?;
     let on = q.on.map_or_else(today, Day::get);
@@ -163,11 +159,7 @@ pub struct UtilisationView {
 )]
 async fn utilisation(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<SpaceUsage, UtilisationQuery>,
+    ModelQuery(q, at, _): ModelQuery<SpaceUsage, UtilisationQuery>,
 ) -> Result<Json<UtilisationView>, ApiError> {
     let (from, to) = period(q.from.map(Day::get), q.to.map(Day::get), this_month())?;
     let f = filter(q.building, q.kind);
@@ -232,11 +224,7 @@ pub struct VacanciesPage {
 )]
 async fn vacancies(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<SpaceUsage, VacanciesQuery>,
+    ModelQuery(q, at, _): ModelQuery<SpaceUsage, VacanciesQuery>,
 ) -> Result<Json<VacanciesPage>, ApiError> {
     let limit = page_limit(q.limit)?;
     let within = i64::from(q.within.unwrap_or(90));
@@ -312,11 +300,7 @@ pub struct RentRoll {
 )]
 async fn rent_roll(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<SpaceUsage, RentRollQuery>,
+    ModelQuery(q, at, _): ModelQuery<SpaceUsage, RentRollQuery>,
 ) -> Result<Json<RentRoll>, ApiError> {
     let january = NaiveDate::from_ymd_opt(today().year(), 1, 1).map(YearMonth::of);
     let from = match (q.from, january) {
@@ -384,11 +368,7 @@ struct BookingsQuery {
 )]
 async fn bookings(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<SpaceUsage, BookingsQuery>,
+    ModelQuery(q, at, _): ModelQuery<SpaceUsage, BookingsQuery>,
 ) -> Result<Json<Page<BookingRow>>, ApiError> {
     let limit = page_limit(q.limit)?;
     let from = q.from.map_or_else(today, Day::get);
@@ -459,11 +439,7 @@ pub struct RoomGridView {
 )]
 async fn week(
     State(state): State<AppState>,
-    ModelQuery {
-        query: q,
-        position: at,
-        ..
-    }: ModelQuery<SpaceUsage, WeekQuery>,
+    ModelQuery(q, at, _): ModelQuery<SpaceUsage, WeekQuery>,
 ) -> Result<Json<RoomGridView>, ApiError> {
     let today = today();
     let from = q.from.map(Day::get).unwrap_or_else(|| {

@@ -7,8 +7,8 @@ use incubator_domain::startup::{
     FundingKind, RoundKind, Stage, Startup, StartupCommand, StartupState,
 };
 use incubator_domain::values::{
-    Cohort, Day, GrantId, InvestorName, MentorId, MilestoneId, Minutes, Money, OrganisationName,
-    PersonId, ProgrammeName, Reason, RoundId, Sector, SessionId, Title, YearMonth,
+    Cohort, Day, Founders, GrantId, Headcount, Investors, MentorId, MilestoneId, Minutes, Money,
+    OrganisationName, ProgrammeName, Reason, RoundId, Sector, SessionId, Title, Topics, YearMonth,
 };
 
 use crate::people::{self, PersonRef};
@@ -68,8 +68,8 @@ struct StartupApplication {
     name: OrganisationName,
     #[serde(default)]
     sector: Option<Sector>,
-    #[schema(min_items = 1, max_items = 20)]
-    founders: Vec<PersonId>,
+    /// 1 to 20 people, each in the registry.
+    founders: Founders,
     #[serde(default)]
     cohort: Option<Cohort>,
     #[serde(default)]
@@ -89,10 +89,7 @@ startup_command!(
     "Register a startup's application",
     StartupApplication,
     |state, caller, b| make {
-        if b.founders.len() > 20 {
-            return Err(ApiError::invalid("founders", "at most 20 founders"));
-        }
-        let founders: Vec<Uuid> = b.founders.iter().map(|p| p.0).collect();
+        let founders: Vec<Uuid> = b.founders.as_slice().iter().map(|p| p.0).collect();
         common::require_registered(&state, founders).await?;
         StartupCommand::Apply {
             name: b.name,
@@ -271,8 +268,8 @@ startup_command!(
 struct RoundBody {
     round: RoundKind,
     amount: Money,
-    #[schema(min_items = 1, max_items = 50)]
-    investors: Vec<InvestorName>,
+    /// 1 to 50.
+    investors: Investors,
     closed_on: Day,
 }
 
@@ -283,9 +280,6 @@ startup_command!(
     "Record an equity round",
     RoundBody,
     |_state, caller, _id, _, b| make {
-        if b.investors.len() > 50 {
-            return Err(ApiError::invalid("investors", "at most 50 investors"));
-        }
         let round_id = RoundId::new();
         (
             StartupCommand::RecordEquityRound {
@@ -416,8 +410,8 @@ struct StartupSessionBody {
     held_on: Day,
     minutes: Minutes,
     #[serde(default)]
-    #[schema(max_items = 20)]
-    topics: Vec<Title>,
+    /// At most 20.
+    topics: Topics,
 }
 
 startup_command!(
@@ -427,9 +421,6 @@ startup_command!(
     "Log a mentoring session",
     StartupSessionBody,
     |_state, caller, _id, _, b| make {
-        if b.topics.len() > 20 {
-            return Err(ApiError::invalid("topics", "at most 20 topics"));
-        }
         let session_id = SessionId::new();
         (
             StartupCommand::LogSession {
@@ -503,8 +494,7 @@ startup_command!(
 struct KpiBody {
     month: YearMonth,
     revenue: Money,
-    #[schema(maximum = 100_000)]
-    headcount: u32,
+    headcount: Headcount,
     customers: u32,
 }
 
@@ -515,12 +505,6 @@ startup_command!(
     "Record a month's KPIs",
     KpiBody,
     |_state, caller, _id, _, b| make {
-        if b.headcount > 100_000 {
-            return Err(ApiError::invalid(
-                "headcount",
-                "headcount must be at most 100000",
-            ));
-        }
         (
             StartupCommand::RecordKpis {
                 month: b.month,
