@@ -698,8 +698,6 @@ pub fn hub_instant(local: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn bounded_lists_and_headcounts_refuse_what_exceeds_them_however_they_arrive() {
         let founders = |n: usize| vec![PersonId(uuid::Uuid::nil()); n];
