@@ -13,6 +13,7 @@ mod crash;
 mod dashboard;
 mod demo;
 mod export;
+mod figures;
 mod frictions;
 mod funding;
 mod idempotency;

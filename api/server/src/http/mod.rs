@@ -18,6 +18,8 @@ mod people;
 mod portfolio;
 mod prelude;
 mod residencies;
+#[cfg(test)]
+mod router_tests;
 mod space_usage;
 mod spaces;
 mod startups;

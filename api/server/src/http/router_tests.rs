@@ -1,0 +1,226 @@
+//! The router in process (`tower::ServiceExt::oneshot`, no socket): how each kind of bad
+//! request is mapped to a problem+json answer by the extractors and the error type, on a real
+//! SQLite store in a temporary file.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use serde_json::Value;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+use super::{app, AppState, Settings};
+use crate::auth::{self, Role};
+use crate::store::Store;
+
+struct Harness {
+    router: axum::Router,
+    token: String,
+    _dir: TempDir,
+}
+
+/// A directory removed when the test ends.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn harness(settings: Settings) -> Harness {
+    let dir = std::env::temp_dir().join(format!("incubator-router-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("router.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let token = auth::create(&store.read, "router-test", Role::Officer)
+        .await
+        .unwrap();
+    let (_tx, closing) = watch::channel(false);
+    let state = AppState::new(store, BTreeMap::new(), settings, closing);
+    Harness {
+        router: app(state),
+        token,
+        _dir: TempDir(dir),
+    }
+}
+
+impl Harness {
+    /// Sends `request` (with the token unless `anonymous`) and returns the status, the
+    /// content type and the body as JSON.
+    async fn send(&self, request: Request<Body>, anonymous: bool) -> (StatusCode, String, Value) {
+        let mut request = request;
+        if !anonymous {
+            request.headers_mut().insert(
+                header::AUTHORIZATION,
+                format!("Bearer {}", self.token).parse().unwrap(),
+            );
+        }
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (
+            status,
+            kind,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, String, Value) {
+        let request = Request::get(uri).body(Body::empty()).unwrap();
+        self.send(request, false).await
+    }
+
+    async fn post(
+        &self,
+        uri: &str,
+        kind: &str,
+        body: impl Into<Body>,
+    ) -> (StatusCode, String, Value) {
+        let request = Request::post(uri)
+            .header(header::CONTENT_TYPE, kind)
+            .body(body.into())
+            .unwrap();
+        self.send(request, false).await
+    }
+}
+
+/// The problem's status, type suffix and field, after checking it is problem+json.
+fn problem((status, kind, body): (StatusCode, String, Value)) -> (u16, String, Value) {
+    assert_eq!(kind, "application/problem+json", "{status}: {body}");
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    let code = body["type"]
+        .as_str()
+        .and_then(|t| t.rsplit(':').next())
+        .unwrap_or_default()
+        .to_owned();
+    (status.as_u16(), code, body["field"].clone())
+}
+
+#[tokio::test]
+async fn every_bad_request_is_a_problem_with_its_own_status_and_type() {
+    let h = harness(Settings::default()).await;
+    let json = "application/json";
+    let cases: Vec<(&str, (StatusCode, String, Value), u16, &str, Value)> =
+        vec![
+        ("no such route", h.get("/api/v1/nowhere").await, 404, "not_found", Value::Null),
+        (
+            "a malformed id names no record",
+            h.get("/api/v1/startups/not-a-uuid").await,
+            404,
+            "not_found",
+            Value::Null,
+        ),
+        (
+            "no token",
+            h.send(Request::get("/api/v1/startups").body(Body::empty()).unwrap(), true)
+                .await,
+            401,
+            "unauthorized",
+            Value::Null,
+        ),
+        (
+            "not JSON",
+            h.post("/api/v1/startups", json, "{not json").await,
+            400,
+            "malformed_request",
+            Value::Null,
+        ),
+        (
+            "not application/json",
+            h.post("/api/v1/startups", "text/plain", "{}").await,
+            415,
+            "unsupported_media_type",
+            Value::Null,
+        ),
+        (
+            "a field of the wrong type, named",
+            h.post("/api/v1/startups", json, r#"{"name": 42}"#).await,
+            422,
+            "invalid_value",
+            Value::from("name"),
+        ),
+        (
+            "21 founders: the domain's bound, named",
+            h.post(
+                "/api/v1/startups",
+                json,
+                serde_json::json!({"name": "Too Many", "founders": vec![uuid::Uuid::nil(); 21]})
+                    .to_string(),
+            )
+            .await,
+            422,
+            "invalid_value",
+            Value::from("founders"),
+        ),
+        (
+            "an unknown query parameter, named",
+            h.get("/api/v1/funding/startups?colour=red").await,
+            422,
+            "invalid_value",
+            Value::Null,
+        ),
+        (
+            "a read model's freshness that is no position",
+            h.get("/api/v1/funding/startups?min_position=soon").await,
+            422,
+            "invalid_value",
+            Value::from("min_position"),
+        ),
+        (
+            "a position before the log's first",
+            h.get("/api/v1/funding/pipeline?min_position=0").await,
+            422,
+            "invalid_value",
+            Value::from("min_position"),
+        ),
+    ];
+    for (what, answer, status, code, field) in cases {
+        let (got_status, got_code, got_field) = problem(answer);
+        assert_eq!((got_status, got_code.as_str()), (status, code), "{what}");
+        if !field.is_null() {
+            assert_eq!(got_field, field, "{what}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_method_the_route_does_not_take_and_a_body_too_large_are_problems_too() {
+    let h = harness(Settings {
+        body_limit: 1024,
+        ..Settings::default()
+    })
+    .await;
+    let (status, code, _) = problem(
+        h.send(
+            Request::delete("/api/v1/startups")
+                .body(Body::empty())
+                .unwrap(),
+            false,
+        )
+        .await,
+    );
+    assert_eq!((status, code.as_str()), (405, "method_not_allowed"));
+    let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(4096));
+    let (status, code, _) = problem(h.post("/api/v1/startups", "application/json", big).await);
+    assert_eq!((status, code.as_str()), (413, "body_too_large"));
+}
+
+#[tokio::test]
+async fn a_read_model_read_answers_its_page_with_the_position_it_reflects() {
+    let h = harness(Settings::default()).await;
+    let (status, _, body) = h.get("/api/v1/funding/startups?limit=5").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"], serde_json::json!([]));
+    assert_eq!(body["next"], Value::Null);
+    assert_eq!(body["position"], 0);
+}
