@@ -14,6 +14,9 @@ use super::{app, AppState, Settings};
 use crate::auth::{self, Role};
 use crate::store::Store;
 
+/// An answer: status, content type, body.
+type Answer = (StatusCode, String, Value);
+
 struct Harness {
     router: axum::Router,
     token: String,
@@ -110,7 +113,7 @@ fn problem((status, kind, body): (StatusCode, String, Value)) -> (u16, String, V
 async fn every_bad_request_is_a_problem_with_its_own_status_and_type() {
     let h = harness(Settings::default()).await;
     let json = "application/json";
-    let cases: Vec<(&str, (StatusCode, String, Value), u16, &str, Value)> =
+    let cases: Vec<(&str, Answer, u16, &str, Value)> =
         vec![
         ("no such route", h.get("/api/v1/nowhere").await, 404, "not_found", Value::Null),
         (
