@@ -79,6 +79,18 @@ const MIGRATIONS: [(i64, &str, Sql); 15] = [
     (15, "0015_pending_changes", shared!("0015_pending_changes")),
 ];
 
+/// A digest of the whole schema as `dialect` builds it (every migration's version and SQL):
+/// equal digests, equal schemas. Test suites name a migrated template database by it.
+pub fn schema_digest(dialect: Dialect) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for m in migrator(dialect).iter() {
+        h.update(m.version.to_be_bytes());
+        h.update(m.sql.as_bytes());
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
 fn migrator(dialect: Dialect) -> Migrator {
     let migrations = MIGRATIONS
         .iter()

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use incubator_projections::{Dialect, ReadDb};
 use incubator_server::auth::{self, Role};
 use incubator_server::store::Store;
 use reqwest::{Method, Response, StatusCode};
@@ -65,16 +66,19 @@ impl TestDb {
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
+                let template = postgres_template(&admin).await;
+                // One copy at a time: PostgreSQL refuses to copy a template that another
+                // copy is reading.
+                let _one = COPYING.lock().await;
                 let pool = admin_pool(&admin).await;
-                sqlx::query(&format!("CREATE DATABASE {name}"))
+                sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
                     .execute(&pool)
                     .await
                     .expect("PostgreSQL is required for these tests: cannot create a database");
                 pool.close().await;
-                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
                 Self {
                     backend,
-                    url: format!("{base}/{name}"),
+                    url: database_url(&admin, &name),
                     cleanup: Cleanup::Database(name),
                 }
             }
@@ -90,6 +94,70 @@ impl TestDb {
             .await
             .expect("connect to the test database")
     }
+}
+
+/// The migrated database every PostgreSQL test database is copied from (`CREATE DATABASE …
+/// TEMPLATE`), named by the schema's digest: built once, by the first test that needs it,
+/// under a temporary name renamed when complete, so that an interrupted build is never used.
+static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+static COPYING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn database_url(admin: &str, name: &str) -> String {
+    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+    format!("{base}/{name}")
+}
+
+async fn postgres_template(admin: &str) -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let digest = incubator_projections::db::schema_digest(Dialect::Postgres);
+            let name = format!("incubator_template_{digest}");
+            let pool = admin_pool(admin).await;
+            let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(&name)
+                .fetch_optional(&pool)
+                .await
+                .expect("look for the template database")
+                .is_some();
+            if !exists {
+                let building = format!("{name}_{}", uuid::Uuid::now_v7().simple());
+                sqlx::query(&format!("CREATE DATABASE {building}"))
+                    .execute(&pool)
+                    .await
+                    .expect("PostgreSQL is required for these tests: cannot create a database");
+                let db = ReadDb::connect(&database_url(admin, &building), 1)
+                    .await
+                    .expect("connect to the template being built");
+                db.migrate().await.expect("migrate the template");
+                db.pool.close().await;
+                // A closed connection's backend may linger a moment: the rename waits for it.
+                let rename = format!("ALTER DATABASE {building} RENAME TO {name}");
+                let mut renamed = sqlx::query(&rename).execute(&pool).await;
+                for _ in 0..100 {
+                    let taken = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+                        .bind(&name)
+                        .fetch_optional(&pool)
+                        .await
+                        .expect("look for the template database")
+                        .is_some();
+                    if renamed.is_ok() || taken {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    renamed = sqlx::query(&rename).execute(&pool).await;
+                }
+                if renamed.is_err() {
+                    // Another run built it meanwhile: use theirs.
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+                            .execute(&pool)
+                            .await;
+                }
+            }
+            pool.close().await;
+            name
+        })
+        .await
 }
 
 async fn admin_pool(url: &str) -> AnyPool {
