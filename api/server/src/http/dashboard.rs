@@ -20,17 +20,29 @@ struct Asset {
     body: &'static str,
 }
 
+/// A module of the dashboard's script (ES modules, loaded by the browser as they import each
+/// other: no build step).
+macro_rules! script {
+    ($name:literal) => {
+        Asset {
+            name: $name,
+            content_type: "text/javascript; charset=utf-8",
+            body: include_str!(concat!("../../assets/", $name)),
+        }
+    };
+}
+
 const ASSETS: &[Asset] = &[
     Asset {
         name: "index.html",
         content_type: "text/html; charset=utf-8",
         body: include_str!("../../assets/index.html"),
     },
-    Asset {
-        name: "dashboard.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../assets/dashboard.js"),
-    },
+    script!("dashboard.js"),
+    script!("format.js"),
+    script!("api.js"),
+    script!("panels.js"),
+    script!("lists.js"),
     Asset {
         name: "dashboard.css",
         content_type: "text/css; charset=utf-8",
