@@ -49,32 +49,53 @@ fn eur(cents: i64) -> Value {
     json!({"cents": cents, "currency": "EUR"})
 }
 
+/// The four spaces of the hand computation, and the first booking of the week.
+struct Hub {
+    s1: String,
+    s2: String,
+    s3: String,
+    s4: String,
+    b1: Value,
+    /// The Monday of the booking week, at least two weeks ahead.
+    monday: NaiveDate,
+}
+
 async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let hub = four_spaces_let_and_booked(&app).await;
+    occupants_and_their_rents_on_a_day(&app, &hub).await;
+    utilisation_of_february_and_of_the_booking_week(&app, &hub).await;
+    bookings_in_start_order_and_the_week_view(&app, &hub).await;
+    vacancies_and_the_rent_roll(&app, &hub).await;
+    bad_periods_are_refused_and_the_model_replays(&app).await;
+}
+
+/// S1 to S4 registered, let and booked as the figures below assume.
+async fn four_spaces_let_and_booked(app: &TestApp) -> Hub {
     let startup = app.apply("Slag Pixels", None).await;
 
     // S1: a 69 m² atelier; S2: a 40 m² office for two; S4: a 25 m² office; S3: a rehearsal
     // room open 08:00 to 20:00 (12 hours a day).
     let s1 = register(
-        &app,
+        app,
         json!({"building": "zilleschapp", "kind": "studio", "name": "B-1.04", "area_m2": 69,
                "rent_per_m2": eur(600), "registered_on": "2026-01-05"}),
     )
     .await;
     let s2 = register(
-        &app,
+        app,
         json!({"building": "schraeinerei", "kind": "office", "name": "A-2.10", "area_m2": 40,
                "capacity": 2, "rent_per_m2": eur(1000), "registered_on": "2026-01-01"}),
     )
     .await;
     let s4 = register(
-        &app,
+        app,
         json!({"building": "schraeinerei", "kind": "office", "name": "A-2.11", "area_m2": 25,
                "rent_per_m2": eur(800), "registered_on": "2026-01-01"}),
     )
     .await;
     let s3 = register(
-        &app,
+        app,
         json!({"building": "kesselbetrib", "kind": "rehearsal_room", "name": "Sonotron 3",
                "area_m2": 28, "rent_per_m2": eur(600), "registered_on": "2026-01-01",
                "opening_hours": {"opens": "08:00", "closes": "20:00"}}),
@@ -83,7 +104,7 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
 
     // S1: the startup from 1 February, ended early on 28 February; a band from 1 March.
     let x = allocate(
-        &app,
+        app,
         &s1,
         json!({"kind": "startup", "id": startup}),
         "2026-02-01",
@@ -91,13 +112,13 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
     )
     .await;
     post(
-        &app,
+        app,
         &format!("/api/v1/spaces/{s1}/allocations/{x}/end"),
         json!({"last_day": "2026-02-28"}),
     )
     .await;
     allocate(
-        &app,
+        app,
         &s1,
         tenant(1, "Rust Belt Brass"),
         "2026-03-01",
@@ -106,30 +127,23 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
     .await;
     // New terms do not change a lease already made.
     post(
-        &app,
+        app,
         &format!("/api/v1/spaces/{s1}/terms"),
         json!({"rent_per_m2": eur(700)}),
     )
     .await;
     // S2: two tenants share it; a third allocation made in error is withdrawn.
     allocate(
-        &app,
+        app,
         &s2,
         tenant(2, "Ore Studio"),
         "2026-01-16",
         json!("2026-02-14"),
     )
     .await;
-    allocate(
-        &app,
-        &s2,
-        tenant(3, "Slag Sound"),
-        "2026-02-01",
-        Value::Null,
-    )
-    .await;
+    allocate(app, &s2, tenant(3, "Slag Sound"), "2026-02-01", Value::Null).await;
     let wrong = allocate(
-        &app,
+        app,
         &s2,
         tenant(9, "Wrong Co"),
         "2026-05-01",
@@ -137,14 +151,14 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
     )
     .await;
     post(
-        &app,
+        app,
         &format!("/api/v1/spaces/{s2}/allocations/{wrong}/cancel"),
         json!({"reason": "entered on the wrong office"}),
     )
     .await;
     // S4: one tenant for the first quarter.
     allocate(
-        &app,
+        app,
         &s4,
         tenant(4, "Furnace Games"),
         "2026-01-01",
@@ -160,26 +174,26 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
     let day = |n: i64| monday + Duration::days(n);
     let band = tenant(1, "Rust Belt Brass");
     let b1 = post(
-        &app,
+        app,
         &format!("/api/v1/spaces/{s3}/bookings"),
         json!({"booked_by": band, "starts_at": at(day(0), 10, 0), "ends_at": at(day(0), 12, 0)}),
     )
     .await;
     post(
-        &app,
+        app,
         &format!("/api/v1/spaces/{s3}/bookings"),
         json!({"booked_by": {"kind": "startup", "id": startup},
                "starts_at": at(day(1), 14, 0), "ends_at": at(day(1), 17, 30)}),
     )
     .await;
     let cancelled = post(
-        &app,
+        app,
         &format!("/api/v1/spaces/{s3}/bookings"),
         json!({"booked_by": band, "starts_at": at(day(2), 9, 0), "ends_at": at(day(2), 10, 0)}),
     )
     .await;
     post(
-        &app,
+        app,
         &format!(
             "/api/v1/spaces/{s3}/bookings/{}/cancel",
             cancelled["booking_id"].as_str().unwrap()
@@ -188,7 +202,7 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
     )
     .await;
     allocate(
-        &app,
+        app,
         &s3,
         tenant(5, "Hangar Fest"),
         &day(3).to_string(),
@@ -196,7 +210,22 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
     )
     .await;
     app.settle().await;
+    Hub {
+        s1,
+        s2,
+        s3,
+        s4,
+        b1,
+        monday,
+    }
+}
 
+/// Occupants on 10 February, and every allocation with its rent.
+async fn occupants_and_their_rents_on_a_day(app: &TestApp, hub: &Hub) {
+    let s1 = &hub.s1;
+    let s2 = &hub.s2;
+    let s3 = &hub.s3;
+    let s4 = &hub.s4;
     // Occupants on 10 February, and every allocation.
     let page = app
         .get_json("/api/v1/space-usage/spaces?on=2026-02-10")
@@ -252,7 +281,11 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
         .await;
     assert_eq!(rest["items"][0]["space_id"], s4.as_str());
     assert_eq!(rest["next"], Value::Null);
+}
 
+/// Utilisation: February by hand, and the booking week.
+async fn utilisation_of_february_and_of_the_booking_week(app: &TestApp, hub: &Hub) {
+    let day = |n: i64| hub.monday + Duration::days(n);
     // February 2026, 28 days.
     // Zilleschapp: S1 69 m² × 28 days, all occupied: 1,932 of 1,932.
     // Schraeinerei: S2 40 × 28 = 1,120 available; Ore Studio 14 days × 20 m² + Slag Sound
@@ -299,7 +332,13 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
     assert_eq!(week["total"]["booked_hours"], 17.5);
     assert_eq!(week["total"]["open_hours"], 84.0);
     assert_eq!(week["total"]["booking_rate"], 0.2083);
+}
 
+/// The bookings, paged in start order, and the week view of the room.
+async fn bookings_in_start_order_and_the_week_view(app: &TestApp, hub: &Hub) {
+    let s3 = &hub.s3;
+    let b1 = &hub.b1;
+    let day = |n: i64| hub.monday + Duration::days(n);
     // The week view, in start order, one per page.
     let first = app
         .get_json(&format!(
@@ -367,7 +406,12 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
         ))
         .await;
     assert_eq!(r.status(), 422);
+}
 
+/// Vacancies on 10 March and the rent roll of the first quarter.
+async fn vacancies_and_the_rent_roll(app: &TestApp, hub: &Hub) {
+    let s2 = &hub.s2;
+    let s4 = &hub.s4;
     // Vacancies on 10 March: S2 has one place of two (20 m²); S4 frees up on 1 April; S1 is
     // let open-ended; the room is not let.
     let v = app
@@ -419,7 +463,10 @@ async fn space_usage_figures_match_a_hand_computation(backend: Backend) {
         .get_json("/api/v1/space-usage/rent-roll?from=2026-01&to=2026-03&building=schraeinerei")
         .await;
     assert_eq!(a_only["total_cents"], 30_323 + 50_000 + 40_000);
+}
 
+/// Bad periods get a problem; the model replays to the same rows.
+async fn bad_periods_are_refused_and_the_model_replays(app: &TestApp) {
     // Bad periods are refused with a problem, not answered.
     for bad in [
         "utilisation?from=2026-03-01&to=2026-02-01",
