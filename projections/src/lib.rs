@@ -10,10 +10,14 @@
 //! - [`funding`], [`mentorship`], [`space_usage`], [`collaborations`]: the read models and
 //!   their queries; [`records`]: every record of every kind, for their lists.
 //! - [`journal`]: changes that span two records, journalled until their last step.
+//! - [`people`]: the people registry, apart from the log (personal data; erasable).
+//! - [`tokens`]: bearer tokens, by the hash of their secret.
 //! - [`models`]: every read model by name; [`rebuild`]: rebuild one from position 0, or check
 //!   a live one against a rebuild, row by row.
 //!
-//! This crate knows the event log's tables and the read-model tables; it knows nothing of HTTP.
+//! This crate owns the database: its schema (every migration), the event log's and the
+//! read models' tables, and the side tables' SQL (the people registry, tokens, idempotency
+//! keys, the journal); it knows nothing of HTTP.
 
 pub mod audit;
 pub mod collaborations;
@@ -24,10 +28,12 @@ pub mod journal;
 pub mod log;
 pub mod mentorship;
 pub mod models;
+pub mod people;
 pub mod projector;
 pub mod rebuild;
 pub mod records;
 pub mod space_usage;
+pub mod tokens;
 
 pub use db::{Dialect, ReadDb};
 pub use log::{Checkpoint, LoggedEvent};

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use incubator_projections::ReadDb;
+use incubator_projections::{tokens, ReadDb};
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
@@ -61,14 +61,7 @@ pub enum TokenError {
     Db(#[from] sqlx::Error),
 }
 
-/// A token as listed (never its secret).
-#[derive(Debug, Clone, Serialize)]
-pub struct TokenInfo {
-    pub name: String,
-    pub role: String,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
-}
+pub use incubator_projections::tokens::TokenInfo;
 
 fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -91,16 +84,7 @@ async fn insert(
     role: Role,
     token: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(name)
-    .bind(role.as_str())
-    .bind(hash(token))
-    .bind(now())
-    .execute(conn)
-    .await
-    .map(drop)
+    tokens::insert(conn, name, role.as_str(), &hash(token), &now()).await
 }
 
 /// Creates a token named `name` with `role`; returns the clear token (shown once). A name
@@ -124,41 +108,20 @@ pub async fn create(db: &ReadDb, name: &str, role: Role) -> Result<String, Token
 
 /// Every token, active or revoked, by name.
 pub async fn list(db: &ReadDb) -> Result<Vec<TokenInfo>, TokenError> {
-    let rows =
-        sqlx::query("SELECT name, role, created_at, revoked_at FROM api_tokens ORDER BY name")
-            .fetch_all(&db.pool)
-            .await?;
-    rows.iter()
-        .map(|r| {
-            use sqlx::Row;
-            Ok(TokenInfo {
-                name: r.try_get("name")?,
-                role: r.try_get("role")?,
-                created_at: r.try_get("created_at")?,
-                revoked_at: r.try_get("revoked_at")?,
-            })
-        })
-        .collect()
+    Ok(tokens::list(db).await?)
 }
 
 /// Replaces the active token named `name` with a new one of the same role, in one
 /// transaction (the old one stops working as the new one starts); returns the new token.
 pub async fn rotate(db: &ReadDb, name: &str) -> Result<String, TokenError> {
-    use sqlx::{Connection, Row};
+    use sqlx::Connection;
     let mut conn = db.durable_conn().await?;
     let mut tx = conn.begin().await?;
-    let row = sqlx::query("SELECT role FROM api_tokens WHERE name = $1 AND revoked_at IS NULL")
-        .bind(name)
-        .fetch_optional(&mut *tx)
+    let role = tokens::active_role(&mut tx, name)
         .await?
+        .and_then(|r| Role::parse(&r))
         .ok_or_else(|| TokenError::Unknown(name.to_owned()))?;
-    let role: String = row.try_get("role")?;
-    let role = Role::parse(&role).ok_or_else(|| TokenError::Unknown(name.to_owned()))?;
-    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
-        .bind(now())
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
+    tokens::revoke(&mut tx, name, &now()).await?;
     let token = secret()?;
     insert(&mut tx, name, role, &token).await?;
     tx.commit().await?;
@@ -167,13 +130,7 @@ pub async fn rotate(db: &ReadDb, name: &str) -> Result<String, TokenError> {
 
 /// Revokes the active token named `name`.
 pub async fn revoke(db: &ReadDb, name: &str) -> Result<(), TokenError> {
-    let done =
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
-            .bind(now())
-            .bind(name)
-            .execute(&mut *db.durable_conn().await?)
-            .await?;
-    if done.rows_affected() == 1 {
+    if tokens::revoke(&mut *db.durable_conn().await?, name, &now()).await? {
         Ok(())
     } else {
         Err(TokenError::Unknown(name.to_owned()))
@@ -182,25 +139,12 @@ pub async fn revoke(db: &ReadDb, name: &str) -> Result<(), TokenError> {
 
 /// The name and role of the active token `token`, if any.
 pub async fn verify(db: &ReadDb, token: &str) -> Result<Option<(String, Role)>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-    )
-    .bind(hash(token))
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.and_then(|r| {
-        use sqlx::Row;
-        let name: String = r.try_get("name").ok()?;
-        let role: String = r.try_get("role").ok()?;
-        Some((name, Role::parse(&role)?))
-    }))
+    Ok(tokens::by_hash(db, &hash(token))
+        .await?
+        .and_then(|(name, role)| Some((name, Role::parse(&role)?))))
 }
 
 /// Whether any active token exists.
 pub async fn any_active(db: &ReadDb) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM api_tokens WHERE revoked_at IS NULL")
-        .fetch_one(&db.pool)
-        .await?;
-    let n: i64 = sqlx::Row::try_get(&row, "n")?;
-    Ok(n > 0)
+    Ok(tokens::active(db).await? > 0)
 }

@@ -18,7 +18,8 @@ pub mod app;
 pub mod auth;
 pub mod http;
 pub mod metrics;
-pub mod people;
+/// The people registry lives with the database it is a table of.
+pub use incubator_projections::people;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -5,28 +5,30 @@
 
 use std::collections::BTreeMap;
 
-use incubator_projections::ReadDb;
+use crate::ReadDb;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A person's name: trimmed, 1 to 200 characters, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, pattern = "^.{1,200}$")]
+#[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^.{1,200}$"))]
 pub struct PersonName(String);
 
 /// An e-mail address: one `@` with text on both sides, no spaces, at most 254 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, format = "email")]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = "email"))]
 pub struct Email(String);
 
 /// A phone number: digits with optional `+`, spaces, `-`, `.`, `(`, `)`; 4 to 32 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, pattern = "^[0-9+ ().-]{4,32}$", example = "+352 58 40 34-1")]
+#[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9+ ().-]{4,32}$", example = "+352 58 40 34-1"))]
 pub struct Phone(String);
 
 macro_rules! string_value {
@@ -79,7 +81,8 @@ string_value!(
 );
 
 /// A person's details as given.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Details {
     pub name: PersonName,
@@ -90,7 +93,8 @@ pub struct Details {
 }
 
 /// A person as every response shows them: details, or the fact of erasure.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {
     pub person_id: Uuid,
     /// Null once erased.
@@ -136,9 +140,7 @@ pub async fn insert(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), Peop
     .bind(details.email.as_ref().map(Email::as_str))
     .bind(details.phone.as_ref().map(Phone::as_str))
     .bind(at)
-    .bind(incubator_projections::records::name_key(
-        details.name.as_str(),
-    ))
+    .bind(crate::records::name_key(details.name.as_str()))
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -155,9 +157,7 @@ pub async fn update(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), Peop
     .bind(details.phone.as_ref().map(Phone::as_str))
     .bind(now())
     .bind(id.to_string())
-    .bind(incubator_projections::records::name_key(
-        details.name.as_str(),
-    ))
+    .bind(crate::records::name_key(details.name.as_str()))
     .execute(&db.pool)
     .await?;
     if done.rows_affected() == 1 {
@@ -257,7 +257,8 @@ pub async fn unregistered(
 
 /// How a response names a person it refers to: their name, or that they were erased (or
 /// never registered).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonRef {
     pub name: Option<String>,
     pub erased: bool,
