@@ -9,6 +9,7 @@
 //!   checkpoint in the same transaction (exactly-once effect, resumable after a crash).
 //! - [`funding`], [`mentorship`], [`space_usage`], [`collaborations`]: the read models and
 //!   their queries; [`records`]: every record of every kind, for their lists.
+//! - [`keys`]: idempotency keys and the responses they replay.
 //! - [`journal`]: changes that span two records, journalled until their last step.
 //! - [`people`]: the people registry, apart from the log (personal data; erasable).
 //! - [`tokens`]: bearer tokens, by the hash of their secret.
@@ -25,6 +26,7 @@ pub mod db;
 pub mod export;
 pub mod funding;
 pub mod journal;
+pub mod keys;
 pub mod log;
 pub mod mentorship;
 pub mod models;

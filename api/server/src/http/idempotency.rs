@@ -18,10 +18,9 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use incubator_projections::{log, ReadDb};
+use incubator_projections::{keys, log, ReadDb};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use super::error::{ApiError, Transient};
 use super::{Actor, AppState};
@@ -266,66 +265,42 @@ impl Keys {
     async fn claim(&self) -> Result<Claim, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
         let now = now_ms();
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys \
-             (actor, idem_key, fingerprint, state, started_at, head_position) \
-             SELECT $1, $2, $3, 'pending', $4, COALESCE(MAX(position), 0) FROM events \
-             WHERE true ON CONFLICT DO NOTHING",
-        )
-        .bind(&self.actor)
-        .bind(&self.key)
-        .bind(&self.fingerprint)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        if inserted.rows_affected() == 1 {
+        if keys::claim(&mut conn, &self.actor, &self.key, &self.fingerprint, now).await? {
             return Ok(Claim::Owner { started_at: now });
         }
-        let Some(row) = sqlx::query(
-            "SELECT fingerprint, state, started_at, head_position, status, headers, body \
-             FROM idempotency_keys WHERE actor = $1 AND idem_key = $2",
-        )
-        .bind(&self.actor)
-        .bind(&self.key)
-        .fetch_optional(&mut *conn)
-        .await?
-        else {
+        let Some(row) = keys::read(&mut conn, &self.actor, &self.key).await? else {
             // Expired and deleted between our insert and our read: try again.
             return Ok(Claim::Again);
         };
-        let started_at: i64 = row.try_get("started_at")?;
+        let started_at = row.started_at;
         if now - started_at > millis(self.retention) {
             // Past its retention (the purge has not run yet): forget it and claim afresh.
-            sqlx::query(
-                "DELETE FROM idempotency_keys \
-                 WHERE actor = $1 AND idem_key = $2 AND started_at = $3",
-            )
-            .bind(&self.actor)
-            .bind(&self.key)
-            .bind(started_at)
-            .execute(&mut *conn)
-            .await?;
+            keys::forget(&mut conn, &self.actor, &self.key, started_at).await?;
             return Ok(Claim::Again);
         }
-        let fingerprint: String = row.try_get("fingerprint")?;
-        if fingerprint != self.fingerprint {
+        if row.fingerprint != self.fingerprint {
             return Err(ApiError::KeyReused);
         }
-        let state: String = row.try_get("state")?;
-        match state.as_str() {
+        match row.state.as_str() {
             "done" => Ok(Claim::Done(Stored {
-                status: u16::try_from(row.try_get::<i64, _>("status")?).unwrap_or(200),
-                headers: serde_json::from_str(&row.try_get::<String, _>("headers")?)
+                status: row
+                    .status
+                    .and_then(|s| u16::try_from(s).ok())
+                    .unwrap_or(200),
+                headers: row
+                    .headers
+                    .as_deref()
+                    .and_then(|h| serde_json::from_str(h).ok())
                     .unwrap_or_default(),
-                body: row.try_get("body")?,
+                body: row.body.unwrap_or_default(),
             })),
             "pending" if now - started_at <= millis(self.lease) => Ok(Claim::Running),
             _ => {
                 // Unsettled, or pending past any request's lifetime: its attempt is over, and
                 // whether it appended anything is in the log.
-                let head_at_claim: i64 = row.try_get("head_position")?;
                 drop(conn);
-                self.recover(&state, started_at, head_at_claim).await
+                self.recover(&row.state, started_at, row.head_position)
+                    .await
             }
         }
     }
@@ -359,19 +334,17 @@ impl Keys {
         // first.
         let now = now_ms();
         let head = log::head_position(&mut conn).await?;
-        let taken = sqlx::query(
-            "UPDATE idempotency_keys SET state = 'pending', started_at = $1, head_position = $2 \
-             WHERE actor = $3 AND idem_key = $4 AND state = $5 AND started_at = $6",
+        let taken = keys::retake(
+            &mut conn,
+            &self.actor,
+            &self.key,
+            state,
+            started_at,
+            now,
+            head,
         )
-        .bind(now)
-        .bind(head)
-        .bind(&self.actor)
-        .bind(&self.key)
-        .bind(state)
-        .bind(started_at)
-        .execute(&mut *conn)
         .await?;
-        Ok(if taken.rows_affected() == 1 {
+        Ok(if taken {
             Claim::Owner { started_at: now }
         } else {
             Claim::Running
@@ -458,20 +431,13 @@ impl Keys {
         started_at: i64,
         stored: &Stored,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE idempotency_keys SET state = 'done', status = $1, headers = $2, body = $3 \
-             WHERE actor = $4 AND idem_key = $5 AND state = $6 AND started_at = $7",
-        )
-        .bind(i64::from(stored.status))
-        .bind(serde_json::to_string(&stored.headers).unwrap_or_else(|_| "[]".into()))
-        .bind(&stored.body)
-        .bind(&self.actor)
-        .bind(&self.key)
-        .bind(state)
-        .bind(started_at)
-        .execute(conn)
-        .await?;
-        Ok(())
+        let headers = serde_json::to_string(&stored.headers).unwrap_or_else(|_| "[]".into());
+        let answer = keys::Answer {
+            status: i64::from(stored.status),
+            headers: &headers,
+            body: &stored.body,
+        };
+        keys::settle(conn, &self.actor, &self.key, (state, started_at), answer).await
     }
 
     /// Runs the command as the key's owner and records its response. The work runs in a task
@@ -486,16 +452,9 @@ impl Keys {
                 .await
                 .unwrap_or_else(|_| Bytes::new());
             let recorded = match self.db.pool.acquire().await {
-                Ok(mut conn) if transient => sqlx::query(
-                    "UPDATE idempotency_keys SET state = 'unsettled' \
-                     WHERE actor = $1 AND idem_key = $2 AND state = 'pending' AND started_at = $3",
-                )
-                .bind(&self.actor)
-                .bind(&self.key)
-                .bind(started_at)
-                .execute(&mut *conn)
-                .await
-                .map(drop),
+                Ok(mut conn) if transient => {
+                    keys::unsettle(&mut conn, &self.actor, &self.key, started_at).await
+                }
                 Ok(mut conn) => {
                     let stored = Stored {
                         status: parts.status.as_u16(),
@@ -529,14 +488,8 @@ pub async fn purge_expired(db: ReadDb, retention: Duration, every: Duration) {
     loop {
         tick.tick().await;
         let cutoff = now_ms() - millis(retention);
-        match sqlx::query("DELETE FROM idempotency_keys WHERE started_at < $1")
-            .bind(cutoff)
-            .execute(&db.pool)
-            .await
-        {
-            Ok(done) if done.rows_affected() > 0 => {
-                tracing::info!(deleted = done.rows_affected(), "expired idempotency keys")
-            }
+        match keys::purge(&db, cutoff).await {
+            Ok(deleted) if deleted > 0 => tracing::info!(deleted, "expired idempotency keys"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
         }
