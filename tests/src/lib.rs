@@ -85,6 +85,89 @@ impl TestDb {
         }
     }
 
+    /// A fresh database holding the demo year (`demo --seed 1535 --scale 1`, as [`run_demo`]
+    /// loads it with `binary`), copied from one loaded once per run and store: loading the year
+    /// costs about a minute of a two-core machine, a copy a second. The source is kept for the
+    /// run (one per store); a PostgreSQL one from an earlier run is dropped when the next is
+    /// built.
+    pub async fn with_demo(backend: Backend, binary: &str) -> Self {
+        let db = Self::new(backend).await;
+        match backend {
+            Backend::Sqlite => {
+                let source = DEMO_SQLITE
+                    .get_or_init(|| async {
+                        let dir = std::env::temp_dir()
+                            .join(format!("incubator_demo_{}", uuid::Uuid::now_v7().simple()));
+                        std::fs::create_dir_all(&dir).expect("temp dir");
+                        let file = dir.join("events.db");
+                        let url = format!("sqlite://{}", file.display());
+                        let (ok, _, stderr) = run_demo(binary, &url, 1).await;
+                        assert!(ok, "the demo did not load: {stderr}");
+                        file
+                    })
+                    .await;
+                let target = db.url.trim_start_matches("sqlite://").to_owned();
+                for suffix in ["", "-wal", "-shm"] {
+                    let from = PathBuf::from(format!("{}{suffix}", source.display()));
+                    if from.exists() {
+                        std::fs::copy(&from, format!("{target}{suffix}")).expect("copy the demo");
+                    }
+                }
+                db
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let source = DEMO_POSTGRES
+                    .get_or_init(|| async {
+                        let pool = admin_pool(&admin).await;
+                        for old in sqlx::query(
+                            "SELECT datname FROM pg_database WHERE datname LIKE 'incubator_demo_%'",
+                        )
+                        .fetch_all(&pool)
+                        .await
+                        .expect("list earlier demo databases")
+                        {
+                            let old: String = old.get("datname");
+                            let _ =
+                                sqlx::query(&format!("DROP DATABASE IF EXISTS {old} WITH (FORCE)"))
+                                    .execute(&pool)
+                                    .await;
+                        }
+                        let name = format!("incubator_demo_{}", uuid::Uuid::now_v7().simple());
+                        let template = postgres_template(&admin).await;
+                        {
+                            let _one = COPYING.lock().await;
+                            sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                                .execute(&pool)
+                                .await
+                                .expect("create the demo database");
+                        }
+                        pool.close().await;
+                        let (ok, _, stderr) =
+                            run_demo(binary, &database_url(&admin, &name), 1).await;
+                        assert!(ok, "the demo did not load: {stderr}");
+                        name
+                    })
+                    .await;
+                let Cleanup::Database(name) = &db.cleanup else {
+                    unreachable!("a PostgreSQL test database")
+                };
+                let _one = COPYING.lock().await;
+                let pool = admin_pool(&admin).await;
+                sqlx::query(&format!("DROP DATABASE {name}"))
+                    .execute(&pool)
+                    .await
+                    .expect("make room for the copy");
+                sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {source}"))
+                    .execute(&pool)
+                    .await
+                    .expect("copy the demo database");
+                pool.close().await;
+                db
+            }
+        }
+    }
+
     /// A pool for looking at the database directly, as an auditor or an attacker would.
     pub async fn pool(&self) -> AnyPool {
         sqlx::any::install_default_drivers();
@@ -101,6 +184,9 @@ impl TestDb {
 /// under a temporary name renamed when complete, so that an interrupted build is never used.
 static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 static COPYING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// The demo year loaded once per run: a SQLite file, a PostgreSQL database.
+static DEMO_SQLITE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+static DEMO_POSTGRES: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
 fn database_url(admin: &str, name: &str) -> String {
     let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use incubator_server::auth::Role;
 use incubator_tests::browser::{screenshot_dir, Browser};
-use incubator_tests::{both_stores, create_token, run_demo, Backend, TestApp, TestDb};
+use incubator_tests::{both_stores, create_token, Backend, TestApp, TestDb};
 use serde_json::{json, Value};
 
 both_stores!(the_dashboard_shows_the_hub_and_follows_commands);
@@ -109,9 +109,7 @@ async fn shown(browser: &Browser, ids: &[&str]) -> Value {
 }
 
 async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let (ok, _, stderr) = run_demo(env!("CARGO_BIN_EXE_incubator-e2e"), &db.url, 1).await;
-    assert!(ok, "the demo did not load: {stderr}");
+    let db = TestDb::with_demo(backend, env!("CARGO_BIN_EXE_incubator-e2e")).await;
     let app = TestApp::spawn_on(db).await;
     app.settle().await;
     let viewer = create_token(&app.db.url, "lobby screen", Role::Viewer).await;

@@ -378,9 +378,7 @@ async fn the_rest_of_the_domain(app: &TestApp) {
 /// The demo year and the rest of the domain's events, exported, imported into the other kind of
 /// store and exported again: the same lines, every event type included.
 async fn every_event_type_round_trips_between_the_stores(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let (done, _, stderr) = incubator_tests::run_demo(BINARY, &db.url, 1).await;
-    assert!(done, "{stderr}");
+    let db = TestDb::with_demo(backend, BINARY).await;
     let app = TestApp::spawn_on(db).await;
     the_rest_of_the_domain(&app).await;
     app.settle().await;
