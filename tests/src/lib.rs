@@ -121,7 +121,7 @@ impl TestDb {
                     .get_or_init(|| async {
                         let pool = admin_pool(&admin).await;
                         for old in sqlx::query(
-                            "SELECT datname FROM pg_database WHERE datname LIKE 'incubator_demo_%'",
+                            "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE 'incubator_demo_%'",
                         )
                         .fetch_all(&pool)
                         .await
