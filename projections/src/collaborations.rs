@@ -41,10 +41,6 @@ fn output_name(k: OutputKind) -> &'static str {
     }
 }
 
-impl crate::projector::Named for Collaborations {
-    const NAME: &'static str = "collaborations";
-}
-
 impl Projection for Collaborations {
     fn name(&self) -> &'static str {
         <Self as crate::projector::Named>::NAME

@@ -25,10 +25,6 @@ const EQUITY: &str = "equity";
 const AWARDED: &str = "awarded";
 const RECEIVED: &str = "received";
 
-impl crate::projector::Named for Funding {
-    const NAME: &'static str = "funding";
-}
-
 impl Projection for Funding {
     fn name(&self) -> &'static str {
         <Self as crate::projector::Named>::NAME

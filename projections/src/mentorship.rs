@@ -134,10 +134,6 @@ async fn session(
     Ok(())
 }
 
-impl crate::projector::Named for Mentorship {
-    const NAME: &'static str = "mentorship";
-}
-
 impl Projection for Mentorship {
     fn name(&self) -> &'static str {
         <Self as crate::projector::Named>::NAME

@@ -97,3 +97,20 @@ impl Rebuildable for Model {
         }
     }
 }
+
+/// Each read model's name, by its type: its checkpoint, and what reads of it wait on.
+macro_rules! named {
+    ($($model:ty => $name:literal),* $(,)?) => {
+        $(impl crate::projector::Named for $model {
+            const NAME: &'static str = $name;
+        })*
+    };
+}
+
+named! {
+    crate::funding::Funding => "funding",
+    crate::mentorship::Mentorship => "mentorship",
+    crate::collaborations::Collaborations => "collaborations",
+    crate::space_usage::SpaceUsage => "space_usage",
+    crate::records::Records => "records",
+}

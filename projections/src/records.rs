@@ -210,10 +210,6 @@ fn change(kind: RecordKind, event: &LoggedEvent) -> Result<Change, ProjectionErr
     })
 }
 
-impl crate::projector::Named for Records {
-    const NAME: &'static str = "records";
-}
-
 impl Projection for Records {
     fn name(&self) -> &'static str {
         <Self as crate::projector::Named>::NAME

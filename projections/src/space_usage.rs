@@ -63,10 +63,6 @@ fn instant(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-impl crate::projector::Named for SpaceUsage {
-    const NAME: &'static str = "space_usage";
-}
-
 impl Projection for SpaceUsage {
     fn name(&self) -> &'static str {
         <Self as crate::projector::Named>::NAME
