@@ -66,6 +66,20 @@ impl Hub {
             .clone()
     }
 
+    /// The studio's events once an allocation on it is cancelled (polled for up to 30 s: the
+    /// service settles an interrupted change on its own schedule).
+    async fn studio_events_once_cancelled(&self, studio: &str) -> Vec<Value> {
+        let mut events = Vec::new();
+        for _ in 0..120 {
+            events = self.studio_events(studio).await;
+            if types(&events).contains(&"AllocationCancelled") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        events
+    }
+
     /// A contracted residency with its studio: (residency, studio).
     async fn contracted(&self) -> (String, String) {
         let artist = self
@@ -254,14 +268,7 @@ async fn an_arrival_cut_between_its_steps_and_never_retried_is_undone(backend: B
     let server = ServerProcess::start_with(BINARY, &db.url, &SHORT, &[]).await;
     hub.base = server.base.clone();
     // Past twice a request's lifetime the service cancels the allocation nobody recorded.
-    let mut events = Vec::new();
-    for _ in 0..120 {
-        events = hub.studio_events(&studio).await;
-        if types(&events).contains(&"AllocationCancelled") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let events = hub.studio_events_once_cancelled(&studio).await;
     assert_eq!(
         types(&events)[1..],
         ["SpaceAllocated", "AllocationCancelled"],
@@ -326,14 +333,7 @@ async fn a_cancellation_cut_before_the_studio_is_given_back_gives_it_back(backen
         hub.get(&format!("/residencies/{id}")).await["stage"],
         "cancelled"
     );
-    let mut events = Vec::new();
-    for _ in 0..120 {
-        events = hub.studio_events(&studio).await;
-        if types(&events).contains(&"AllocationCancelled") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let events = hub.studio_events_once_cancelled(&studio).await;
     assert_eq!(
         types(&events)[1..],
         ["SpaceAllocated", "AllocationCancelled"],

@@ -41,8 +41,10 @@ async fn run(
     command: CollaborationCommand,
     created: Option<Created>,
 ) -> Result<Response, ApiError> {
-    let committed =
-        common::execute(state, caller, state.store.collaborations(), id, command).await?;
+    let committed = state
+        .app()
+        .execute(caller, state.store.collaborations(), id, command)
+        .await?;
     let version = committed.version;
     let body = CollaborationAccepted::new(id, committed);
     Ok(common::answered(

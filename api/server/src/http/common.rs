@@ -1,12 +1,13 @@
-//! What every aggregate's endpoints share: running a command with the caller's metadata and
-//! counting it, answering with the new version as ETag, and paging a record's history.
+//! What every aggregate's endpoints share: their reads and command endpoints (one macro each),
+//! answering a command with the new version as ETag (the command itself runs in `crate::app`),
+//! and paging a record's history.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::Aggregate;
-use incubator_domain::{CommandInfo, DomainRule};
+use incubator_domain::DomainRule;
 use incubator_projections::log;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,26 +16,8 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::{etag, page_limit};
-use super::{AppState, Caller};
-use crate::store::{Committed, EventRepo};
-
-/// Runs `command` against aggregate `id` for `caller` (the application layer's
-/// [`crate::app::App::execute`]).
-pub async fn execute<A>(
-    state: &AppState,
-    caller: &Caller,
-    store: &PersistedEventStore<EventRepo, A>,
-    id: Uuid,
-    command: A::Command,
-) -> Result<Committed, ApiError>
-where
-    A: Aggregate<Services = ()> + Clone,
-    A::Command: Clone + CommandInfo,
-    A::Error: Clone + DomainRule,
-    A::Event: incubator_domain::AnswerIds,
-{
-    state.app().execute(caller, store, id, command).await
-}
+use super::AppState;
+use crate::store::EventRepo;
 
 /// A JSON answer carrying `version` as its ETag.
 pub fn with_etag(status: StatusCode, body: impl Serialize, version: u64) -> Response {

@@ -27,7 +27,10 @@ async fn run(
     command: MentorCommand,
     created: Option<Created>,
 ) -> Result<Response, ApiError> {
-    let committed = common::execute(state, caller, state.store.mentors(), id, command).await?;
+    let committed = state
+        .app()
+        .execute(caller, state.store.mentors(), id, command)
+        .await?;
     let version = committed.version;
     let body = MentorAccepted::new(id, committed);
     Ok(common::answered("mentors", id, version, created, body))

@@ -52,7 +52,10 @@ async fn run(
     command: ResidencyCommand,
     created: Option<Created>,
 ) -> Result<Response, ApiError> {
-    let committed = common::execute(state, caller, state.store.residencies(), id, command).await?;
+    let committed = state
+        .app()
+        .execute(caller, state.store.residencies(), id, command)
+        .await?;
     Ok(answer(id, committed, created, Vec::new(), Vec::new()))
 }
 

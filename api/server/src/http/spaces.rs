@@ -51,7 +51,10 @@ async fn run(
     {
         *standing = state.app().occupant_standing(occupant).await?;
     }
-    let committed = common::execute(state, caller, state.store.spaces(), id, command).await?;
+    let committed = state
+        .app()
+        .execute(caller, state.store.spaces(), id, command)
+        .await?;
     let version = committed.version;
     let body = SpaceAccepted::new(id, committed);
     Ok(common::answered("spaces", id, version, created, body))

@@ -56,7 +56,10 @@ async fn run(
     command: StartupCommand,
     created: Option<Created>,
 ) -> Result<Response, ApiError> {
-    let committed = common::execute(state, caller, state.store.startups(), id, command).await?;
+    let committed = state
+        .app()
+        .execute(caller, state.store.startups(), id, command)
+        .await?;
     let version = committed.version;
     let body = CommandAccepted::new(id, committed);
     Ok(common::answered("startups", id, version, created, body))
