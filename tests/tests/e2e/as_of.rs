@@ -58,8 +58,20 @@ async fn refused(app: &TestApp, record: &str, query: &str, status: StatusCode) {
 async fn every_kind_of_record_shows_its_past_states(backend: Backend) {
     let app = TestApp::spawn(backend).await;
 
-    // A startup: applied, screening, pre-incubation, then 30 monthly KPI reports: more events
-    // than a snapshot holds (one every 25), so the past is rebuilt across snapshots.
+    let s = a_startup_across_snapshots(&app).await;
+
+    a_mentor(&app).await;
+
+    a_space(&app, &s).await;
+
+    a_residency(&app).await;
+
+    a_collaboration(&app, &s).await;
+}
+
+/// A startup: applied, screening, pre-incubation, then 30 monthly KPI reports: more events
+/// than a snapshot holds (one every 25), so the past is rebuilt across snapshots.
+async fn a_startup_across_snapshots(app: &TestApp) -> String {
     let s = app.apply("Tempo", None).await;
     app.command(&s, "advance", json!({}), StatusCode::OK).await;
     app.command(&s, "advance", json!({}), StatusCode::OK).await;
@@ -75,7 +87,7 @@ async fn every_kind_of_record_shows_its_past_states(backend: Backend) {
         .await;
     }
     let record = format!("/api/v1/startups/{s}");
-    let at = instants(&app, &record).await;
+    let at = instants(app, &record).await;
     assert_eq!(at.len(), 33);
     // `/history` is `/events` by the name auditors use.
     assert_eq!(
@@ -84,27 +96,24 @@ async fn every_kind_of_record_shows_its_past_states(backend: Backend) {
         app.get_json(&format!("{record}/events?limit=10&after=5"))
             .await
     );
-    let v1 = state(&app, &record, "version=1").await;
+    let v1 = state(app, &record, "version=1").await;
     assert_eq!(
         (v1["stage"].as_str(), v1["version"].as_u64()),
         (Some("application"), Some(1))
     );
-    let v2 = state(&app, &record, "version=2").await;
+    let v2 = state(app, &record, "version=2").await;
     assert_eq!(v2["stage"], "screening");
     assert_eq!(v2["version"], 2);
-    as_of_event(&app, &record, &at, 1).await;
+    as_of_event(app, &record, &at, 1).await;
     // 26 events in: pre-incubation and 23 KPI months, the last 2025-11.
-    let v26 = state(&app, &record, "version=26").await;
+    let v26 = state(app, &record, "version=26").await;
     assert_eq!(v26["stage"], "pre_incubation");
     assert_eq!(v26["kpis"].as_object().unwrap().len(), 23);
     assert!(v26["kpis"].get("2025-11").is_some() && v26["kpis"].get("2025-12").is_none());
-    let now = state(&app, &record, "").await;
+    let now = state(app, &record, "").await;
     assert_eq!(now["version"], 33);
     assert_eq!(now["kpis"].as_object().unwrap().len(), 30);
-    assert_eq!(
-        state(&app, &record, "version=33").await["kpis"],
-        now["kpis"]
-    );
+    assert_eq!(state(app, &record, "version=33").await["kpis"], now["kpis"]);
     // An instant with an offset means the same moment.
     let t2 = chrono::DateTime::parse_from_rfc3339(&at[1])
         .unwrap()
@@ -112,61 +121,66 @@ async fn every_kind_of_record_shows_its_past_states(backend: Backend) {
         .to_rfc3339()
         .replace('+', "%2B");
     assert_eq!(
-        state(&app, &record, &format!("as_of={t2}")).await["version"],
+        state(app, &record, &format!("as_of={t2}")).await["version"],
         2
     );
     refused(
-        &app,
+        app,
         &record,
         "as_of=2000-01-01T00:00:00Z",
         StatusCode::NOT_FOUND,
     )
     .await;
-    refused(&app, &record, "version=34", StatusCode::NOT_FOUND).await;
-    refused(&app, &record, "version=0", StatusCode::UNPROCESSABLE_ENTITY).await;
+    refused(app, &record, "version=34", StatusCode::NOT_FOUND).await;
+    refused(app, &record, "version=0", StatusCode::UNPROCESSABLE_ENTITY).await;
     refused(
-        &app,
+        app,
         &record,
         &format!("version=1&as_of={}", at[0]),
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     refused(
-        &app,
+        app,
         &record,
         "as_of=yesterday",
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
+    s
+}
 
-    // A mentor: registered with two areas, then one, then retired.
+/// A mentor: registered with two areas, then one, then retired.
+async fn a_mentor(app: &TestApp) {
     let m = app.register_mentor().await;
     let record = format!("/api/v1/mentors/{m}");
     post(
-        &app,
+        app,
         &format!("{record}/expertise"),
         json!({"expertise": ["law"]}),
     )
     .await;
     post(
-        &app,
+        app,
         &format!("{record}/retire"),
         json!({"reason": "moved abroad"}),
     )
     .await;
-    let at = instants(&app, &record).await;
-    as_of_event(&app, &record, &at, 0).await;
-    let first = state(&app, &record, "version=1").await;
+    let at = instants(app, &record).await;
+    as_of_event(app, &record, &at, 0).await;
+    let first = state(app, &record, "version=1").await;
     assert_eq!(first["expertise"], json!(["fundraising", "sound design"]));
     assert_eq!(first["status"], "active");
-    let second = state(&app, &record, "version=2").await;
+    let second = state(app, &record, "version=2").await;
     assert_eq!(second["expertise"], json!(["law"]));
     assert_eq!(second["status"], "active");
-    assert_eq!(state(&app, &record, "").await["status"], "retired");
+    assert_eq!(state(app, &record, "").await["status"], "retired");
+}
 
-    // A space: registered at EUR 6.00/m², allocated, then new terms.
+/// A space: registered at EUR 6.00/m², allocated, then new terms.
+async fn a_space(app: &TestApp, s: &str) {
     let sp = post(
-        &app,
+        app,
         "/api/v1/spaces",
         json!({"building": "zilleschapp", "kind": "studio", "name": "B-1.04", "area_m2": 69,
                "rent_per_m2": {"cents": 600, "currency": "EUR"}, "registered_on": "2026-01-05"}),
@@ -177,33 +191,35 @@ async fn every_kind_of_record_shows_its_past_states(backend: Backend) {
         .to_owned();
     let record = format!("/api/v1/spaces/{sp}");
     post(
-        &app,
+        app,
         &format!("{record}/allocations"),
         json!({"occupant": {"kind": "startup", "id": s}, "from": "2026-02-01"}),
     )
     .await;
     post(
-        &app,
+        app,
         &format!("{record}/terms"),
         json!({"rent_per_m2": {"cents": 700, "currency": "EUR"}}),
     )
     .await;
-    let at = instants(&app, &record).await;
-    as_of_event(&app, &record, &at, 0).await;
-    let registered = state(&app, &record, "version=1").await;
+    let at = instants(app, &record).await;
+    as_of_event(app, &record, &at, 0).await;
+    let registered = state(app, &record, "version=1").await;
     assert_eq!(registered["allocations"], json!([]));
-    let allocated = state(&app, &record, "version=2").await;
+    let allocated = state(app, &record, "version=2").await;
     assert_eq!(allocated["allocations"].as_array().unwrap().len(), 1);
     assert_eq!(allocated["rent_per_m2"]["cents"], 600);
-    assert_eq!(state(&app, &record, "").await["rent_per_m2"]["cents"], 700);
+    assert_eq!(state(app, &record, "").await["rent_per_m2"]["cents"], 700);
+}
 
-    // A residency: applied, then wait-listed, then accepted.
-    let artist = post(&app, "/api/v1/people", json!({"name": "Mira Kessel"})).await["person_id"]
+/// A residency: applied, then wait-listed, then accepted.
+async fn a_residency(app: &TestApp) {
+    let artist = post(app, "/api/v1/people", json!({"name": "Mira Kessel"})).await["person_id"]
         .as_str()
         .unwrap()
         .to_owned();
     let r = post(
-        &app,
+        app,
         "/api/v1/residencies",
         json!({"call": "Open call 2027", "artist": artist, "discipline": "sound art",
                "proposal": "Recording the silence", "requested_from": "2027-04-01",
@@ -215,16 +231,16 @@ async fn every_kind_of_record_shows_its_past_states(backend: Backend) {
         .to_owned();
     let record = format!("/api/v1/residencies/{r}");
     post(
-        &app,
+        app,
         &format!("{record}/wait-list"),
         json!({"reason": "studios full"}),
     )
     .await;
-    post(&app, &format!("{record}/accept"), json!({})).await;
+    post(app, &format!("{record}/accept"), json!({})).await;
     let stages: Vec<Value> = {
         let mut v = Vec::new();
         for n in 1..=3 {
-            v.push(state(&app, &record, &format!("version={n}")).await["stage"].clone());
+            v.push(state(app, &record, &format!("version={n}")).await["stage"].clone());
         }
         v
     };
@@ -232,10 +248,12 @@ async fn every_kind_of_record_shows_its_past_states(backend: Backend) {
         stages,
         [json!("applied"), json!("waiting_list"), json!("accepted")]
     );
+}
 
-    // A collaboration: proposed, then a participant joins.
+/// A collaboration: proposed, then a participant joins.
+async fn a_collaboration(app: &TestApp, s: &str) {
     let c = post(
-        &app,
+        app,
         "/api/v1/collaborations",
         json!({"title": "Slag Light", "challenge": "c", "disciplines": ["light art", "robotics"]}),
     )
@@ -245,17 +263,17 @@ async fn every_kind_of_record_shows_its_past_states(backend: Backend) {
         .to_owned();
     let record = format!("/api/v1/collaborations/{c}");
     post(
-        &app,
+        app,
         &format!("{record}/participants"),
         json!({"kind": "startup", "party_id": s, "discipline": "creative coding", "role": "code"}),
     )
     .await;
-    let at = instants(&app, &record).await;
-    as_of_event(&app, &record, &at, 0).await;
-    let proposed = state(&app, &record, "version=1").await;
+    let at = instants(app, &record).await;
+    as_of_event(app, &record, &at, 0).await;
+    let proposed = state(app, &record, "version=1").await;
     assert_eq!(proposed["participants"], json!([]));
     assert_eq!(
-        state(&app, &record, "").await["participants"]
+        state(app, &record, "").await["participants"]
             .as_array()
             .unwrap()
             .len(),

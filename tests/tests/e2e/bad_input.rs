@@ -38,12 +38,26 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     let id = app.apply("Steelworks Studio", None).await;
     let pool = app.db.pool().await;
     let before = event_count(&pool).await;
+    malformed_bodies(&app, &id).await;
+    unknown_and_malformed_ids(&app, &id).await;
+    commands_the_rules_refuse(&app, &id).await;
+    unknown_routes_and_bad_queries(&app, &id).await;
+
+    assert_eq!(event_count(&pool).await, before, "nothing was appended");
+    let state = app.get_json(&format!("/api/v1/startups/{id}")).await;
+    assert_eq!(state["version"], 1);
+    assert_eq!(state["stage"], "application");
+    pool.close().await;
+    app.stop().await;
+}
+
+/// Bodies that are not the command: malformed JSON, wrong types (named by field), unknown
+/// fields, not JSON at all.
+async fn malformed_bodies(app: &TestApp, id: &str) {
     let post = |path: String| app.request(Method::POST, &path);
     let advance = format!("/api/v1/startups/{id}/advance");
-
-    // Malformed JSON.
     expect_problem(
-        &app,
+        app,
         post("/api/v1/startups".into())
             .header("content-type", "application/json")
             .body("{\"name\": \"x\","),
@@ -53,7 +67,7 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     .await;
     // Wrong types, named by field.
     let b = expect_problem(
-        &app,
+        app,
         post("/api/v1/startups".into()).json(&json!({"name": 42, "founders": []})),
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_value",
@@ -61,7 +75,7 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     .await;
     assert_eq!(b["field"], "name");
     let b = expect_problem(
-        &app,
+        app,
         post(format!("/api/v1/startups/{id}/funding")).json(&json!({
             "programme": "Fit 4 Start", "kind": "grant",
             "amount": {"cents": 100, "currency": "EURO"}, "awarded_on": "2026-01-01"})),
@@ -71,7 +85,7 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     .await;
     assert_eq!(b["field"], "amount.currency");
     let b = expect_problem(
-        &app,
+        app,
         post(format!("/api/v1/startups/{id}/funding")).json(&json!({
             "programme": "Fit 4 Start", "kind": "grant",
             "amount": {"cents": -100, "currency": "EUR"}, "awarded_on": "2026-01-01"})),
@@ -81,7 +95,7 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     .await;
     assert_eq!(b["field"], "amount");
     let b = expect_problem(
-        &app,
+        app,
         post(format!("/api/v1/startups/{id}/funding")).json(&json!({
             "programme": "Fit 4 Start", "kind": "grant",
             "amount": {"cents": 100, "currency": "EUR"}, "awarded_on": "2026-02-30"})),
@@ -92,7 +106,7 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     assert_eq!(b["field"], "awarded_on");
     // Unknown fields are refused, not ignored.
     let b = expect_problem(
-        &app,
+        app,
         post(advance.clone()).json(&json!({"to": "screening", "force": true})),
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_value",
@@ -101,7 +115,7 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     assert!(b["detail"].as_str().unwrap().contains("force"));
     // Not JSON at all.
     expect_problem(
-        &app,
+        app,
         post(advance.clone())
             .header("content-type", "text/plain")
             .body("to=screening"),
@@ -109,24 +123,28 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
         "unsupported_media_type",
     )
     .await;
-    // Unknown and malformed ids.
+}
+
+/// Unknown and malformed ids.
+async fn unknown_and_malformed_ids(app: &TestApp, id: &str) {
+    let post = |path: String| app.request(Method::POST, &path);
     let unknown = uuid::Uuid::now_v7();
     expect_problem(
-        &app,
+        app,
         post(format!("/api/v1/startups/{unknown}/advance")),
         StatusCode::NOT_FOUND,
         "startup_not_found",
     )
     .await;
     expect_problem(
-        &app,
+        app,
         app.request(Method::GET, &format!("/api/v1/startups/{unknown}")),
         StatusCode::NOT_FOUND,
         "not_found",
     )
     .await;
     expect_problem(
-        &app,
+        app,
         post("/api/v1/startups/not-a-uuid/advance".into()),
         StatusCode::NOT_FOUND,
         "not_found",
@@ -137,33 +155,40 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
         "/api/v1/startups/%A0/advance".to_owned(),
         format!("/api/v1/startups/{id}/mentors/%FF%FE/release"),
     ] {
-        expect_problem(&app, post(path), StatusCode::NOT_FOUND, "not_found").await;
+        expect_problem(app, post(path), StatusCode::NOT_FOUND, "not_found").await;
     }
     expect_problem(
-        &app,
+        app,
         app.request(Method::GET, "/api/v1/startups/%C3%28/events"),
         StatusCode::NOT_FOUND,
         "not_found",
     )
     .await;
     expect_problem(
-        &app,
+        app,
         post(format!("/api/v1/startups/{id}/funding/{unknown}/tranches")).json(&json!({
             "amount": {"cents": 100, "currency": "EUR"}, "paid_on": "2026-01-01"})),
         StatusCode::NOT_FOUND,
         "unknown_grant",
     )
     .await;
-    // Forbidden transitions.
+}
+
+/// Commands the rules refuse: forbidden transitions, a stale or malformed `If-Match`, values out
+/// of range.
+async fn commands_the_rules_refuse(app: &TestApp, id: &str) {
+    let post = |path: String| app.request(Method::POST, &path);
+    let advance = format!("/api/v1/startups/{id}/advance");
+    let unknown = uuid::Uuid::now_v7();
     expect_problem(
-        &app,
+        app,
         post(advance.clone()).json(&json!({"to": "incubation"})),
         StatusCode::CONFLICT,
         "skip_requires_override",
     )
     .await;
     expect_problem(
-        &app,
+        app,
         post(advance.clone()).json(&json!({"to": "application"})),
         StatusCode::CONFLICT,
         "invalid_transition",
@@ -171,7 +196,7 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     .await;
     // A stale If-Match, and a malformed one.
     let b = expect_problem(
-        &app,
+        app,
         post(advance.clone()).header("if-match", "\"7\""),
         StatusCode::PRECONDITION_FAILED,
         "version_mismatch",
@@ -179,7 +204,7 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     .await;
     assert_eq!(b["current_version"], 1);
     expect_problem(
-        &app,
+        app,
         post(advance.clone()).header("if-match", "seven"),
         StatusCode::BAD_REQUEST,
         "malformed_request",
@@ -187,7 +212,7 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     .await;
     // Domain values out of range: a zero grant, a session with an unassigned mentor.
     expect_problem(
-        &app,
+        app,
         post(format!("/api/v1/startups/{id}/funding")).json(&json!({
             "programme": "Fit 4 Start", "kind": "grant",
             "amount": {"cents": 0, "currency": "EUR"}, "awarded_on": "2026-01-01"})),
@@ -196,23 +221,26 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     )
     .await;
     expect_problem(
-        &app,
+        app,
         post(format!("/api/v1/startups/{id}/sessions")).json(&json!({
             "mentor_id": unknown, "held_on": "2026-01-01", "minutes": 60})),
         StatusCode::CONFLICT,
         "mentor_not_assigned",
     )
     .await;
-    // Unknown routes and methods.
+}
+
+/// Unknown routes and methods, and bad query parameters on reads.
+async fn unknown_routes_and_bad_queries(app: &TestApp, id: &str) {
     expect_problem(
-        &app,
+        app,
         app.request(Method::GET, "/api/v1/nothing-here"),
         StatusCode::NOT_FOUND,
         "not_found",
     )
     .await;
     expect_problem(
-        &app,
+        app,
         app.request(Method::DELETE, &format!("/api/v1/startups/{id}")),
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
@@ -220,7 +248,7 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     .await;
     // Bad query parameters on reads.
     let b = expect_problem(
-        &app,
+        app,
         app.request(Method::GET, "/api/v1/funding/startups?stage=dreaming"),
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_value",
@@ -228,17 +256,10 @@ async fn bad_input_is_refused_with_a_problem_and_appends_nothing(backend: Backen
     .await;
     assert_eq!(b["field"], "stage");
     expect_problem(
-        &app,
+        app,
         app.request(Method::GET, "/api/v1/funding/startups?limit=0"),
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_value",
     )
     .await;
-
-    assert_eq!(event_count(&pool).await, before, "nothing was appended");
-    let state = app.get_json(&format!("/api/v1/startups/{id}")).await;
-    assert_eq!(state["version"], 1);
-    assert_eq!(state["stage"], "application");
-    pool.close().await;
-    app.stop().await;
 }

@@ -37,10 +37,20 @@ async fn propose(app: &TestApp) -> String {
 
 async fn a_collaboration_from_proposal_to_conclusion(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let (id, leaving) = proposed_joined_and_activated(&app).await;
+    worked_on_and_concluded(&app, &id, &leaving).await;
+    the_concluded_record(&app, &id).await;
+    a_proposal_abandoned(&app).await;
+    app.stop().await;
+}
+
+/// Proposed, a startup joins, an agreement; one discipline is refused activation until two
+/// partners join; activated. The collaboration's id and the startup's participant id.
+async fn proposed_joined_and_activated(app: &TestApp) -> (String, String) {
     let startup = app.apply("Slag Labs", None).await;
-    let id = propose(&app).await;
+    let id = propose(app).await;
     let joined = step(
-        &app,
+        app,
         &id,
         "participants",
         json!({"kind": "startup", "party_id": startup, "discipline": "materials science", "role": "prototyping"}),
@@ -50,20 +60,20 @@ async fn a_collaboration_from_proposal_to_conclusion(backend: Backend) {
     let startup_participant = joined["participant_id"].as_str().unwrap().to_owned();
     // One discipline only: not yet interdisciplinary.
     step(
-        &app,
+        app,
         &id,
         "agreement",
         json!({"ip_terms": "Process to Slag Labs, artwork to the artist", "licence": "CC BY 4.0"}),
         StatusCode::OK,
     )
     .await;
-    let lonely = step(&app, &id, "activate", json!({}), StatusCode::CONFLICT).await;
+    let lonely = step(app, &id, "activate", json!({}), StatusCode::CONFLICT).await;
     assert_eq!(
         lonely["type"],
         "urn:incubator:problem:not_interdisciplinary"
     );
     step(
-        &app,
+        app,
         &id,
         "participants",
         json!({"kind": "partner", "party_id": uuid::Uuid::now_v7(), "name": "Luxembourg Institute of Science and Technology",
@@ -72,7 +82,7 @@ async fn a_collaboration_from_proposal_to_conclusion(backend: Backend) {
     )
     .await;
     step(
-        &app,
+        app,
         &id,
         "participants",
         json!({"kind": "partner", "party_id": uuid::Uuid::now_v7(), "name": "Ars Electronica",
@@ -81,7 +91,7 @@ async fn a_collaboration_from_proposal_to_conclusion(backend: Backend) {
     )
     .await;
     step(
-        &app,
+        app,
         &id,
         "agreement",
         json!({"ip_terms": "again", "licence": "x"}),
@@ -89,24 +99,30 @@ async fn a_collaboration_from_proposal_to_conclusion(backend: Backend) {
     )
     .await;
     step(
-        &app,
+        app,
         &id,
         "activate",
         json!({"on": "2026-03-02"}),
         StatusCode::OK,
     )
     .await;
+    (id, startup_participant)
+}
+
+/// A phase, a milestone achieved once, two outputs, the startup leaves, concluded; a concluded
+/// collaboration cannot be abandoned.
+async fn worked_on_and_concluded(app: &TestApp, id: &str, startup_participant: &str) {
     step(
-        &app,
-        &id,
+        app,
+        id,
         "phases",
         json!({"title": "Prototyping", "starts_on": "2026-03-02", "ends_on": "2026-05-31"}),
         StatusCode::CREATED,
     )
     .await;
     let m = step(
-        &app,
-        &id,
+        app,
+        id,
         "milestones",
         json!({"title": "First panel cast", "due_on": "2026-04-15"}),
         StatusCode::CREATED,
@@ -114,62 +130,65 @@ async fn a_collaboration_from_proposal_to_conclusion(backend: Backend) {
     .await;
     let milestone = m["milestone_id"].as_str().unwrap().to_owned();
     step(
-        &app,
-        &id,
+        app,
+        id,
         &format!("milestones/{milestone}/achieve"),
         json!({"on": "2026-04-10"}),
         StatusCode::OK,
     )
     .await;
     step(
-        &app,
-        &id,
+        app,
+        id,
         &format!("milestones/{milestone}/achieve"),
         json!({}),
         StatusCode::CONFLICT,
     )
     .await;
     step(
-        &app,
-        &id,
+        app,
+        id,
         "outputs",
         json!({"kind": "prototype", "title": "Panel v1", "on": "2026-05-01"}),
         StatusCode::CREATED,
     )
     .await;
     step(
-        &app,
-        &id,
+        app,
+        id,
         "outputs",
         json!({"kind": "exhibition", "title": "Slag Light at the Hangar", "on": "2026-06-12"}),
         StatusCode::CREATED,
     )
     .await;
     step(
-        &app,
-        &id,
+        app,
+        id,
         &format!("participants/{startup_participant}/leave"),
         json!({"reason": "pivoted"}),
         StatusCode::OK,
     )
     .await;
     step(
-        &app,
-        &id,
+        app,
+        id,
         "conclude",
         json!({"on": "2026-12-01"}),
         StatusCode::OK,
     )
     .await;
     step(
-        &app,
-        &id,
+        app,
+        id,
         "abandon",
         json!({"reason": "too late"}),
         StatusCode::CONFLICT,
     )
     .await;
+}
 
+/// The concluded record and its thirteen events.
+async fn the_concluded_record(app: &TestApp, id: &str) {
     let c = app.get_json(&format!("/api/v1/collaborations/{id}")).await;
     assert_eq!(c["stage"], "concluded");
     assert_eq!(c["activated_on"], "2026-03-02");
@@ -190,11 +209,13 @@ async fn a_collaboration_from_proposal_to_conclusion(backend: Backend) {
     // Proposed, 3 joined, agreement, activated, phase, milestone set and achieved, 2 outputs,
     // left, concluded.
     assert_eq!(history["items"].as_array().unwrap().len(), 13);
+}
 
-    // Abandoning a proposal.
-    let other = propose(&app).await;
+/// Abandoning a proposal.
+async fn a_proposal_abandoned(app: &TestApp) {
+    let other = propose(app).await;
     step(
-        &app,
+        app,
         &other,
         "abandon",
         json!({"reason": "no partner found"}),
@@ -206,7 +227,6 @@ async fn a_collaboration_from_proposal_to_conclusion(backend: Backend) {
             .await["stage"],
         "abandoned"
     );
-    app.stop().await;
 }
 
 async fn bad_collaboration_input_is_refused_and_appends_nothing(backend: Backend) {

@@ -118,6 +118,21 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         Backend::Postgres => "postgres",
     };
 
+    let browser = sign_in(&app, &viewer, store).await;
+    the_figures_are_the_apis(&app, &browser).await;
+    a_command_shows_without_a_reload(&app, &browser, store).await;
+    a_revoked_token_signs_the_page_out(&app, &browser).await;
+    every_figure_opens_its_list(&app, &browser).await;
+    bookings_read_in_hub_time(&app, &browser).await;
+    keyboard_labels_and_contrast(&browser).await;
+    a_wall_screen_and_a_phone(&browser, store).await;
+    browser.close().await;
+    app.stop().await;
+}
+
+/// Signed out, the page asks for a token by a labelled field and refuses a wrong one; signed in,
+/// every panel is drawn.
+async fn sign_in(app: &TestApp, viewer: &str, store: &str) -> Browser {
     let browser = Browser::launch(1920, 1080).await;
     browser
         .client
@@ -158,7 +173,7 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         )
         .await;
     let signed_in = Instant::now();
-    browser.sign_in(&viewer).await;
+    browser.sign_in(viewer).await;
     browser
         .wait_until(
             "every panel rendered",
@@ -170,8 +185,11 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         "dashboard on {store}: signed in and rendered in {} ms",
         signed_in.elapsed().as_millis()
     );
+    browser
+}
 
-    // The figures shown are the API's.
+/// The figures shown are the API's.
+async fn the_figures_are_the_apis(app: &TestApp, browser: &Browser) {
     let page = browser.js(FIGURES, vec![]).await;
     let pipeline = app.get_json("/api/v1/funding/pipeline").await;
     assert_eq!(
@@ -202,10 +220,10 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
             c["startups"].as_i64().unwrap()
         );
     }
-    let mentors = all(&app, "/api/v1/mentorship/mentors").await;
+    let mentors = all(app, "/api/v1/mentorship/mentors").await;
     let active = mentors.iter().filter(|m| m["status"] == "active").count() as i64;
     assert_eq!(count(&page, "mentorship.active"), active);
-    let orphans = all(&app, "/api/v1/mentorship/mentees?without_mentor=true").await;
+    let orphans = all(app, "/api/v1/mentorship/mentees?without_mentor=true").await;
     assert_eq!(
         count(&page, "mentorship.without_mentor"),
         orphans.len() as i64
@@ -271,10 +289,15 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
             "{name}: {shown} h, the API says {hours}"
         );
     }
+}
 
-    // Live: a command through the API changes the page, with no reload.
+/// Live: a command through the API changes the page, with no reload.
+async fn a_command_shows_without_a_reload(app: &TestApp, browser: &Browser, store: &str) {
     browser.js("window.__sameDocument = 42;", vec![]).await;
-    let before = count(&page, "funding.stage.application");
+    let before = count(
+        &browser.js(FIGURES, vec![]).await,
+        "funding.stage.application",
+    );
     let sent = Instant::now();
     app.apply("Live Wire Studio", Some("2026-autumn")).await;
     browser
@@ -297,9 +320,11 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         json!(42),
         "the page reloaded"
     );
+}
 
-    // A token revoked while the page is open: the next refresh is refused and the page asks
-    // for a token again; signed in with another, it is live again, still without a reload.
+/// A token revoked while the page is open: the next refresh is refused and the page asks
+/// for a token again; signed in with another, it is live again, still without a reload.
+async fn a_revoked_token_signs_the_page_out(app: &TestApp, browser: &Browser) {
     {
         let tokens = incubator_server::store::Store::open(&app.db.url)
             .await
@@ -348,8 +373,10 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         json!(42),
         "the page reloaded"
     );
+}
 
-    // Every figure, bar and column is a link to its list.
+/// Every figure, bar and column is a link to its list.
+async fn every_figure_opens_its_list(app: &TestApp, browser: &Browser) {
     let unlinked = browser
         .js(
             "return [...document.querySelectorAll('.figures li, .bars li, .columns li')] \
@@ -359,7 +386,7 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         .await;
     assert_eq!(unlinked, json!([]), "figures without a list behind them");
     // The startups in screening, as the API lists them.
-    let screening = all(&app, "/api/v1/funding/startups?stage=screening").await;
+    let screening = all(app, "/api/v1/funding/startups?stage=screening").await;
     browser
         .js(
             "document.querySelector('[data-figure=\"funding.stage.screening\"]').closest('a').click();",
@@ -390,7 +417,7 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
     assert_eq!(shown, listed);
     // The list takes the board's place: the board is out of sight, the list at the top.
     assert_eq!(
-        self::shown(&browser, &["board", "list", "signin"]).await,
+        self::shown(browser, &["board", "list", "signin"]).await,
         json!([false, true, false]),
         "a list replaces the board"
     );
@@ -403,12 +430,14 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
         )
         .await;
     assert_eq!(
-        self::shown(&browser, &["board", "list", "signin"]).await,
+        self::shown(browser, &["board", "list", "signin"]).await,
         json!([true, false, false]),
         "back on the board"
     );
+}
 
-    // Room bookings read in hub time (Europe/Luxembourg), not UTC: a summer week.
+/// Room bookings read in hub time (Europe/Luxembourg), not UTC: a summer week.
+async fn bookings_read_in_hub_time(app: &TestApp, browser: &Browser) {
     let week = "from=2026-06-01&to=2026-06-07";
     let bookings = app
         .get_json(&format!("/api/v1/space-usage/bookings?{week}&limit=50"))
@@ -444,8 +473,10 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
             Duration::from_secs(10),
         )
         .await;
+}
 
-    // Keyboard and labels: the first Tab stop is the skip link; every control has a name.
+/// Keyboard and labels: the first Tab stop is the skip link; every control has a name.
+async fn keyboard_labels_and_contrast(browser: &Browser) {
     let unlabelled = browser
         .js(
             "return [...document.querySelectorAll('input, select')] \
@@ -490,8 +521,10 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
     // 3:1 for large text).
     let low = browser.js(CONTRAST, vec![]).await;
     assert_eq!(low, json!([]), "text below WCAG AA contrast");
+}
 
-    // A wall screen and a phone: screenshots, and nothing wider than the phone's screen.
+/// A wall screen and a phone: screenshots, and nothing wider than the phone's screen.
+async fn a_wall_screen_and_a_phone(browser: &Browser, store: &str) {
     let dir = screenshot_dir();
     browser
         .screenshot(&dir.join(format!("{store}-wall-1920.png")))
@@ -533,6 +566,4 @@ async fn the_dashboard_shows_the_hub_and_follows_commands(backend: Backend) {
     browser
         .screenshot(&dir.join(format!("{store}-phone-390.png")))
         .await;
-    browser.close().await;
-    app.stop().await;
 }

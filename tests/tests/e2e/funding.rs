@@ -71,6 +71,15 @@ fn owned(pairs: &[(&str, i64)]) -> Vec<(String, i64)> {
 
 async fn the_pipeline_counts_stages_and_sums_funding_per_currency(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let startups = four_startups(&app).await;
+    the_pipelines_figures(&app).await;
+    a_cohort_and_a_stage(&app, &startups[0]).await;
+    the_autumn_cohort_and_pages_of_two(&app, &startups).await;
+    app.stop().await;
+}
+
+/// Four startups in two cohorts, at four stages, with grants and rounds in two currencies.
+async fn four_startups(app: &TestApp) -> [String; 4] {
     // A: spring, incubation, EUR 150,000 awarded of which 50,000 paid, a EUR 500,000 seed round.
     let a = app.apply("A Audio", Some("spring")).await;
     app.command(&a, "advance", json!({}), StatusCode::OK).await;
@@ -131,7 +140,11 @@ async fn the_pipeline_counts_stages_and_sums_funding_per_currency(backend: Backe
     )
     .await;
     app.settle().await;
+    [a, b, c, d]
+}
 
+/// The whole pipeline: startups per stage, funding per currency and kind, rounds per stage.
+async fn the_pipelines_figures(app: &TestApp) {
     let p = app.get_json("/api/v1/funding/pipeline").await;
     assert_eq!(p["startups"], 4);
     assert_eq!(
@@ -182,7 +195,10 @@ async fn the_pipeline_counts_stages_and_sums_funding_per_currency(backend: Backe
         json!([{"currency": "EUR", "cents": 5_000_000}])
     );
     assert!(p["position"].as_i64().unwrap() >= 14);
+}
 
+/// The spring cohort's pipeline, and the startups in incubation with their funding.
+async fn a_cohort_and_a_stage(app: &TestApp, a: &str) {
     let spring = app.get_json("/api/v1/funding/pipeline?cohort=spring").await;
     assert_eq!(spring["startups"], 2);
     assert_eq!(
@@ -199,13 +215,17 @@ async fn the_pipeline_counts_stages_and_sums_funding_per_currency(backend: Backe
         .await;
     let items = inc["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["startup_id"], a.as_str());
+    assert_eq!(items[0]["startup_id"], a);
     assert_eq!(items[0]["funding_stage"], "seed");
     assert_eq!(
         items[0]["funding_received"],
         json!([{"currency": "EUR", "cents": 5_000_000}])
     );
+}
 
+/// The autumn cohort's list, and every startup in pages of two.
+async fn the_autumn_cohort_and_pages_of_two(app: &TestApp, startups: &[String; 4]) {
+    let [a, b, c, d] = startups.clone();
     let autumn = app.get_json("/api/v1/funding/startups?cohort=autumn").await;
     let names: Vec<_> = autumn["items"]
         .as_array()
@@ -231,7 +251,6 @@ async fn the_pipeline_counts_stages_and_sums_funding_per_currency(backend: Backe
         .collect();
     assert_eq!(ids, vec![a, b, c, d]);
     assert!(second["next"].is_null());
-    app.stop().await;
 }
 
 /// Applies with an application day and returns the id.
@@ -253,16 +272,25 @@ async fn apply_on(app: &TestApp, name: &str, cohort: &str, applied_on: &str) -> 
 
 async fn conversion_and_time_in_stage_follow_the_dated_stage_changes(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let late = dated_stage_changes(&app).await;
+    days_the_rules_refuse(&app, &late).await;
+    conversion_and_time_in_stage(&app).await;
+    app.stop().await;
+}
+
+/// Six startups moved through the stages on given days (E skipping one with an override); F,
+/// in the autumn cohort, is returned.
+async fn dated_stage_changes(app: &TestApp) -> String {
     let spring = "2026-spring";
     let ok = StatusCode::OK;
-    let a = apply_on(&app, "A", spring, "2026-01-05").await;
+    let a = apply_on(app, "A", spring, "2026-01-05").await;
     app.command(&a, "advance", json!({"on": "2026-01-15"}), ok)
         .await;
     app.command(&a, "advance", json!({"on": "2026-02-14"}), ok)
         .await;
     app.command(&a, "advance", json!({"on": "2026-04-15"}), ok)
         .await;
-    let b = apply_on(&app, "B", spring, "2026-01-10").await;
+    let b = apply_on(app, "B", spring, "2026-01-10").await;
     app.command(&b, "advance", json!({"on": "2026-01-20"}), ok)
         .await;
     app.command(
@@ -272,7 +300,7 @@ async fn conversion_and_time_in_stage_follow_the_dated_stage_changes(backend: Ba
         ok,
     )
     .await;
-    let c = apply_on(&app, "C", spring, "2026-01-12").await;
+    let c = apply_on(app, "C", spring, "2026-01-12").await;
     app.command(&c, "advance", json!({"on": "2026-01-22"}), ok)
         .await;
     app.command(&c, "advance", json!({"on": "2026-02-21"}), ok)
@@ -284,8 +312,8 @@ async fn conversion_and_time_in_stage_follow_the_dated_stage_changes(backend: Ba
         ok,
     )
     .await;
-    apply_on(&app, "D", spring, "2026-01-20").await;
-    let e = apply_on(&app, "E", spring, "2026-01-08").await;
+    apply_on(app, "D", spring, "2026-01-20").await;
+    let e = apply_on(app, "E", spring, "2026-01-08").await;
     app.command(&e, "advance", json!({"on": "2026-01-18"}), ok)
         .await;
     app.command(
@@ -297,14 +325,17 @@ async fn conversion_and_time_in_stage_follow_the_dated_stage_changes(backend: Ba
     .await;
     app.command(&e, "advance", json!({"on": "2026-06-17"}), ok)
         .await;
-    let f = apply_on(&app, "F", "2026-autumn", "2026-07-01").await;
+    let f = apply_on(app, "F", "2026-autumn", "2026-07-01").await;
     app.command(&f, "advance", json!({"on": "2026-07-11"}), ok)
         .await;
+    f
+}
 
-    // Refused: a date before the current stage was entered, and a date in the future.
+/// Refused: a date before the current stage was entered, and a date in the future.
+async fn days_the_rules_refuse(app: &TestApp, f: &str) {
     let early = app
         .command(
-            &f,
+            f,
             "advance",
             json!({"on": "2026-07-10"}),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -316,7 +347,7 @@ async fn conversion_and_time_in_stage_follow_the_dated_stage_changes(backend: Ba
     );
     let later = app
         .command(
-            &f,
+            f,
             "advance",
             json!({"on": "2100-01-01"}),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -325,7 +356,12 @@ async fn conversion_and_time_in_stage_follow_the_dated_stage_changes(backend: Ba
     // A rule of time, not of shape: its own code.
     assert_eq!(later["type"], "urn:incubator:problem:dated_in_the_future");
     app.settle().await;
+}
 
+/// Conversion between stages and time in each stage, from the days the changes carry, per
+/// cohort too; many dashboards at once.
+async fn conversion_and_time_in_stage(app: &TestApp) {
+    let spring = "2026-spring";
     let today = incubator_domain::values::hub_local(chrono::Utc::now()).date();
     let since = |d: &str| (today - d.parse::<chrono::NaiveDate>().unwrap()).num_days() as f64;
     let p = app
@@ -411,5 +447,4 @@ async fn conversion_and_time_in_stage_follow_the_dated_stage_changes(backend: Ba
         .get_json("/api/v1/funding/startups?stage=acceleration")
         .await;
     assert_eq!(e_row["items"][0]["stage_entered_on"], "2026-06-17");
-    app.stop().await;
 }

@@ -28,6 +28,15 @@ async fn ids(app: &TestApp, path: &str) -> Vec<String> {
 
 async fn every_kind_of_record_has_a_filtered_searchable_paged_list(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    startups_filtered_searched_and_paged(&app).await;
+    the_other_records_by_name_and_filter(&app).await;
+    viewers_read_models_not_records(&app).await;
+    app.stop().await;
+}
+
+/// Startups by stage, cohort and name (any case, `%` literally), paged by cursor; an unknown
+/// stage names the stages allowed.
+async fn startups_filtered_searched_and_paged(app: &TestApp) {
     let forge = app.apply("Sonic Forge", Some("2026-spring")).await;
     let slag = app.apply("Slag Labs", Some("2026-autumn")).await;
     let third = app.apply("Furnace Audio", Some("2026-spring")).await;
@@ -42,24 +51,24 @@ async fn every_kind_of_record_has_a_filtered_searchable_paged_list(backend: Back
         .clone();
     let startups = |query: &str| format!("/api/v1/startups?min_position={at}&{query}");
     assert_eq!(
-        ids(&app, &startups("")).await,
+        ids(app, &startups("")).await,
         [forge.as_str(), slag.as_str(), third.as_str()]
     );
     assert_eq!(
-        ids(&app, &startups("stage=screening")).await,
+        ids(app, &startups("stage=screening")).await,
         [slag.as_str()]
     );
     assert_eq!(
-        ids(&app, &startups("cohort=2026-spring")).await,
+        ids(app, &startups("cohort=2026-spring")).await,
         [forge.as_str(), third.as_str()]
     );
     assert_eq!(
-        ids(&app, &startups("q=FORGE")).await,
+        ids(app, &startups("q=FORGE")).await,
         [forge.as_str()],
         "any case"
     );
     assert_eq!(
-        ids(&app, &startups("q=%25")).await,
+        ids(app, &startups("q=%25")).await,
         Vec::<String>::new(),
         "literally"
     );
@@ -68,7 +77,7 @@ async fn every_kind_of_record_has_a_filtered_searchable_paged_list(backend: Back
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
     let next = first["next"].as_str().unwrap();
     assert_eq!(
-        ids(&app, &startups(&format!("limit=2&after={next}"))).await,
+        ids(app, &startups(&format!("limit=2&after={next}"))).await,
         [third.as_str()]
     );
     let row = &app.get_json(&startups("stage=screening")).await["items"][0];
@@ -83,17 +92,19 @@ async fn every_kind_of_record_has_a_filtered_searchable_paged_list(backend: Back
         p["detail"].as_str().unwrap().contains("pre_incubation"),
         "{p}"
     );
+}
 
-    // Mentors and residencies are found by the person's name, from the registry.
+/// Mentors and residencies are found by the person's name, from the registry.
+async fn the_other_records_by_name_and_filter(app: &TestApp) {
     let person = created(
-        &app,
+        app,
         "/api/v1/people",
         json!({"name": "Ana Lúcia Pereira"}),
         "person_id",
     )
     .await;
     let mentor = created(
-        &app,
+        app,
         "/api/v1/mentors",
         json!({"person_id": person, "expertise": ["law"]}),
         "mentor_id",
@@ -101,14 +112,14 @@ async fn every_kind_of_record_has_a_filtered_searchable_paged_list(backend: Back
     .await;
     app.register_mentor().await;
     let artist = created(
-        &app,
+        app,
         "/api/v1/people",
         json!({"name": "Mira Kessel"}),
         "person_id",
     )
     .await;
     let residency = created(
-        &app,
+        app,
         "/api/v1/residencies",
         json!({"call": "Open call 2027", "artist": artist, "discipline": "sound art",
                "proposal": "p", "requested_from": "2027-04-01", "requested_to": "2027-06-30"}),
@@ -116,7 +127,7 @@ async fn every_kind_of_record_has_a_filtered_searchable_paged_list(backend: Back
     )
     .await;
     let space = created(
-        &app,
+        app,
         "/api/v1/spaces",
         json!({"building": "kesselbetrib", "kind": "rehearsal_room", "name": "Sonotron 1",
                "area_m2": 28, "rent_per_m2": {"cents": 600, "currency": "EUR"},
@@ -125,7 +136,7 @@ async fn every_kind_of_record_has_a_filtered_searchable_paged_list(backend: Back
     )
     .await;
     let collab = created(
-        &app,
+        app,
         "/api/v1/collaborations",
         json!({"title": "Slag Light", "challenge": "c", "disciplines": ["light art"]}),
         "collaboration_id",
@@ -143,41 +154,44 @@ async fn every_kind_of_record_has_a_filtered_searchable_paged_list(backend: Back
         .clone();
     let list = |what: &str, query: &str| format!("/api/v1/{what}?min_position={at}&{query}");
     assert_eq!(
-        ids(&app, &list("mentors", "q=pereira")).await,
+        ids(app, &list("mentors", "q=pereira")).await,
         [mentor.as_str()]
     );
     let row = &app.get_json(&list("mentors", "q=pereira")).await["items"][0];
     assert_eq!(row["person_name"], "Ana Lúcia Pereira");
     assert_eq!(row["stage"], "active");
     assert_eq!(
-        ids(&app, &list("mentors", "q=LÚCIA")).await,
+        ids(app, &list("mentors", "q=LÚCIA")).await,
         [mentor.as_str()],
         "Unicode case"
     );
     assert_eq!(
-        ids(&app, &list("residencies", "q=kessel")).await,
+        ids(app, &list("residencies", "q=kessel")).await,
         [residency.as_str()]
     );
     assert_eq!(
-        ids(&app, &list("residencies", "stage=applied")).await,
+        ids(app, &list("residencies", "stage=applied")).await,
         [residency]
     );
     assert_eq!(
         ids(
-            &app,
+            app,
             &list("spaces", "building=kesselbetrib&kind=rehearsal_room")
         )
         .await,
         [space]
     );
-    assert!(ids(&app, &list("spaces", "building=zilleschapp"))
+    assert!(ids(app, &list("spaces", "building=zilleschapp"))
         .await
         .is_empty());
     assert_eq!(
-        ids(&app, &list("collaborations", "stage=abandoned")).await,
+        ids(app, &list("collaborations", "stage=abandoned")).await,
         [collab]
     );
-    // Viewers read the models, not the records.
+}
+
+/// Viewers read the models, not the records.
+async fn viewers_read_models_not_records(app: &TestApp) {
     let viewer =
         incubator_tests::client(Some(&app.token(incubator_server::auth::Role::Viewer).await));
     let r = viewer
@@ -186,5 +200,4 @@ async fn every_kind_of_record_has_a_filtered_searchable_paged_list(backend: Back
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    app.stop().await;
 }

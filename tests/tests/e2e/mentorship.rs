@@ -14,13 +14,36 @@ async fn post(app: &TestApp, path: &str, body: Value) -> Value {
     body
 }
 
+/// What the story builds: three mentors (the third retired), startups in and out of the
+/// programme with sessions, two residents, and the position of the last command.
+struct Programme {
+    m1: String,
+    m2: String,
+    m3: String,
+    s1: String,
+    s2: String,
+    s4: String,
+    r1: String,
+    r2: String,
+    at: i64,
+}
+
 async fn mentors_load_sessions_hours_and_who_has_no_mentor(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let p = a_programme(&app).await;
+    each_mentors_load_and_hours(&app, &p).await;
+    a_period_and_pages(&app, &p.m1).await;
+    who_has_no_mentor(&app, &p).await;
+    app.stop().await;
+}
+
+/// Mentors, startups with assignments and sessions (one mentor released), two residents.
+async fn a_programme(app: &TestApp) -> Programme {
     let m1 = app.register_mentor().await;
     let m2 = app.register_mentor().await;
     let m3 = app.register_mentor().await;
     post(
-        &app,
+        app,
         &format!("/api/v1/mentors/{m3}/retire"),
         json!({"reason": "moved"}),
     )
@@ -88,13 +111,28 @@ async fn mentors_load_sessions_hours_and_who_has_no_mentor(backend: Backend) {
     let r1 = residency(1).await;
     let r2 = residency(2).await;
     let last = post(
-        &app,
+        app,
         &format!("/api/v1/residencies/{r1}/mentors"),
         json!({"mentor_id": m1}),
     )
     .await;
     let at = last["position"].as_i64().unwrap();
+    Programme {
+        m1,
+        m2,
+        m3,
+        s1,
+        s2,
+        s4,
+        r1,
+        r2,
+        at,
+    }
+}
 
+/// Each mentor's load, mentees and hours, per month and year.
+async fn each_mentors_load_and_hours(app: &TestApp, p: &Programme) {
+    let (m1, m2, m3, s1, r1, at) = (&p.m1, &p.m2, &p.m3, &p.s1, &p.r1, p.at);
     let page = app
         .get_json(&format!("/api/v1/mentorship/mentors?min_position={at}"))
         .await;
@@ -108,7 +146,7 @@ async fn mentors_load_sessions_hours_and_who_has_no_mentor(backend: Backend) {
             .cloned()
             .unwrap()
     };
-    let one = by_id(&page, &m1);
+    let one = by_id(&page, m1);
     assert_eq!(one["status"], "active");
     assert_eq!(one["load"], 2);
     let mentees: Vec<(&str, &str)> = one["mentees"]
@@ -134,7 +172,7 @@ async fn mentors_load_sessions_hours_and_who_has_no_mentor(backend: Backend) {
         one["per_year"],
         json!({"2026": {"sessions": 3, "minutes": 180, "hours": 3.0}})
     );
-    let two = by_id(&page, &m2);
+    let two = by_id(&page, m2);
     assert_eq!(two["load"], 0, "released");
     assert_eq!(
         two["total"],
@@ -144,11 +182,13 @@ async fn mentors_load_sessions_hours_and_who_has_no_mentor(backend: Backend) {
         two["per_year"],
         json!({"2025": {"sessions": 1, "minutes": 45, "hours": 0.75}})
     );
-    let three = by_id(&page, &m3);
+    let three = by_id(&page, m3);
     assert_eq!(three["status"], "retired");
     assert_eq!(three["total"]["sessions"], 0);
+}
 
-    // A period: 10 March to 30 April 2026.
+/// A period: 10 March to 30 April 2026.
+async fn a_period_and_pages(app: &TestApp, m1: &str) {
     let period = app
         .get_json(&format!(
             "/api/v1/mentorship/mentors?mentor={m1}&from=2026-03-10&to=2026-04-30"
@@ -169,8 +209,11 @@ async fn mentors_load_sessions_hours_and_who_has_no_mentor(backend: Backend) {
         .await;
     assert_eq!(second["items"].as_array().unwrap().len(), 1);
     assert_eq!(second["next"], Value::Null);
+}
 
-    // Who in the programme has no mentor: the startup left alone, the second resident.
+/// Who in the programme has no mentor: the startup left alone, the second resident.
+async fn who_has_no_mentor(app: &TestApp, p: &Programme) {
+    let (m1, s1, s2, s4, r2) = (&p.m1, &p.s1, &p.s2, &p.s4, &p.r2);
     let alone = app
         .get_json("/api/v1/mentorship/mentees?without_mentor=true")
         .await;
@@ -182,7 +225,7 @@ async fn mentors_load_sessions_hours_and_who_has_no_mentor(backend: Backend) {
         .collect();
     let mut expected = vec![r2.as_str(), s2.as_str()];
     // Residents sort before startups (by kind, then id).
-    expected.sort_by_key(|id| if *id == r2 { 0 } else { 1 });
+    expected.sort_by_key(|id| if *id == r2.as_str() { 0 } else { 1 });
     assert_eq!(ids, expected);
     let mentored = app
         .get_json("/api/v1/mentorship/mentees?kind=startup")
@@ -219,5 +262,4 @@ async fn mentors_load_sessions_hours_and_who_has_no_mentor(backend: Backend) {
         let r = app.get(&format!("/api/v1/mentorship/mentees?{bad}")).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
-    app.stop().await;
 }

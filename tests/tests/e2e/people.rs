@@ -19,6 +19,16 @@ const PHONE: &str = "+352 621 000 123";
 async fn an_erased_person_is_gone_from_responses_and_database_but_events_remain(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let pool = app.db.pool().await;
+    let person = a_registered_person(&app).await;
+    erased_everywhere_it_is_shown(&app, &person).await;
+    gone_from_the_database(&pool, backend, &person).await;
+    erased_details_cannot_come_back(&app, &person).await;
+    pool.close().await;
+    app.stop().await;
+}
+
+/// Registered with an idempotency key (the answer names only the id), then corrected.
+async fn a_registered_person(app: &TestApp) -> String {
     let r = app
         .request(Method::POST, "/api/v1/people")
         .header("idempotency-key", "person-1")
@@ -45,7 +55,12 @@ async fn an_erased_person_is_gone_from_responses_and_database_but_events_remain(
     assert_eq!(shown["name"], NAME);
     assert_eq!(shown["email"], EMAIL);
     assert_eq!(shown["erased"], false);
+    person
+}
 
+/// Erased after founding a startup and mentoring: every response shows the person as erased,
+/// the events remain and replay.
+async fn erased_everywhere_it_is_shown(app: &TestApp, person: &str) {
     // A startup founded by the person, and the person as a mentor.
     let r = app
         .post(
@@ -125,13 +140,15 @@ async fn an_erased_person_is_gone_from_responses_and_database_but_events_remain(
     assert_eq!(s["version"], 2);
     app.command(&startup, "advance", json!({}), StatusCode::OK)
         .await;
+}
 
-    // Gone from the database: the registry row, stored responses, everywhere.
+/// Gone from the database: the registry row, stored responses, everywhere.
+async fn gone_from_the_database(pool: &sqlx::AnyPool, backend: Backend, person: &str) {
     let row = sqlx::query(
         "SELECT name, email, phone, erased_by, erasure_reason FROM people WHERE person_id = $1",
     )
-    .bind(&person)
-    .fetch_one(&pool)
+    .bind(person)
+    .fetch_one(pool)
     .await
     .unwrap();
     assert_eq!(row.get::<Option<String>, _>("name"), None);
@@ -153,19 +170,21 @@ async fn an_erased_person_is_gone_from_responses_and_database_but_events_remain(
         ],
     };
     for sql in dumps {
-        for row in sqlx::query(sql).fetch_all(&pool).await.unwrap() {
+        for row in sqlx::query(sql).fetch_all(pool).await.unwrap() {
             let t: String = row.get("t");
             for secret in [NAME, "Ana Pereira", EMAIL, PHONE] {
                 assert!(!t.contains(secret), "{sql}: {t}");
             }
             assert!(
-                !t.contains(&person) || !sql.contains("idempotency"),
+                !t.contains(person) || !sql.contains("idempotency"),
                 "a stored response names the person"
             );
         }
     }
+}
 
-    // Erased details cannot come back; erasing again changes nothing.
+/// Erased details cannot come back; erasing again changes nothing.
+async fn erased_details_cannot_come_back(app: &TestApp, person: &str) {
     let r = app
         .request(Method::PUT, &format!("/api/v1/people/{person}"))
         .json(&json!({"name": NAME}))
@@ -187,8 +206,6 @@ async fn an_erased_person_is_gone_from_responses_and_database_but_events_remain(
         )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    pool.close().await;
-    app.stop().await;
 }
 
 async fn bad_people_input_is_refused_and_writes_nothing(backend: Backend) {

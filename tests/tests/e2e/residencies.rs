@@ -71,28 +71,37 @@ fn agreement_in(studio: &str, year: i32) -> Value {
 
 async fn a_residency_from_open_call_to_completion(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let (id, room, mentor) = accepted_with_a_mentor_and_an_agreement(&app).await;
+    let allocations = arrives_stays_longer_and_completes(&app, &id, &room, &mentor).await;
+    completed_with_both_allocations(&app, &id, &room, &allocations).await;
+    app.stop().await;
+}
+
+/// An artist's application, wait-listed then accepted (a late decline refused), a mentor
+/// assigned and the agreement signed for a studio.
+async fn accepted_with_a_mentor_and_an_agreement(app: &TestApp) -> (String, String, String) {
     let artist = created(
-        &app,
+        app,
         "/api/v1/people",
         json!({"name": "Mira Kessel"}),
         "person_id",
     )
     .await;
-    let room = studio(&app, "B-2.01").await;
+    let room = studio(app, "B-2.01").await;
     let mentor = app.register_mentor().await;
-    let id = application_in(&app, &artist, 2026).await;
+    let id = application_in(app, &artist, 2026).await;
 
     step(
-        &app,
+        app,
         &id,
         "wait-list",
         json!({"reason": "studios full until April"}),
         StatusCode::OK,
     )
     .await;
-    step(&app, &id, "accept", json!({}), StatusCode::OK).await;
+    step(app, &id, "accept", json!({}), StatusCode::OK).await;
     step(
-        &app,
+        app,
         &id,
         "decline",
         json!({"reason": "too late"}),
@@ -100,7 +109,7 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
     )
     .await;
     step(
-        &app,
+        app,
         &id,
         "mentors",
         json!({"mentor_id": mentor}),
@@ -108,16 +117,27 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
     )
     .await;
     step(
-        &app,
+        app,
         &id,
         "agreement",
         agreement_in(&room, 2026),
         StatusCode::OK,
     )
     .await;
+    (id, room, mentor)
+}
+
+/// Arrives (the studio allocated in the same answer), a mentoring session, an extension (a
+/// second allocation), a public moment, completed; the two allocations' ids.
+async fn arrives_stays_longer_and_completes(
+    app: &TestApp,
+    id: &str,
+    room: &str,
+    mentor: &str,
+) -> [String; 2] {
     let arrived = step(
-        &app,
-        &id,
+        app,
+        id,
         "arrive",
         json!({"arrived_on": "2026-04-02"}),
         StatusCode::OK,
@@ -155,10 +175,10 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
         )
         .await;
     assert_eq!(session.status(), StatusCode::CREATED);
-    step(&app, &id, "complete", json!({}), StatusCode::CONFLICT).await;
+    step(app, id, "complete", json!({}), StatusCode::CONFLICT).await;
     let extended = step(
-        &app,
-        &id,
+        app,
+        id,
         "extend",
         json!({"ends_on": "2026-07-31", "reason": "exhibition moved to July"}),
         StatusCode::OK,
@@ -180,22 +200,32 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
         .await;
     assert_eq!(moment.status(), StatusCode::CREATED);
     step(
-        &app,
-        &id,
+        app,
+        id,
         "complete",
         json!({"completed_on": "2026-07-31"}),
         StatusCode::OK,
     )
     .await;
     step(
-        &app,
-        &id,
+        app,
+        id,
         "cancel",
         json!({"reason": "x"}),
         StatusCode::CONFLICT,
     )
     .await;
+    [first, second]
+}
 
+/// The completed record, and its studio holding both allocations for the residency.
+async fn completed_with_both_allocations(
+    app: &TestApp,
+    id: &str,
+    room: &str,
+    allocations: &[String; 2],
+) {
+    let [first, second] = allocations;
     let r = app.get_json(&format!("/api/v1/residencies/{id}")).await;
     assert_eq!(r["stage"], "completed");
     assert_eq!(r["agreement"]["ends_on"], "2026-07-31");
@@ -240,7 +270,6 @@ async fn a_residency_from_open_call_to_completion(backend: Backend) {
             "ResidencyCompleted",
         ]
     );
-    app.stop().await;
 }
 
 async fn a_taken_studio_a_refused_arrival_and_a_cancellation(backend: Backend) {

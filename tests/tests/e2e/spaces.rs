@@ -54,8 +54,16 @@ fn band() -> Value {
 
 async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let atelier = an_atelier_allocated_then_decommissioned(&app).await;
+    a_room_booked_by_the_hour(&app, &atelier).await;
+    app.stop().await;
+}
+
+/// An atelier: registered, new terms, allocated until full, an allocation ended early, then
+/// decommissioned and refused to new occupants.
+async fn an_atelier_allocated_then_decommissioned(app: &TestApp) -> String {
     let startup = app.apply("Tenant Co", None).await;
-    let atelier = register(&app, atelier()).await;
+    let atelier = register(app, atelier()).await;
     let state = app.get_json(&format!("/api/v1/spaces/{atelier}")).await;
     assert_eq!(state["building"], "zilleschapp");
     assert_eq!(state["capacity"], 1);
@@ -65,7 +73,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     );
 
     space_command(
-        &app,
+        app,
         &atelier,
         "terms",
         json!({"rent_per_m2": {"cents": 650, "currency": "EUR"}}),
@@ -74,7 +82,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     .await;
     let occupant = json!({"kind": "startup", "id": startup});
     let first = space_command(
-        &app,
+        app,
         &atelier,
         "allocations",
         json!({"occupant": occupant, "from": "2026-02-01", "to": "2026-07-31"}),
@@ -83,7 +91,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     .await;
     let allocation = first["allocation_id"].as_str().unwrap().to_owned();
     let full = space_command(
-        &app,
+        app,
         &atelier,
         "allocations",
         json!({"occupant": band(), "from": "2026-07-01"}),
@@ -97,7 +105,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     );
     // Ending the first allocation on 30 June frees July.
     space_command(
-        &app,
+        app,
         &atelier,
         &format!("allocations/{allocation}/end"),
         json!({"last_day": "2026-06-30", "reason": "moved to building A"}),
@@ -105,7 +113,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     )
     .await;
     space_command(
-        &app,
+        app,
         &atelier,
         "allocations",
         json!({"occupant": band(), "from": "2026-07-01", "to": "2026-12-31"}),
@@ -113,7 +121,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     )
     .await;
     let refused = space_command(
-        &app,
+        app,
         &atelier,
         "decommission",
         json!({"reason": "roof", "on": "2026-09-01"}),
@@ -128,7 +136,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     assert_eq!(allocations[0]["to"], "2026-06-30");
     assert_eq!(allocations[1]["occupant"]["name"], "Rust Belt Brass");
     space_command(
-        &app,
+        app,
         &atelier,
         "decommission",
         json!({"reason": "roof", "on": "2027-01-01"}),
@@ -136,7 +144,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     )
     .await;
     let gone = space_command(
-        &app,
+        app,
         &atelier,
         "allocations",
         json!({"occupant": band(), "from": "2027-02-01"}),
@@ -144,11 +152,14 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     )
     .await;
     assert_eq!(gone["type"], "urn:incubator:problem:space_decommissioned");
+    atelier
+}
 
-    // Hourly bookings: 18:00 to 20:00 hub time on 2 March 2027 is 17:00 to 19:00 UTC.
-    let room = register(&app, rehearsal_room()).await;
+/// Hourly bookings: 18:00 to 20:00 hub time on 2 March 2027 is 17:00 to 19:00 UTC.
+async fn a_room_booked_by_the_hour(app: &TestApp, atelier: &str) {
+    let room = register(app, rehearsal_room()).await;
     let booking = space_command(
-        &app,
+        app,
         &room,
         "bookings",
         json!({"booked_by": band(), "starts_at": "2027-03-02T18:00:00+01:00", "ends_at": "2027-03-02T19:00:00Z"}),
@@ -157,7 +168,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     .await;
     let booking_id = booking["booking_id"].as_str().unwrap().to_owned();
     let overlap = space_command(
-        &app,
+        app,
         &room,
         "bookings",
         json!({"booked_by": band(), "starts_at": "2027-03-02T18:30:00Z", "ends_at": "2027-03-02T20:00:00Z"}),
@@ -179,7 +190,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
         ),
     ] {
         let p = space_command(
-            &app,
+            app,
             &room,
             "bookings",
             json!({"booked_by": band(), "starts_at": starts, "ends_at": ends}),
@@ -189,8 +200,8 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
         assert_eq!(p["type"], format!("urn:incubator:problem:{problem}"));
     }
     let not_bookable = space_command(
-        &app,
-        &atelier,
+        app,
+        atelier,
         "bookings",
         json!({"booked_by": band(), "starts_at": "2027-03-02T17:00:00Z", "ends_at": "2027-03-02T18:00:00Z"}),
         StatusCode::CONFLICT,
@@ -203,7 +214,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     let state = app.get_json(&format!("/api/v1/spaces/{room}")).await;
     assert_eq!(state["bookings"][0]["starts_at"], "2027-03-02T17:00:00Z");
     space_command(
-        &app,
+        app,
         &room,
         "decommission",
         json!({"reason": "x"}),
@@ -211,7 +222,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     )
     .await;
     space_command(
-        &app,
+        app,
         &room,
         &format!("bookings/{booking_id}/cancel"),
         json!({"reason": "gig moved"}),
@@ -219,7 +230,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     )
     .await;
     space_command(
-        &app,
+        app,
         &room,
         &format!("bookings/{booking_id}/cancel"),
         json!({}),
@@ -228,7 +239,7 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
     .await;
     // The slot is free again.
     space_command(
-        &app,
+        app,
         &room,
         "bookings",
         json!({"booked_by": band(), "starts_at": "2027-03-02T18:30:00Z", "ends_at": "2027-03-02T20:00:00Z"}),
@@ -253,7 +264,6 @@ async fn a_space_is_allocated_booked_and_decommissioned(backend: Backend) {
         ]
     );
     assert_eq!(history["items"][2]["metadata"]["reason"], "gig moved");
-    app.stop().await;
 }
 
 async fn two_officers_racing_for_one_space_and_period_one_wins(backend: Backend) {
