@@ -42,21 +42,15 @@ pub struct VerifyArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// The event store.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://incubator.db",
-        global = true
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub store: crate::cli::StoreUrl,
     #[command(subcommand)]
     pub action: AuditAction,
 }
 
 /// Runs the command; `Err` carries the one line to print (and exit 1).
 pub async fn run(args: AuditArgs) -> Result<(), String> {
-    let store = incubator_server::store::open_store(&args.database_url).await?;
+    let store = incubator_server::store::open_store(&args.store.database_url).await?;
     let result = match args.action {
         AuditAction::Seal => seal(&store).await,
         AuditAction::Verify(v) => verify(&store, &v).await,

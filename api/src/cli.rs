@@ -87,9 +87,10 @@ fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+/// The event store a command and its subcommands work on (`--database-url`, anywhere on the line).
 #[derive(Debug, clap::Args)]
-pub struct TokensArgs {
-    /// The event store whose tokens to manage.
+pub struct StoreUrl {
+    /// The event store: sqlite://PATH or postgres://USER@HOST/DB.
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -97,6 +98,12 @@ pub struct TokensArgs {
         global = true
     )]
     pub database_url: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokensArgs {
+    #[command(flatten)]
+    pub store: crate::cli::StoreUrl,
     #[command(subcommand)]
     pub action: TokensAction,
 }
@@ -184,7 +191,7 @@ async fn run_serve(args: ServeArgs) -> Result<(), String> {
 
 async fn run_tokens(args: TokensArgs) -> Result<(), String> {
     use incubator_server::auth;
-    let store = open_store(&args.database_url).await?;
+    let store = open_store(&args.store.database_url).await?;
     let db = &store.read;
     let result = match args.action {
         TokensAction::Create { role, name } => auth::create(db, &name, role).await.map(|token| {

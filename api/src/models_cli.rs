@@ -31,14 +31,8 @@ pub struct Target {
 
 #[derive(Debug, clap::Args)]
 pub struct ProjectionsArgs {
-    /// The event store.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://incubator.db",
-        global = true
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub store: crate::cli::StoreUrl,
     #[command(subcommand)]
     pub action: ProjectionsAction,
 }
@@ -57,7 +51,7 @@ fn models(name: Option<&str>) -> Result<Vec<Model>, String> {
 
 /// Runs the command; `Err` carries the one line to print (and exit 1).
 pub async fn run(args: ProjectionsArgs) -> Result<(), String> {
-    let store = incubator_server::store::open_store(&args.database_url).await?;
+    let store = incubator_server::store::open_store(&args.store.database_url).await?;
     let result = match args.action {
         ProjectionsAction::Rebuild(t) => rebuild_all(&store, &t).await,
         ProjectionsAction::Check(t) => check_all(&store, &t).await,

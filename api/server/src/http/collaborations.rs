@@ -31,30 +31,9 @@ accepted!(
     participant_id,
     phase_id,
     milestone_id,
-    output_id,
+    output_id;
+    run(CollaborationCommand) on collaborations
 );
-
-async fn run(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    command: CollaborationCommand,
-    created: Option<Created>,
-) -> Result<Response, ApiError> {
-    let committed = state
-        .app()
-        .execute(caller, state.store.collaborations(), id, command)
-        .await?;
-    let version = committed.version;
-    let body = CollaborationAccepted::new(id, committed);
-    Ok(common::answered(
-        "collaborations",
-        id,
-        version,
-        created,
-        body,
-    ))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -523,8 +523,33 @@ macro_rules! command {
 pub(crate) use command;
 
 /// Declares the answer of an aggregate's commands: its id, the new version, where the events
-/// landed, and the ids of sub-records a command may create.
+/// landed, and the ids of sub-records a command may create; with `; run(Command) on store`,
+/// also the module's `run`, one command on a record of `store` (the collection's name) answered.
 macro_rules! accepted {
+    (
+        $(#[$doc:meta])* $name:ident, $id:ident $(, $sub:ident)* $(,)?;
+        $run:ident($command:ty) on $store:ident
+    ) => {
+        common::accepted!($(#[$doc])* $name, $id $(, $sub)*);
+
+        /// Runs a command on one record of the collection and answers it: the accepted answer,
+        /// the version as `ETag`, 201 (with `Location` for a new record) when it `created` one.
+        async fn $run(
+            state: &AppState,
+            caller: &Caller,
+            id: Uuid,
+            command: $command,
+            created: Option<Created>,
+        ) -> Result<Response, ApiError> {
+            let committed = state
+                .app()
+                .execute(caller, state.store.$store(), id, command)
+                .await?;
+            let version = committed.version;
+            let body = $name::new(id, committed);
+            Ok(common::answered(stringify!($store), id, version, created, body))
+        }
+    };
     ($(#[$doc:meta])* $name:ident, $id:ident $(, $sub:ident)* $(,)?) => {
         $(#[$doc])*
         #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

@@ -16,25 +16,9 @@ pub fn commands() -> OpenApiRouter<AppState> {
 accepted!(
     /// What an accepted mentor command answers.
     MentorAccepted,
-    mentor_id
+    mentor_id;
+    run(MentorCommand) on mentors
 );
-
-/// Runs a mentor command and answers it.
-async fn run(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    command: MentorCommand,
-    created: Option<Created>,
-) -> Result<Response, ApiError> {
-    let committed = state
-        .app()
-        .execute(caller, state.store.mentors(), id, command)
-        .await?;
-    let version = committed.version;
-    let body = MentorAccepted::new(id, committed);
-    Ok(common::answered("mentors", id, version, created, body))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

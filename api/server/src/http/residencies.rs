@@ -41,23 +41,9 @@ accepted!(
     residency_id,
     allocation_id,
     session_id,
-    moment_id,
+    moment_id;
+    run(ResidencyCommand) on residencies
 );
-
-/// Runs a residency command and answers it.
-async fn run(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    command: ResidencyCommand,
-    created: Option<Created>,
-) -> Result<Response, ApiError> {
-    let committed = state
-        .app()
-        .execute(caller, state.store.residencies(), id, command)
-        .await?;
-    Ok(answer(id, committed, created, Vec::new(), Vec::new()))
-}
 
 /// The answer to a residency command whose events are `committed`, listing with them the
 /// events appended `before` and `after` it in other records (the studio's space).
@@ -72,12 +58,7 @@ fn answer(
     let mut body = ResidencyAccepted::new(id, committed);
     body.events.splice(0..0, before);
     body.events.extend(after);
-    let status = common::status(created.is_some());
-    let mut response = common::with_etag(status, body, version);
-    if matches!(created, Some(Created::Record)) {
-        response = common::with_location(response, &format!("/api/v1/residencies/{id}"));
-    }
-    response
+    common::answered("residencies", id, version, created, body)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

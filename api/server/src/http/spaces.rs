@@ -27,7 +27,8 @@ accepted!(
     SpaceAccepted,
     space_id,
     allocation_id,
-    booking_id,
+    booking_id;
+    execute(SpaceCommand) on spaces
 );
 
 /// Runs a space command and answers it.
@@ -51,13 +52,7 @@ async fn run(
     {
         *standing = state.app().occupant_standing(occupant).await?;
     }
-    let committed = state
-        .app()
-        .execute(caller, state.store.spaces(), id, command)
-        .await?;
-    let version = committed.version;
-    let body = SpaceAccepted::new(id, committed);
-    Ok(common::answered("spaces", id, version, created, body))
+    execute(state, caller, id, command, created).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

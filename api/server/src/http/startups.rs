@@ -44,26 +44,9 @@ common::accepted!(
     round_id,
     grant_id,
     session_id,
-    milestone_id,
+    milestone_id;
+    run(StartupCommand) on startups
 );
-
-/// Runs a startup command; answers with the new version as ETag and where its events
-/// landed, 201 when it `created` a record or sub-record.
-async fn run(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    command: StartupCommand,
-    created: Option<Created>,
-) -> Result<Response, ApiError> {
-    let committed = state
-        .app()
-        .execute(caller, state.store.startups(), id, command)
-        .await?;
-    let version = committed.version;
-    let body = CommandAccepted::new(id, committed);
-    Ok(common::answered("startups", id, version, created, body))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
