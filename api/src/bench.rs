@@ -46,6 +46,10 @@ pub struct ReadsArgs {
     /// Hubs' worth of demo data.
     #[arg(long, default_value_t = 10)]
     pub scale: u32,
+    /// Start from a copy of this store (sqlite://PATH, or postgres://HOST/DB, copied as a
+    /// template: nothing may be connected to it) instead of loading the demo year.
+    #[arg(long)]
+    pub from: Option<String>,
     /// Concurrent clients.
     #[arg(long, default_value_t = 16)]
     pub tasks: usize,
@@ -60,9 +64,14 @@ pub struct RebuildArgs {
     /// may be created.
     #[arg(long, default_value = "sqlite")]
     pub store: String,
-    /// Events in the log: the demo year, copied with fresh ids until there are this many.
+    /// Events in the log: the demo year (or the `--from` store's log), copied with fresh ids
+    /// until there are this many.
     #[arg(long, default_value_t = 1_000_000)]
     pub events: u64,
+    /// Start from a copy of this store (sqlite://PATH, or postgres://HOST/DB, copied as a
+    /// template: nothing may be connected to it) instead of loading the demo year.
+    #[arg(long)]
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -97,13 +106,32 @@ struct TempDb {
 }
 
 impl TempDb {
-    async fn create(store: &str) -> Result<Self, String> {
+    /// A new, empty database (or a copy of `from`) on `store`.
+    async fn create(store: &str, from: Option<&str>) -> Result<Self, String> {
         let name = format!("incubator_bench_{}", uuid::Uuid::now_v7().simple());
+        let copied = |kind: &str| {
+            from.map(|url| {
+                url.strip_prefix(kind).map(str::to_owned).ok_or_else(|| {
+                    format!("--from must be a store of the --store's kind, not {url:?}")
+                })
+            })
+            .transpose()
+        };
         if store == "sqlite" {
             let dir = std::env::temp_dir().join(&name);
             std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let file = dir.join("bench.db");
+            if let Some(source) = copied("sqlite://")? {
+                for suffix in ["", "-wal", "-shm"] {
+                    let part = format!("{source}{suffix}");
+                    if std::path::Path::new(&part).exists() {
+                        std::fs::copy(&part, format!("{}{suffix}", file.display()))
+                            .map_err(|e| format!("cannot copy {part}: {e}"))?;
+                    }
+                }
+            }
             return Ok(Self {
-                url: format!("sqlite://{}", dir.join("bench.db").display()),
+                url: format!("sqlite://{}", file.display()),
                 drop_sql: None,
                 dir: Some(dir),
             });
@@ -117,7 +145,17 @@ impl TempDb {
         let admin = sqlx::AnyPool::connect(store)
             .await
             .map_err(|e| format!("cannot reach {store}: {e}"))?;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
+        let template = match copied("postgres")? {
+            Some(rest) => {
+                let db = rest.rsplit('/').next().unwrap_or_default();
+                if db.is_empty() || !db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(format!("--from names no database: {rest:?}"));
+                }
+                format!(" TEMPLATE {db}")
+            }
+            None => String::new(),
+        };
+        sqlx::query(&format!("CREATE DATABASE {name}{template}"))
             .execute(&admin)
             .await
             .map_err(|e| format!("cannot create a bench database: {e}"))?;
@@ -308,7 +346,7 @@ fn json_line(v: serde_json::Value) {
 }
 
 async fn commands(args: CommandsArgs) -> Result<(), String> {
-    let db = TempDb::create(&args.store).await?;
+    let db = TempDb::create(&args.store, None).await?;
     let result = commands_on(&db.url, &args).await;
     db.remove().await;
     let samples = result?;
@@ -500,9 +538,21 @@ fn recopy(text: &str, copy: u32) -> String {
     out
 }
 
-/// Fills `store` with the demo year, then copies of it, up to `target` events.
+/// Whether `store`'s log is empty (a new store, not a `--from` copy).
+async fn empty(store: &Store) -> Result<bool, String> {
+    let mut conn = store.read.pool.acquire().await.map_err(|e| e.to_string())?;
+    let head = incubator_projections::log::head_position(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(head == 0)
+}
+
+/// Fills `store` with the demo year (unless it holds a log already), then copies of its log,
+/// up to `target` events.
 async fn fill(store: &Store, target: u64) -> Result<u64, String> {
-    crate::demo::load(store, 1535, 1, false).await?;
+    if empty(store).await? {
+        crate::demo::load(store, 1535, 1, false).await?;
+    }
     let db = &store.read;
     let payload = match db.dialect {
         incubator_projections::Dialect::Sqlite => "payload, metadata",
@@ -633,7 +683,7 @@ async fn read_and_decode(db: &incubator_projections::ReadDb) -> Result<u64, Stri
 }
 
 async fn rebuild_bench(args: RebuildArgs) -> Result<(), String> {
-    let db = TempDb::create(&args.store).await?;
+    let db = TempDb::create(&args.store, args.from.as_deref()).await?;
     let result = rebuild_on(&db.url, args.events).await;
     db.remove().await;
     let (events, floor, rebuild, alone) = result?;
@@ -714,7 +764,7 @@ async fn rebuild_on(url: &str, target: u64) -> Result<RebuildTimes, String> {
 }
 
 async fn verify_bench(args: RebuildArgs) -> Result<(), String> {
-    let db = TempDb::create(&args.store).await?;
+    let db = TempDb::create(&args.store, args.from.as_deref()).await?;
     let result = verify_on(&db.url, args.events).await;
     db.remove().await;
     let (events, rows) = result?;
@@ -817,7 +867,7 @@ const READS: &[&str] = &[
 ];
 
 async fn reads_bench(args: ReadsArgs) -> Result<(), String> {
-    let db = TempDb::create(&args.store).await?;
+    let db = TempDb::create(&args.store, args.from.as_deref()).await?;
     let result = reads_on(&db.url, &args).await;
     db.remove().await;
     let (events, rows) = result?;
@@ -872,7 +922,9 @@ async fn reads_on(
     args: &ReadsArgs,
 ) -> Result<(i64, Vec<(&'static str, Sample)>), String> {
     let store = Store::open(url).await.map_err(|e| e.to_string())?;
-    crate::demo::load(&store, 1535, args.scale.max(1), true).await?;
+    if empty(&store).await? {
+        crate::demo::load(&store, 1535, args.scale.max(1), true).await?;
+    }
     let head = {
         let mut conn = store.read.pool.acquire().await.map_err(|e| e.to_string())?;
         incubator_projections::log::head_position(&mut conn)

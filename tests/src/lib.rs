@@ -91,6 +91,12 @@ impl TestDb {
     /// run (one per store); a PostgreSQL one from an earlier run is dropped when the next is
     /// built.
     pub async fn with_demo(backend: Backend, binary: &str) -> Self {
+        Self::with_demo_output(backend, binary).await.0
+    }
+
+    /// [`TestDb::with_demo`], with what the load printed on standard output (the one load of
+    /// the run: the demo's own test reads its summary there).
+    pub async fn with_demo_output(backend: Backend, binary: &str) -> (Self, String) {
         let db = Self::new(backend).await;
         match backend {
             Backend::Sqlite => {
@@ -101,11 +107,12 @@ impl TestDb {
                         std::fs::create_dir_all(&dir).expect("temp dir");
                         let file = dir.join("events.db");
                         let url = format!("sqlite://{}", file.display());
-                        let (ok, _, stderr) = run_demo(binary, &url, 1).await;
+                        let (ok, stdout, stderr) = run_demo(binary, &url, 1).await;
                         assert!(ok, "the demo did not load: {stderr}");
-                        file
+                        (file, stdout)
                     })
                     .await;
+                let (source, stdout) = (&source.0, source.1.clone());
                 let target = db.url.trim_start_matches("sqlite://").to_owned();
                 for suffix in ["", "-wal", "-shm"] {
                     let from = PathBuf::from(format!("{}{suffix}", source.display()));
@@ -113,7 +120,7 @@ impl TestDb {
                         std::fs::copy(&from, format!("{target}{suffix}")).expect("copy the demo");
                     }
                 }
-                db
+                (db, stdout)
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
@@ -143,12 +150,13 @@ impl TestDb {
                                 .expect("create the demo database");
                         }
                         pool.close().await;
-                        let (ok, _, stderr) =
+                        let (ok, stdout, stderr) =
                             run_demo(binary, &database_url(&admin, &name), 1).await;
                         assert!(ok, "the demo did not load: {stderr}");
-                        name
+                        (name, stdout)
                     })
                     .await;
+                let (source, stdout) = (&source.0, source.1.clone());
                 let Cleanup::Database(name) = &db.cleanup else {
                     unreachable!("a PostgreSQL test database")
                 };
@@ -163,7 +171,7 @@ impl TestDb {
                     .await
                     .expect("copy the demo database");
                 pool.close().await;
-                db
+                (db, stdout)
             }
         }
     }
@@ -185,8 +193,9 @@ impl TestDb {
 static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 static COPYING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// The demo year loaded once per run: a SQLite file, a PostgreSQL database.
-static DEMO_SQLITE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-static DEMO_POSTGRES: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+/// The run's demo sources, with what their load printed.
+static DEMO_SQLITE: tokio::sync::OnceCell<(PathBuf, String)> = tokio::sync::OnceCell::const_new();
+static DEMO_POSTGRES: tokio::sync::OnceCell<(String, String)> = tokio::sync::OnceCell::const_new();
 
 fn database_url(admin: &str, name: &str) -> String {
     let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
