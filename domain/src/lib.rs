@@ -45,6 +45,18 @@ macro_rules! aggregate {
 }
 pub(crate) use aggregate;
 
+/// The name of `$value`'s variant, one of `$variant…`, as its type spells it: an event's stored
+/// type (`event_type`) and a command's name come from the variants, never from a literal typed
+/// beside them.
+macro_rules! variant_name {
+    ($value:expr; $($variant:ident),+ $(,)?) => {
+        match $value {
+            $(Self::$variant { .. } => stringify!($variant),)+
+        }
+    };
+}
+pub(crate) use variant_name;
+
 pub mod collaboration;
 pub mod mentor;
 pub mod residency;

@@ -130,12 +130,10 @@ impl crate::AnswerIds for MentorEvent {
 
 impl DomainEvent for MentorEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::MentorRegistered { .. } => "MentorRegistered",
-            Self::ExpertiseChanged { .. } => "ExpertiseChanged",
-            Self::MentorRetired { .. } => "MentorRetired",
-            Self::MentorReactivated { .. } => "MentorReactivated",
-        }
+        crate::variant_name!(
+            self;
+            MentorRegistered, ExpertiseChanged, MentorRetired, MentorReactivated
+        )
         .to_owned()
     }
 

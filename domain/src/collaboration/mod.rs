@@ -288,19 +288,13 @@ impl crate::AnswerIds for CollaborationEvent {
 
 impl DomainEvent for CollaborationEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::CollaborationProposed { .. } => "CollaborationProposed",
-            Self::ParticipantJoined { .. } => "ParticipantJoined",
-            Self::ParticipantLeft { .. } => "ParticipantLeft",
-            Self::CoProductionAgreed { .. } => "CoProductionAgreed",
-            Self::CollaborationActivated { .. } => "CollaborationActivated",
-            Self::PhaseAdded { .. } => "PhaseAdded",
-            Self::CollaborationMilestoneSet { .. } => "CollaborationMilestoneSet",
-            Self::CollaborationMilestoneAchieved { .. } => "CollaborationMilestoneAchieved",
-            Self::OutputRecorded { .. } => "OutputRecorded",
-            Self::CollaborationConcluded { .. } => "CollaborationConcluded",
-            Self::CollaborationAbandoned { .. } => "CollaborationAbandoned",
-        }
+        crate::variant_name!(
+            self;
+            CollaborationProposed, ParticipantJoined, ParticipantLeft, CoProductionAgreed,
+            CollaborationActivated, PhaseAdded, CollaborationMilestoneSet,
+            CollaborationMilestoneAchieved, OutputRecorded, CollaborationConcluded,
+            CollaborationAbandoned
+        )
         .to_owned()
     }
 

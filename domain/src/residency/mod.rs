@@ -286,21 +286,13 @@ impl crate::AnswerIds for ResidencyEvent {
 
 impl DomainEvent for ResidencyEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::ResidencyApplied { .. } => "ResidencyApplied",
-            Self::ResidencyAccepted => "ResidencyAccepted",
-            Self::ResidencyDeclined { .. } => "ResidencyDeclined",
-            Self::ResidencyWaitListed { .. } => "ResidencyWaitListed",
-            Self::AgreementSigned { .. } => "AgreementSigned",
-            Self::ArtistArrived { .. } => "ArtistArrived",
-            Self::ResidencyExtended { .. } => "ResidencyExtended",
-            Self::ResidentMentorAssigned { .. } => "ResidentMentorAssigned",
-            Self::ResidentSessionLogged { .. } => "ResidentSessionLogged",
-            Self::ResidentMentorReleased { .. } => "ResidentMentorReleased",
-            Self::PublicMomentRecorded { .. } => "PublicMomentRecorded",
-            Self::ResidencyCompleted { .. } => "ResidencyCompleted",
-            Self::ResidencyCancelled { .. } => "ResidencyCancelled",
-        }
+        crate::variant_name!(
+            self;
+            ResidencyApplied, ResidencyAccepted, ResidencyDeclined, ResidencyWaitListed,
+            AgreementSigned, ArtistArrived, ResidencyExtended, ResidentMentorAssigned,
+            ResidentSessionLogged, ResidentMentorReleased, PublicMomentRecorded,
+            ResidencyCompleted, ResidencyCancelled
+        )
         .to_owned()
     }
 

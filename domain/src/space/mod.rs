@@ -322,16 +322,11 @@ impl crate::AnswerIds for SpaceEvent {
 
 impl DomainEvent for SpaceEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::SpaceRegistered { .. } => "SpaceRegistered",
-            Self::TermsChanged { .. } => "TermsChanged",
-            Self::SpaceDecommissioned { .. } => "SpaceDecommissioned",
-            Self::SpaceAllocated { .. } => "SpaceAllocated",
-            Self::AllocationEnded { .. } => "AllocationEnded",
-            Self::AllocationCancelled { .. } => "AllocationCancelled",
-            Self::RoomBooked { .. } => "RoomBooked",
-            Self::BookingCancelled { .. } => "BookingCancelled",
-        }
+        crate::variant_name!(
+            self;
+            SpaceRegistered, TermsChanged, SpaceDecommissioned, SpaceAllocated, AllocationEnded,
+            AllocationCancelled, RoomBooked, BookingCancelled
+        )
         .to_owned()
     }
 

@@ -122,24 +122,12 @@ pub enum StartupCommand {
 
 impl crate::CommandInfo for StartupCommand {
     fn name(&self) -> &'static str {
-        match self {
-            Self::Apply { .. } => "Apply",
-            Self::Advance { .. } => "Advance",
-            Self::Reject { .. } => "Reject",
-            Self::Withdraw { .. } => "Withdraw",
-            Self::Exit { .. } => "Exit",
-            Self::Void { .. } => "Void",
-            Self::AssignCohort { .. } => "AssignCohort",
-            Self::RecordEquityRound { .. } => "RecordEquityRound",
-            Self::AwardFunding { .. } => "AwardFunding",
-            Self::PayTranche { .. } => "PayTranche",
-            Self::AssignMentor { .. } => "AssignMentor",
-            Self::ReleaseMentor { .. } => "ReleaseMentor",
-            Self::LogSession { .. } => "LogSession",
-            Self::SetMilestone { .. } => "SetMilestone",
-            Self::AchieveMilestone { .. } => "AchieveMilestone",
-            Self::RecordKpis { .. } => "RecordKpis",
-        }
+        crate::variant_name!(
+            self;
+            Apply, Advance, Reject, Withdraw, Exit, Void, AssignCohort, RecordEquityRound,
+            AwardFunding, PayTranche, AssignMentor, ReleaseMentor, LogSession, SetMilestone,
+            AchieveMilestone, RecordKpis
+        )
     }
 
     fn reason(&self) -> Option<&Reason> {

@@ -130,24 +130,12 @@ impl crate::AnswerIds for StartupEvent {
 
 impl DomainEvent for StartupEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::Applied { .. } => "Applied",
-            Self::StageAdvanced { .. } => "StageAdvanced",
-            Self::Rejected { .. } => "Rejected",
-            Self::Withdrawn { .. } => "Withdrawn",
-            Self::Exited { .. } => "Exited",
-            Self::Voided { .. } => "Voided",
-            Self::CohortAssigned { .. } => "CohortAssigned",
-            Self::EquityRoundRecorded { .. } => "EquityRoundRecorded",
-            Self::FundingAwarded { .. } => "FundingAwarded",
-            Self::TranchePaid { .. } => "TranchePaid",
-            Self::MentorAssigned { .. } => "MentorAssigned",
-            Self::MentorReleased { .. } => "MentorReleased",
-            Self::SessionLogged { .. } => "SessionLogged",
-            Self::MilestoneSet { .. } => "MilestoneSet",
-            Self::MilestoneAchieved { .. } => "MilestoneAchieved",
-            Self::KpisRecorded { .. } => "KpisRecorded",
-        }
+        crate::variant_name!(
+            self;
+            Applied, StageAdvanced, Rejected, Withdrawn, Exited, Voided, CohortAssigned,
+            EquityRoundRecorded, FundingAwarded, TranchePaid, MentorAssigned, MentorReleased,
+            SessionLogged, MilestoneSet, MilestoneAchieved, KpisRecorded
+        )
         .to_owned()
     }
 
