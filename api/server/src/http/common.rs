@@ -585,3 +585,34 @@ macro_rules! accepted {
     };
 }
 pub(crate) use accepted;
+
+/// One read-model endpoint, `GET $path`, written once: its OpenAPI operation (the query's
+/// parameters with `Freshness`, the answer, `ListErrors`, the role allowed) and its handler,
+/// which reads once `$model` has applied the position asked for (`fresh::ModelQuery`): `$q`
+/// is the query, `$at` the position the model then reflects.
+macro_rules! read {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $path:literal, $tag:literal, $role:literal, $summary:literal,
+        $described:literal => $answer:ty,
+        |$state:ident, $q:tt: ModelQuery<$model:ty, $query:ty>, $at:tt $(, $extra:ident: $extra_ty:ty)*| $body:block
+    ) => {
+        $(#[$doc])*
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = $tag,
+            summary = $summary,
+            params($query, Freshness),
+            responses((status = 200, description = $described, body = $answer), ListErrors),
+            security(("bearer" = [])),
+            extensions(("x-role" = json!($role))),
+        )]
+        async fn $name(
+            State($state): State<AppState>,
+            $($extra: $extra_ty,)*
+            ModelQuery($q, $at, _): ModelQuery<$model, $query>,
+        ) -> Result<Json<$answer>, ApiError> $body
+    };
+}
+pub(crate) use read;

@@ -32,8 +32,9 @@ pub struct Freshness {
 }
 
 /// The query of a read that takes nothing but `min_position`: any other parameter is refused.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct NoQuery {}
 
 /// A read of model `M`: the query string as `T` (without `min_position`), read once `M` has

@@ -38,38 +38,30 @@ pub struct PipelineView {
     pub position: i64,
 }
 
-/// `GET /funding/pipeline[?cohort=]`: startups per stage and per funding stage, and totals.
-#[utoipa::path(
-    get,
-    path = "/funding/pipeline",
-    tag = "funding",
-    summary = "Startups per stage and funding stage, and funding totals per currency",
-    params(PipelineQuery, Freshness),
-    responses((status = 200, description = "The pipeline", body = PipelineView), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn pipeline(
-    state: State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<Funding, PipelineQuery>,
-) -> Result<Json<PipelineView>, ApiError> {
-    let cohort = q.cohort.as_ref().map(Cohort::as_str);
-    let p = match q.as_of {
-        None => {
-            let mut conn = state.store.read.pool.acquire().await?;
-            funding::pipeline(&mut conn, cohort, common::today()).await?
-        }
-        Some(t) => {
-            let mut conn = common::model_as_of(&state, Model::Funding(Funding), t).await?;
-            funding::pipeline(&mut conn, cohort, hub_local(t.0).date()).await?
-        }
-    };
-    Ok(Json(PipelineView {
-        pipeline: p,
-        as_of: q.as_of.map(|t| t.0.to_rfc3339()),
-        position: at,
-    }))
-}
+common::read!(
+    /// `GET /funding/pipeline[?cohort=]`: startups per stage and per funding stage, and totals.
+    pipeline, "/funding/pipeline", "funding", "viewer",
+    "Startups per stage and funding stage, and funding totals per currency",
+    "The pipeline" => PipelineView,
+    |state, q: ModelQuery<Funding, PipelineQuery>, at| {
+        let cohort = q.cohort.as_ref().map(Cohort::as_str);
+        let p = match q.as_of {
+            None => {
+                let mut conn = state.store.read.pool.acquire().await?;
+                funding::pipeline(&mut conn, cohort, common::today()).await?
+            }
+            Some(t) => {
+                let mut conn = common::model_as_of(&state, Model::Funding(Funding), t).await?;
+                funding::pipeline(&mut conn, cohort, hub_local(t.0).date()).await?
+            }
+        };
+        Ok(Json(PipelineView {
+            pipeline: p,
+            as_of: q.as_of.map(|t| t.0.to_rfc3339()),
+            position: at,
+        }))
+    }
+);
 
 /// Every cohort's pipeline, and the log position they reflect.
 #[derive(Debug, Serialize, ToSchema)]
@@ -79,36 +71,28 @@ pub struct CohortsView {
     pub position: i64,
 }
 
-/// `GET /funding/cohorts`: per cohort, startups per stage, conversion between stages, time in
-/// stage and funding totals.
-#[utoipa::path(
-    get,
-    path = "/funding/cohorts",
-    tag = "funding",
-    summary = "Per cohort: stages, conversion, time in stage and funding totals",
-    params(Freshness),
-    responses((status = 200, description = "The cohorts", body = CohortsView), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn cohorts(
-    state: State<AppState>,
-    ModelQuery(_, at, _): ModelQuery<Funding, NoQuery>,
-) -> Result<Json<CohortsView>, ApiError> {
-    let today = common::today();
-    let mut cohorts = Vec::new();
-    let names = funding::cohorts(&state.store.read).await?;
-    // One connection for all, taken after the one above was given back: a request never
-    // holds two (sixteen such requests would otherwise starve the pool).
-    let mut conn = state.store.read.pool.acquire().await?;
-    for cohort in names {
-        cohorts.push(funding::pipeline(&mut conn, Some(&cohort), today).await?);
+common::read!(
+    /// `GET /funding/cohorts`: per cohort, startups per stage, conversion between stages, time in
+    /// stage and funding totals.
+    cohorts, "/funding/cohorts", "funding", "viewer",
+    "Per cohort: stages, conversion, time in stage and funding totals",
+    "The cohorts" => CohortsView,
+    |state, _: ModelQuery<Funding, NoQuery>, at| {
+        let today = common::today();
+        let mut cohorts = Vec::new();
+        let names = funding::cohorts(&state.store.read).await?;
+        // One connection for all, taken after the one above was given back: a request never
+        // holds two (sixteen such requests would otherwise starve the pool).
+        let mut conn = state.store.read.pool.acquire().await?;
+        for cohort in names {
+            cohorts.push(funding::pipeline(&mut conn, Some(&cohort), today).await?);
+        }
+        Ok(Json(CohortsView {
+            cohorts,
+            position: at,
+        }))
     }
-    Ok(Json(CohortsView {
-        cohorts,
-        position: at,
-    }))
-}
+);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -124,32 +108,24 @@ struct StartupsQuery {
     after: Option<uuid::Uuid>,
 }
 
-/// `GET /funding/startups[?stage=&cohort=&limit=&after=]`: one page of startups; `next` is the
-/// cursor for the following page.
-#[utoipa::path(
-    get,
-    path = "/funding/startups",
-    tag = "funding",
-    summary = "Startups with their stage, funding stage and funding totals, a page at a time",
-    params(StartupsQuery, Freshness),
-    responses((status = 200, description = "One page", body = Page<StartupFunding>), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn startups(
-    state: State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<Funding, StartupsQuery>,
-) -> Result<Json<Page<StartupFunding>>, ApiError> {
-    let limit = page_limit(q.limit)?;
-    let items = funding::startups(
-        &state.store.read,
-        &StartupFilter {
-            stage: q.stage,
-            cohort: q.cohort.map(String::from),
-            after: q.after.map(|a| a.to_string()),
-            limit: i64::from(limit) + 1,
-        },
-    )
-    .await?;
-    Ok(Json(Page::of(items, limit, |s| s.startup_id.clone(), at)))
-}
+common::read!(
+    /// `GET /funding/startups[?stage=&cohort=&limit=&after=]`: one page of startups; `next` is the
+    /// cursor for the following page.
+    startups, "/funding/startups", "funding", "viewer",
+    "Startups with their stage, funding stage and funding totals, a page at a time",
+    "One page" => Page<StartupFunding>,
+    |state, q: ModelQuery<Funding, StartupsQuery>, at| {
+        let limit = page_limit(q.limit)?;
+        let items = funding::startups(
+            &state.store.read,
+            &StartupFilter {
+                stage: q.stage,
+                cohort: q.cohort.map(String::from),
+                after: q.after.map(|a| a.to_string()),
+                limit: i64::from(limit) + 1,
+            },
+        )
+        .await?;
+        Ok(Json(Page::of(items, limit, |s| s.startup_id.clone(), at)))
+    }
+);

@@ -143,28 +143,20 @@ list_query!(StartupsQuery {
     cohort: Option<Cohort>,
 });
 
-/// `GET /startups`: the startups, by application order.
-#[utoipa::path(
-    get,
-    path = "/startups",
-    tag = "startups",
-    summary = "The startups: filter by stage and cohort, search by name, page by cursor",
-    params(StartupsQuery, Freshness),
-    responses((status = 200, description = "One page of startups", body = Page<RecordRow>), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn startups(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<Records, StartupsQuery>,
-) -> Result<Json<Page<RecordRow>>, ApiError> {
-    let filter = RecordFilter {
-        stage: q.stage.map(|s| s.as_str().to_owned()),
-        cohort: q.cohort.as_ref().map(|c| c.as_str().to_owned()),
-        ..Default::default()
-    };
-    page(&state, RecordKind::Startup, q.paging(at), filter).await
-}
+common::read!(
+    /// `GET /startups`: the startups, by application order.
+    startups, "/startups", "startups", "auditor",
+    "The startups: filter by stage and cohort, search by name, page by cursor",
+    "One page of startups" => Page<RecordRow>,
+    |state, q: ModelQuery<Records, StartupsQuery>, at| {
+        let filter = RecordFilter {
+            stage: q.stage.map(|s| s.as_str().to_owned()),
+            cohort: q.cohort.as_ref().map(|c| c.as_str().to_owned()),
+            ..Default::default()
+        };
+        page(&state, RecordKind::Startup, q.paging(at), filter).await
+    }
+);
 
 list_query!(MentorsQuery {
     /// `active` or `retired`.
@@ -172,27 +164,19 @@ list_query!(MentorsQuery {
     status: Option<MentorStatus>,
 });
 
-/// `GET /mentors`: the mentors, named from the registry.
-#[utoipa::path(
-    get,
-    path = "/mentors",
-    tag = "mentors",
-    summary = "The mentors: filter by status, search by name, page by cursor",
-    params(MentorsQuery, Freshness),
-    responses((status = 200, description = "One page of mentors", body = Page<RecordRow>), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn mentors(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<Records, MentorsQuery>,
-) -> Result<Json<Page<RecordRow>>, ApiError> {
-    let filter = RecordFilter {
-        stage: q.status.as_ref().and_then(snake),
-        ..Default::default()
-    };
-    page(&state, RecordKind::Mentor, q.paging(at), filter).await
-}
+common::read!(
+    /// `GET /mentors`: the mentors, named from the registry.
+    mentors, "/mentors", "mentors", "auditor",
+    "The mentors: filter by status, search by name, page by cursor",
+    "One page of mentors" => Page<RecordRow>,
+    |state, q: ModelQuery<Records, MentorsQuery>, at| {
+        let filter = RecordFilter {
+            stage: q.status.as_ref().and_then(snake),
+            ..Default::default()
+        };
+        page(&state, RecordKind::Mentor, q.paging(at), filter).await
+    }
+);
 
 list_query!(SpacesQuery {
     #[param(inline)]
@@ -201,79 +185,55 @@ list_query!(SpacesQuery {
     kind: Option<SpaceKind>,
 });
 
-/// `GET /spaces`: the spaces of the three buildings.
-#[utoipa::path(
-    get,
-    path = "/spaces",
-    tag = "spaces",
-    summary = "The spaces: filter by building and kind, search by name, page by cursor",
-    params(SpacesQuery, Freshness),
-    responses((status = 200, description = "One page of spaces", body = Page<RecordRow>), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn spaces(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<Records, SpacesQuery>,
-) -> Result<Json<Page<RecordRow>>, ApiError> {
-    let filter = RecordFilter {
-        building: q.building.as_ref().and_then(snake),
-        space_kind: q.kind.as_ref().and_then(snake),
-        ..Default::default()
-    };
-    page(&state, RecordKind::Space, q.paging(at), filter).await
-}
+common::read!(
+    /// `GET /spaces`: the spaces of the three buildings.
+    spaces, "/spaces", "spaces", "auditor",
+    "The spaces: filter by building and kind, search by name, page by cursor",
+    "One page of spaces" => Page<RecordRow>,
+    |state, q: ModelQuery<Records, SpacesQuery>, at| {
+        let filter = RecordFilter {
+            building: q.building.as_ref().and_then(snake),
+            space_kind: q.kind.as_ref().and_then(snake),
+            ..Default::default()
+        };
+        page(&state, RecordKind::Space, q.paging(at), filter).await
+    }
+);
 
 list_query!(ResidenciesQuery {
     #[param(inline)]
     stage: Option<ResidencyStage>,
 });
 
-/// `GET /residencies`: the residencies, each with its artist named from the registry.
-#[utoipa::path(
-    get,
-    path = "/residencies",
-    tag = "residencies",
-    summary = "The residencies: filter by stage, search by open call or artist, page by cursor",
-    params(ResidenciesQuery, Freshness),
-    responses((status = 200, description = "One page of residencies", body = Page<RecordRow>), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn residencies(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<Records, ResidenciesQuery>,
-) -> Result<Json<Page<RecordRow>>, ApiError> {
-    let filter = RecordFilter {
-        stage: q.stage.map(|s| s.to_string()),
-        ..Default::default()
-    };
-    page(&state, RecordKind::Residency, q.paging(at), filter).await
-}
+common::read!(
+    /// `GET /residencies`: the residencies, each with its artist named from the registry.
+    residencies, "/residencies", "residencies", "auditor",
+    "The residencies: filter by stage, search by open call or artist, page by cursor",
+    "One page of residencies" => Page<RecordRow>,
+    |state, q: ModelQuery<Records, ResidenciesQuery>, at| {
+        let filter = RecordFilter {
+            stage: q.stage.map(|s| s.to_string()),
+            ..Default::default()
+        };
+        page(&state, RecordKind::Residency, q.paging(at), filter).await
+    }
+);
 
 list_query!(CollaborationsQuery {
     #[param(inline)]
     stage: Option<CollaborationStage>,
 });
 
-/// `GET /collaborations`: the collaborations.
-#[utoipa::path(
-    get,
-    path = "/collaborations",
-    tag = "collaborations",
-    summary = "The collaborations: filter by stage, search by title, page by cursor",
-    params(CollaborationsQuery, Freshness),
-    responses((status = 200, description = "One page of collaborations", body = Page<RecordRow>), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("auditor"))),
-)]
-async fn collaborations(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<Records, CollaborationsQuery>,
-) -> Result<Json<Page<RecordRow>>, ApiError> {
-    let filter = RecordFilter {
-        stage: q.stage.map(|s| s.to_string()),
-        ..Default::default()
-    };
-    page(&state, RecordKind::Collaboration, q.paging(at), filter).await
-}
+common::read!(
+    /// `GET /collaborations`: the collaborations.
+    collaborations, "/collaborations", "collaborations", "auditor",
+    "The collaborations: filter by stage, search by title, page by cursor",
+    "One page of collaborations" => Page<RecordRow>,
+    |state, q: ModelQuery<Records, CollaborationsQuery>, at| {
+        let filter = RecordFilter {
+            stage: q.stage.map(|s| s.to_string()),
+            ..Default::default()
+        };
+        page(&state, RecordKind::Collaboration, q.paging(at), filter).await
+    }
+);

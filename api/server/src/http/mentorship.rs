@@ -38,53 +38,45 @@ struct MentorsQuery {
     after: Option<Uuid>,
 }
 
-/// `GET /mentorship/mentors`: per mentor, current load, mentees, sessions and hours (total,
-/// per month, per year) in the period.
-#[utoipa::path(
-    get,
-    path = "/mentorship/mentors",
-    tag = "mentorship",
-    summary = "Mentors: load, mentees, sessions and hours per month and year",
-    params(MentorsQuery, Freshness),
-    responses((status = 200, description = "One page", body = Page<MentorLoad>), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn mentors(
-    State(state): State<AppState>,
-    axum::Extension(actor): axum::Extension<super::Actor>,
-    ModelQuery(q, at, _): ModelQuery<Mentorship, MentorsQuery>,
-) -> Result<Json<Page<MentorLoad>>, ApiError> {
-    let limit = page_limit(q.limit)?;
-    let period = period(q.from.map(Day::get), q.to.map(Day::get))?;
-    let mentor = q.mentor.map(|m| m.to_string());
-    let after = q.after.map(|a| a.to_string());
-    let items = mentorship::mentors(
-        &state.store.read,
-        mentor.as_deref(),
-        period,
-        after.as_deref(),
-        i64::from(limit) + 1,
-    )
-    .await?;
-    let mut page = Page::of(items, limit, |m| m.mentor_id.clone(), at);
-    // Names are personal data: read from the registry now, for those who may see them.
-    if actor.role >= crate::auth::Role::Auditor {
-        let ids: Vec<uuid::Uuid> = page
-            .items
-            .iter()
-            .filter_map(|m| uuid::Uuid::parse_str(&m.person_id).ok())
-            .collect();
-        let names = crate::people::describe(&state.store.read, ids).await?;
-        for m in &mut page.items {
-            m.name = uuid::Uuid::parse_str(&m.person_id)
-                .ok()
-                .and_then(|id| names.get(&id))
-                .and_then(|p| p.name.clone());
+common::read!(
+    /// `GET /mentorship/mentors`: per mentor, current load, mentees, sessions and hours (total,
+    /// per month, per year) in the period.
+    mentors, "/mentorship/mentors", "mentorship", "viewer",
+    "Mentors: load, mentees, sessions and hours per month and year",
+    "One page" => Page<MentorLoad>,
+    |state, q: ModelQuery<Mentorship, MentorsQuery>, at, actor: axum::Extension<super::Actor>| {
+        let axum::Extension(actor) = actor;
+        let limit = page_limit(q.limit)?;
+        let period = period(q.from.map(Day::get), q.to.map(Day::get))?;
+        let mentor = q.mentor.map(|m| m.to_string());
+        let after = q.after.map(|a| a.to_string());
+        let items = mentorship::mentors(
+            &state.store.read,
+            mentor.as_deref(),
+            period,
+            after.as_deref(),
+            i64::from(limit) + 1,
+        )
+        .await?;
+        let mut page = Page::of(items, limit, |m| m.mentor_id.clone(), at);
+        // Names are personal data: read from the registry now, for those who may see them.
+        if actor.role >= crate::auth::Role::Auditor {
+            let ids: Vec<uuid::Uuid> = page
+                .items
+                .iter()
+                .filter_map(|m| uuid::Uuid::parse_str(&m.person_id).ok())
+                .collect();
+            let names = crate::people::describe(&state.store.read, ids).await?;
+            for m in &mut page.items {
+                m.name = uuid::Uuid::parse_str(&m.person_id)
+                    .ok()
+                    .and_then(|id| names.get(&id))
+                    .and_then(|p| p.name.clone());
+            }
         }
+        Ok(Json(page))
     }
-    Ok(Json(page))
-}
+);
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -112,53 +104,45 @@ struct MenteesQuery {
     after: Option<String>,
 }
 
-/// `GET /mentorship/mentees`: startups and residents with their mentors and hours; with
-/// `without_mentor=true`, who in the programme has no mentor.
-#[utoipa::path(
-    get,
-    path = "/mentorship/mentees",
-    tag = "mentorship",
-    summary = "Startups and residents: mentors and hours; who has no mentor",
-    params(MenteesQuery, Freshness),
-    responses((status = 200, description = "One page", body = Page<Mentee>), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn mentees(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<Mentorship, MenteesQuery>,
-) -> Result<Json<Page<Mentee>>, ApiError> {
-    let limit = page_limit(q.limit)?;
-    let period = period(q.from.map(Day::get), q.to.map(Day::get))?;
-    let after = match &q.after {
-        None => None,
-        Some(a) => Some(
-            a.split_once(':')
-                .filter(|(k, id)| {
-                    matches!(*k, "startup" | "resident") && Uuid::parse_str(id).is_ok()
-                })
-                .ok_or_else(|| {
-                    ApiError::invalid("after", "a cursor is `kind:id`, as `next` gives")
-                })?,
-        ),
-    };
-    let kind = q.kind.map(|k| match k {
-        MenteeKind::Startup => "startup",
-        MenteeKind::Residency => "residency",
-    });
-    let items = mentorship::mentees(
-        &state.store.read,
-        kind,
-        q.without_mentor,
-        period,
-        after,
-        i64::from(limit) + 1,
-    )
-    .await?;
-    Ok(Json(Page::of(
-        items,
-        limit,
-        |m| format!("{}:{}", m.kind, m.id),
-        at,
-    )))
-}
+common::read!(
+    /// `GET /mentorship/mentees`: startups and residents with their mentors and hours; with
+    /// `without_mentor=true`, who in the programme has no mentor.
+    mentees, "/mentorship/mentees", "mentorship", "viewer",
+    "Startups and residents: mentors and hours; who has no mentor",
+    "One page" => Page<Mentee>,
+    |state, q: ModelQuery<Mentorship, MenteesQuery>, at| {
+        let limit = page_limit(q.limit)?;
+        let period = period(q.from.map(Day::get), q.to.map(Day::get))?;
+        let after = match &q.after {
+            None => None,
+            Some(a) => Some(
+                a.split_once(':')
+                    .filter(|(k, id)| {
+                        matches!(*k, "startup" | "resident") && Uuid::parse_str(id).is_ok()
+                    })
+                    .ok_or_else(|| {
+                        ApiError::invalid("after", "a cursor is `kind:id`, as `next` gives")
+                    })?,
+            ),
+        };
+        let kind = q.kind.map(|k| match k {
+            MenteeKind::Startup => "startup",
+            MenteeKind::Residency => "residency",
+        });
+        let items = mentorship::mentees(
+            &state.store.read,
+            kind,
+            q.without_mentor,
+            period,
+            after,
+            i64::from(limit) + 1,
+        )
+        .await?;
+        Ok(Json(Page::of(
+            items,
+            limit,
+            |m| format!("{}:{}", m.kind, m.id),
+            at,
+        )))
+    }
+);

@@ -31,39 +31,31 @@ struct ListQuery {
     after: Option<Uuid>,
 }
 
-/// `GET /portfolio/collaborations`: collaborations with participants by discipline, partners by
-/// scope, milestones due and done, outputs.
-#[utoipa::path(
-    get,
-    path = "/portfolio/collaborations",
-    tag = "portfolio",
-    summary = "Collaborations: participants by discipline, partners by scope, milestones, outputs",
-    params(ListQuery, Freshness),
-    responses((status = 200, description = "One page", body = Page<CollaborationRow>), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn list(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<Collaborations, ListQuery>,
-) -> Result<Json<Page<CollaborationRow>>, ApiError> {
-    let limit = page_limit(q.limit)?;
-    let past = q.when.map(|w| matches!(w, When::Past));
-    let after = q.after.map(|a| a.to_string());
-    let items = collaborations::list(
-        &state.store.read,
-        past,
-        after.as_deref(),
-        i64::from(limit) + 1,
-    )
-    .await?;
-    Ok(Json(Page::of(
-        items,
-        limit,
-        |c| c.collaboration_id.clone(),
-        at,
-    )))
-}
+common::read!(
+    /// `GET /portfolio/collaborations`: collaborations with participants by discipline, partners by
+    /// scope, milestones due and done, outputs.
+    list, "/portfolio/collaborations", "portfolio", "viewer",
+    "Collaborations: participants by discipline, partners by scope, milestones, outputs",
+    "One page" => Page<CollaborationRow>,
+    |state, q: ModelQuery<Collaborations, ListQuery>, at| {
+        let limit = page_limit(q.limit)?;
+        let past = q.when.map(|w| matches!(w, When::Past));
+        let after = q.after.map(|a| a.to_string());
+        let items = collaborations::list(
+            &state.store.read,
+            past,
+            after.as_deref(),
+            i64::from(limit) + 1,
+        )
+        .await?;
+        Ok(Json(Page::of(
+            items,
+            limit,
+            |c| c.collaboration_id.clone(),
+            at,
+        )))
+    }
+);
 
 /// The portfolio's figures and the position they reflect.
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,24 +65,16 @@ pub struct SummaryView {
     pub position: i64,
 }
 
-/// `GET /portfolio/summary`: collaborations per stage; disciplines and partner scopes of the
-/// active ones; milestones due and done; outputs per kind.
-#[utoipa::path(
-    get,
-    path = "/portfolio/summary",
-    tag = "portfolio",
-    summary = "The collaborations portfolio at a glance",
-    params(Freshness),
-    responses((status = 200, description = "The figures", body = SummaryView), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn summary(
-    State(state): State<AppState>,
-    ModelQuery(_, at, _): ModelQuery<Collaborations, NoQuery>,
-) -> Result<Json<SummaryView>, ApiError> {
-    Ok(Json(SummaryView {
-        summary: collaborations::summary(&state.store.read).await?,
-        position: at,
-    }))
-}
+common::read!(
+    /// `GET /portfolio/summary`: collaborations per stage; disciplines and partner scopes of the
+    /// active ones; milestones due and done; outputs per kind.
+    summary, "/portfolio/summary", "portfolio", "viewer",
+    "The collaborations portfolio at a glance",
+    "The figures" => SummaryView,
+    |state, _: ModelQuery<Collaborations, NoQuery>, at| {
+        Ok(Json(SummaryView {
+            summary: collaborations::summary(&state.store.read).await?,
+            position: at,
+        }))
+    }
+);

@@ -87,38 +87,30 @@ pub struct SpacesPage {
     pub page: Page<SpaceRow>,
 }
 
-/// `GET /space-usage/spaces`: per space, its terms, its occupants on a day and its allocation
-/// history.
-#[utoipa::path(
-    get,
-    path = "/space-usage/spaces",
-    tag = "space usage",
-    summary = "Spaces: terms, occupants on a day, allocation history",
-    params(SpacesQuery, Freshness),
-    responses((status = 200, description = "One page", body = SpacesPage), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn spaces(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<SpaceUsage, SpacesQuery>,
-) -> Result<Json<SpacesPage>, ApiError> {
-    let limit = page_limit(q.limit)?;
-    let on = q.on.map_or_else(today, Day::get);
-    let after = q.after.map(|a| a.to_string());
-    let items = space_usage::spaces(
-        &state.store.read,
-        filter(q.building, q.kind),
-        on,
-        after.as_deref(),
-        i64::from(limit) + 1,
-    )
-    .await?;
-    Ok(Json(SpacesPage {
-        on: on.to_string(),
-        page: Page::of(items, limit, |s| s.space_id.clone(), at),
-    }))
-}
+common::read!(
+    /// `GET /space-usage/spaces`: per space, its terms, its occupants on a day and its allocation
+    /// history.
+    spaces, "/space-usage/spaces", "space usage", "viewer",
+    "Spaces: terms, occupants on a day, allocation history",
+    "One page" => SpacesPage,
+    |state, q: ModelQuery<SpaceUsage, SpacesQuery>, at| {
+        let limit = page_limit(q.limit)?;
+        let on = q.on.map_or_else(today, Day::get);
+        let after = q.after.map(|a| a.to_string());
+        let items = space_usage::spaces(
+            &state.store.read,
+            filter(q.building, q.kind),
+            on,
+            after.as_deref(),
+            i64::from(limit) + 1,
+        )
+        .await?;
+        Ok(Json(SpacesPage {
+            on: on.to_string(),
+            page: Page::of(items, limit, |s| s.space_id.clone(), at),
+        }))
+    }
+);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -145,39 +137,31 @@ pub struct UtilisationView {
     pub position: i64,
 }
 
-/// `GET /space-usage/utilisation`: occupied m²·days over available m²·days for lettable space,
-/// booked hours over open hours for rooms, per building and in total, over a period.
-#[utoipa::path(
-    get,
-    path = "/space-usage/utilisation",
-    tag = "space usage",
-    summary = "Utilisation over a period, per building",
-    params(UtilisationQuery, Freshness),
-    responses((status = 200, description = "The figures", body = UtilisationView), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn utilisation(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<SpaceUsage, UtilisationQuery>,
-) -> Result<Json<UtilisationView>, ApiError> {
-    let (from, to) = period(q.from.map(Day::get), q.to.map(Day::get), this_month())?;
-    let f = filter(q.building, q.kind);
-    let utilisation = match q.as_of {
-        None => {
-            let mut conn = state.store.read.pool.acquire().await?;
-            space_usage::utilisation(&mut conn, f, from, to).await?
-        }
-        Some(t) => {
-            let mut conn = common::model_as_of(&state, Model::SpaceUsage(SpaceUsage), t).await?;
-            space_usage::utilisation(&mut conn, f, from, to).await?
-        }
-    };
-    Ok(Json(UtilisationView {
-        utilisation,
-        position: at,
-    }))
-}
+common::read!(
+    /// `GET /space-usage/utilisation`: occupied m²·days over available m²·days for lettable space,
+    /// booked hours over open hours for rooms, per building and in total, over a period.
+    utilisation, "/space-usage/utilisation", "space usage", "viewer",
+    "Utilisation over a period, per building",
+    "The figures" => UtilisationView,
+    |state, q: ModelQuery<SpaceUsage, UtilisationQuery>, at| {
+        let (from, to) = period(q.from.map(Day::get), q.to.map(Day::get), this_month())?;
+        let f = filter(q.building, q.kind);
+        let utilisation = match q.as_of {
+            None => {
+                let mut conn = state.store.read.pool.acquire().await?;
+                space_usage::utilisation(&mut conn, f, from, to).await?
+            }
+            Some(t) => {
+                let mut conn = common::model_as_of(&state, Model::SpaceUsage(SpaceUsage), t).await?;
+                space_usage::utilisation(&mut conn, f, from, to).await?
+            }
+        };
+        Ok(Json(UtilisationView {
+            utilisation,
+            position: at,
+        }))
+    }
+);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -210,55 +194,46 @@ pub struct VacanciesPage {
     pub position: i64,
 }
 
-/// `GET /space-usage/vacancies`: lettable spaces with room now, and those that will have room
-/// within a horizon (the day a place frees up).
-#[utoipa::path(
-    get,
-    path = "/space-usage/vacancies",
-    tag = "space usage",
-    summary = "Vacancies now and upcoming",
-    params(VacanciesQuery, Freshness),
-    responses((status = 200, description = "One page", body = VacanciesPage), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn vacancies(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<SpaceUsage, VacanciesQuery>,
-) -> Result<Json<VacanciesPage>, ApiError> {
-    let limit = page_limit(q.limit)?;
-    let within = i64::from(q.within.unwrap_or(90));
-    if within > MAX_DAYS {
-        return Err(ApiError::invalid(
-            "within",
-            format!("look at most {MAX_DAYS} days ahead"),
-        ));
+common::read!(
+    /// `GET /space-usage/vacancies`: lettable spaces with room now, and those that will have room
+    /// within a horizon (the day a place frees up).
+    vacancies, "/space-usage/vacancies", "space usage", "viewer", "Vacancies now and upcoming",
+    "One page" => VacanciesPage,
+    |state, q: ModelQuery<SpaceUsage, VacanciesQuery>, at| {
+        let limit = page_limit(q.limit)?;
+        let within = i64::from(q.within.unwrap_or(90));
+        if within > MAX_DAYS {
+            return Err(ApiError::invalid(
+                "within",
+                format!("look at most {MAX_DAYS} days ahead"),
+            ));
+        }
+        let on = q.on.map_or_else(today, Day::get);
+        let until = on + Duration::days(within);
+        let after = q.after.map(|a| a.to_string());
+        let mut conn = state.store.read.pool.acquire().await?;
+        let v = space_usage::vacancies(
+            &mut conn,
+            filter(q.building, q.kind),
+            on,
+            until,
+            after.as_deref(),
+            limit as usize + 1,
+        )
+        .await?;
+        let (items, next) = common::page(v.items, limit, |s| s.space_id.clone());
+        Ok(Json(VacanciesPage {
+            on: v.on,
+            until: v.until,
+            vacant_now: v.vacant_now,
+            vacant_m2_now: v.vacant_m2_now,
+            upcoming: v.upcoming,
+            items,
+            next,
+            position: at,
+        }))
     }
-    let on = q.on.map_or_else(today, Day::get);
-    let until = on + Duration::days(within);
-    let after = q.after.map(|a| a.to_string());
-    let mut conn = state.store.read.pool.acquire().await?;
-    let v = space_usage::vacancies(
-        &mut conn,
-        filter(q.building, q.kind),
-        on,
-        until,
-        after.as_deref(),
-        limit as usize + 1,
-    )
-    .await?;
-    let (items, next) = common::page(v.items, limit, |s| s.space_id.clone());
-    Ok(Json(VacanciesPage {
-        on: v.on,
-        until: v.until,
-        vacant_now: v.vacant_now,
-        vacant_m2_now: v.vacant_m2_now,
-        upcoming: v.upcoming,
-        items,
-        next,
-        position: at,
-    }))
-}
+);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -286,56 +261,47 @@ pub struct RentRoll {
     pub position: i64,
 }
 
-/// `GET /space-usage/rent-roll`: rent due per month (prorated by day, on each allocation's
-/// terms), per building and per kind of occupant.
-#[utoipa::path(
-    get,
-    path = "/space-usage/rent-roll",
-    tag = "space usage",
-    summary = "The rent roll per month",
-    params(RentRollQuery, Freshness),
-    responses((status = 200, description = "The months", body = RentRoll), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn rent_roll(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<SpaceUsage, RentRollQuery>,
-) -> Result<Json<RentRoll>, ApiError> {
-    let january = NaiveDate::from_ymd_opt(today().year(), 1, 1).map(YearMonth::of);
-    let from = match (q.from, january) {
-        (Some(from), _) | (None, Some(from)) => from,
-        (None, None) => YearMonth::of(today()),
-    };
-    let to = match q.to {
-        Some(to) => to,
-        None => YearMonth::of(from.first_day() + Duration::days(31 * 11)),
-    };
-    let months = from.months_until(to);
-    if months < 0 {
-        return Err(ApiError::invalid("to", "the period ends before it starts"));
+common::read!(
+    /// `GET /space-usage/rent-roll`: rent due per month (prorated by day, on each allocation's
+    /// terms), per building and per kind of occupant.
+    rent_roll, "/space-usage/rent-roll", "space usage", "viewer", "The rent roll per month",
+    "The months" => RentRoll,
+    |state, q: ModelQuery<SpaceUsage, RentRollQuery>, at| {
+        let january = NaiveDate::from_ymd_opt(today().year(), 1, 1).map(YearMonth::of);
+        let from = match (q.from, january) {
+            (Some(from), _) | (None, Some(from)) => from,
+            (None, None) => YearMonth::of(today()),
+        };
+        let to = match q.to {
+            Some(to) => to,
+            None => YearMonth::of(from.first_day() + Duration::days(31 * 11)),
+        };
+        let months = from.months_until(to);
+        if months < 0 {
+            return Err(ApiError::invalid("to", "the period ends before it starts"));
+        }
+        if months >= MAX_MONTHS {
+            return Err(ApiError::invalid(
+                "to",
+                format!("a rent roll covers at most {MAX_MONTHS} months"),
+            ));
+        }
+        let mut conn = state.store.read.pool.acquire().await?;
+        let months = space_usage::rent_roll(
+            &mut conn,
+            filter(q.building, q.kind),
+            from.first_day(),
+            to.first_day(),
+        )
+        .await?;
+        Ok(Json(RentRoll {
+            currency: "EUR",
+            total_cents: months.iter().map(|m| m.total_cents).sum(),
+            months,
+            position: at,
+        }))
     }
-    if months >= MAX_MONTHS {
-        return Err(ApiError::invalid(
-            "to",
-            format!("a rent roll covers at most {MAX_MONTHS} months"),
-        ));
-    }
-    let mut conn = state.store.read.pool.acquire().await?;
-    let months = space_usage::rent_roll(
-        &mut conn,
-        filter(q.building, q.kind),
-        from.first_day(),
-        to.first_day(),
-    )
-    .await?;
-    Ok(Json(RentRoll {
-        currency: "EUR",
-        total_cents: months.iter().map(|m| m.total_cents).sum(),
-        months,
-        position: at,
-    }))
-}
+);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -354,55 +320,47 @@ struct BookingsQuery {
     after: Option<String>,
 }
 
-/// `GET /space-usage/bookings`: hourly bookings of rooms over some days, in start order (a week
-/// view).
-#[utoipa::path(
-    get,
-    path = "/space-usage/bookings",
-    tag = "space usage",
-    summary = "Room bookings over some days, in start order",
-    params(BookingsQuery, Freshness),
-    responses((status = 200, description = "One page", body = Page<BookingRow>), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn bookings(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<SpaceUsage, BookingsQuery>,
-) -> Result<Json<Page<BookingRow>>, ApiError> {
-    let limit = page_limit(q.limit)?;
-    let from = q.from.map_or_else(today, Day::get);
-    let (from, to) = period(
-        Some(from),
-        q.to.map(Day::get),
-        (from, from + Duration::days(6)),
-    )?;
-    let after = match q.after.as_deref() {
-        None => None,
-        Some(raw) => Some(
-            raw.split_once('/')
-                .filter(|(start, id)| {
-                    chrono::DateTime::parse_from_rfc3339(start).is_ok()
-                        && Uuid::parse_str(id).is_ok()
-                })
-                .ok_or_else(|| {
-                    ApiError::invalid("after", "not a cursor this list gave (`starts_at/id`)")
-                })?,
-        ),
-    };
-    let space = q.space.map(|s| s.to_string());
-    let items = space_usage::bookings(
-        &state.store.read,
-        filter(q.building, q.kind),
-        space.as_deref(),
-        from,
-        to,
-        after,
-        i64::from(limit) + 1,
-    )
-    .await?;
-    Ok(Json(Page::of(items, limit, BookingRow::cursor, at)))
-}
+common::read!(
+    /// `GET /space-usage/bookings`: hourly bookings of rooms over some days, in start order (a week
+    /// view).
+    bookings, "/space-usage/bookings", "space usage", "viewer",
+    "Room bookings over some days, in start order",
+    "One page" => Page<BookingRow>,
+    |state, q: ModelQuery<SpaceUsage, BookingsQuery>, at| {
+        let limit = page_limit(q.limit)?;
+        let from = q.from.map_or_else(today, Day::get);
+        let (from, to) = period(
+            Some(from),
+            q.to.map(Day::get),
+            (from, from + Duration::days(6)),
+        )?;
+        let after = match q.after.as_deref() {
+            None => None,
+            Some(raw) => Some(
+                raw.split_once('/')
+                    .filter(|(start, id)| {
+                        chrono::DateTime::parse_from_rfc3339(start).is_ok()
+                            && Uuid::parse_str(id).is_ok()
+                    })
+                    .ok_or_else(|| {
+                        ApiError::invalid("after", "not a cursor this list gave (`starts_at/id`)")
+                    })?,
+            ),
+        };
+        let space = q.space.map(|s| s.to_string());
+        let items = space_usage::bookings(
+            &state.store.read,
+            filter(q.building, q.kind),
+            space.as_deref(),
+            from,
+            to,
+            after,
+            i64::from(limit) + 1,
+        )
+        .await?;
+        Ok(Json(Page::of(items, limit, BookingRow::cursor, at)))
+    }
+);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -424,39 +382,31 @@ pub struct RoomGridView {
     pub position: i64,
 }
 
-/// `GET /space-usage/week`: the rooms booked by the hour, day by day (bookings, booked minutes
-/// and open minutes per room and day): the grid of a week view. The bookings themselves are
-/// `GET /space-usage/bookings?space=&from=&to=`.
-#[utoipa::path(
-    get,
-    path = "/space-usage/week",
-    tag = "space usage",
-    summary = "Room bookings per room and day over a week",
-    params(WeekQuery, Freshness),
-    responses((status = 200, description = "The grid", body = RoomGridView), ListErrors),
-    security(("bearer" = [])),
-    extensions(("x-role" = json!("viewer"))),
-)]
-async fn week(
-    State(state): State<AppState>,
-    ModelQuery(q, at, _): ModelQuery<SpaceUsage, WeekQuery>,
-) -> Result<Json<RoomGridView>, ApiError> {
-    let today = today();
-    let from = q.from.map(Day::get).unwrap_or_else(|| {
-        today - Duration::days(i64::from(today.weekday().num_days_from_monday()))
-    });
-    let (from, to) = period(
-        Some(from),
-        q.to.map(Day::get),
-        (from, from + Duration::days(6)),
-    )?;
-    if (to - from).num_days() >= MAX_GRID_DAYS {
-        return Err(ApiError::invalid(
-            "to",
-            format!("a week view covers at most {MAX_GRID_DAYS} days"),
-        ));
+common::read!(
+    /// `GET /space-usage/week`: the rooms booked by the hour, day by day (bookings, booked minutes
+    /// and open minutes per room and day): the grid of a week view. The bookings themselves are
+    /// `GET /space-usage/bookings?space=&from=&to=`.
+    week, "/space-usage/week", "space usage", "viewer",
+    "Room bookings per room and day over a week",
+    "The grid" => RoomGridView,
+    |state, q: ModelQuery<SpaceUsage, WeekQuery>, at| {
+        let today = today();
+        let from = q.from.map(Day::get).unwrap_or_else(|| {
+            today - Duration::days(i64::from(today.weekday().num_days_from_monday()))
+        });
+        let (from, to) = period(
+            Some(from),
+            q.to.map(Day::get),
+            (from, from + Duration::days(6)),
+        )?;
+        if (to - from).num_days() >= MAX_GRID_DAYS {
+            return Err(ApiError::invalid(
+                "to",
+                format!("a week view covers at most {MAX_GRID_DAYS} days"),
+            ));
+        }
+        let grid =
+            space_usage::room_grid(&state.store.read, filter(q.building, q.kind), from, to).await?;
+        Ok(Json(RoomGridView { grid, position: at }))
     }
-    let grid =
-        space_usage::room_grid(&state.store.read, filter(q.building, q.kind), from, to).await?;
-    Ok(Json(RoomGridView { grid, position: at }))
-}
+);
