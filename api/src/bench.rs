@@ -184,6 +184,59 @@ impl TempDb {
     }
 }
 
+/// The real server on a loopback port, for as long as a bench needs it.
+struct Served {
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    async fn start(
+        store: &Store,
+        settings: incubator_server::http::Settings,
+    ) -> Result<Self, String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?;
+        let base = format!(
+            "http://{}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(incubator_server::server::serve(
+            listener,
+            store.clone(),
+            settings,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        Ok(Self { base, stop, task })
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// An HTTP client that sends `token` as its bearer token.
+fn bearer_client(token: &str) -> Result<reqwest::Client, String> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}")
+            .parse()
+            .map_err(|_| "bad token header")?,
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 /// Latencies of one measurement.
 struct Sample {
     mode: &'static str,
@@ -403,22 +456,8 @@ async fn commands(args: CommandsArgs) -> Result<(), String> {
 
 async fn commands_on(url: &str, args: &CommandsArgs) -> Result<Vec<Sample>, String> {
     let store = Store::open(url).await.map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let base_url = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(incubator_server::server::serve(
-        listener,
-        store.clone(),
-        incubator_server::http::Settings::default(),
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let server = Served::start(&store, incubator_server::http::Settings::default()).await?;
+    let base_url = server.base.clone();
     let cqrs = Arc::new(CqrsFramework::new(
         PersistedEventStore::<EventRepo, Startup>::new_snapshot_store(
             store.new_repo(),
@@ -431,18 +470,7 @@ async fn commands_on(url: &str, args: &CommandsArgs) -> Result<Vec<Sample>, Stri
         incubator_server::auth::create(&store.read, "bench", incubator_server::auth::Role::Officer)
             .await
             .map_err(|e| e.to_string())?;
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}")
-            .parse()
-            .map_err(|_| "bad token header")?,
-    );
-    let client = reqwest::Client::builder()
-        .default_headers(headers)
-        .no_proxy()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let client = bearer_client(&token)?;
     let mut samples = Vec::new();
     for &tasks in &args.tasks {
         let tasks = tasks.max(1);
@@ -504,8 +532,7 @@ async fn commands_on(url: &str, args: &CommandsArgs) -> Result<Vec<Sample>, Stri
             );
         }
     }
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    server.stop().await;
     Ok(samples)
 }
 
@@ -938,37 +965,16 @@ async fn reads_on(
     )
     .await
     .map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let base = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(incubator_server::server::serve(
-        listener,
-        store.clone(),
+    let server = Served::start(
+        &store,
         incubator_server::http::Settings {
             max_concurrent_requests: 1024,
             ..incubator_server::http::Settings::default()
         },
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}")
-            .parse()
-            .map_err(|_| "bad token header")?,
-    );
-    let client = reqwest::Client::builder()
-        .default_headers(headers)
-        .no_proxy()
-        .build()
-        .map_err(|e| e.to_string())?;
+    )
+    .await?;
+    let base = server.base.clone();
+    let client = bearer_client(&token)?;
     // Every read model caught up with the whole log first.
     for (model, path) in [
         ("funding", "/api/v1/funding/pipeline"),
@@ -1017,8 +1023,7 @@ async fn reads_on(
         .await;
         rows.push((path, sample));
     }
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    server.stop().await;
     Ok((head, rows))
 }
 
