@@ -545,6 +545,26 @@ impl SpaceState {
         self.allocations.iter().any(|a| a.allocation_id == id)
             || self.bookings.iter().any(|b| b.booking_id == id)
     }
+
+    /// What an allocation or a booking from `first_day` for `occupant`, under the new id `id`,
+    /// must meet whatever its period: not before the space's registration, an occupant in good
+    /// standing, an id of its own.
+    fn admit(
+        &self,
+        first_day: NaiveDate,
+        occupant: &Occupant,
+        standing: OccupantStanding,
+        id: Uuid,
+    ) -> Result<(), SpaceError> {
+        if first_day < self.registered_on {
+            return Err(SpaceError::BeforeRegistration(self.registered_on));
+        }
+        check_occupant(occupant, standing)?;
+        if self.id_in_use(id) {
+            return Err(SpaceError::DuplicateId);
+        }
+        Ok(())
+    }
 }
 
 impl Space {
@@ -634,13 +654,7 @@ impl Space {
                 if to.is_some_and(|to| to < from) {
                     return Err(SpaceError::BadPeriod);
                 }
-                if from < s.registered_on {
-                    return Err(SpaceError::BeforeRegistration(s.registered_on));
-                }
-                check_occupant(&occupant, standing)?;
-                if s.id_in_use(allocation_id) {
-                    return Err(SpaceError::DuplicateId);
-                }
+                s.admit(from, &occupant, standing, allocation_id)?;
                 if let Some(day) = s.full_day(from, to) {
                     return Err(SpaceError::AllocationConflict(day));
                 }
@@ -714,13 +728,7 @@ impl Space {
                         closes: hours.closes,
                     });
                 }
-                if start.date() < s.registered_on {
-                    return Err(SpaceError::BeforeRegistration(s.registered_on));
-                }
-                check_occupant(&booked_by, standing)?;
-                if s.id_in_use(booking_id) {
-                    return Err(SpaceError::DuplicateId);
-                }
+                s.admit(start.date(), &booked_by, standing, booking_id)?;
                 if let Some(t) = s.full_at(starts_at, ends_at) {
                     return Err(SpaceError::BookingConflict(t));
                 }
