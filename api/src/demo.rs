@@ -310,119 +310,59 @@ fn plan(rng: &mut Rng, hub: u32) -> Plan {
         ));
         (id, area)
     };
-    for i in 0..30 {
-        let area = rng.range(18, 64) as u32;
-        let s = space(
-            rng,
-            &mut steps,
-            Building::Schraeinerei,
-            SpaceKind::Office,
-            format!("A-{}.{:02}", 1 + i / 10, i % 10 + 1),
-            area,
-            None,
-        );
-        workspaces.push(s);
-    }
-    for i in 0..8 {
-        let area = rng.range(30, 90) as u32;
-        let s = space(
-            rng,
-            &mut steps,
-            Building::Schraeinerei,
-            SpaceKind::Studio,
-            format!("A-S{:02}", i + 1),
-            area,
-            None,
-        );
-        workspaces.push(s);
-    }
-    for i in 0..12 {
-        let area = if i % 3 == 0 { 144 } else { 69 };
-        let s = space(
-            rng,
-            &mut steps,
-            Building::Zilleschapp,
-            SpaceKind::Studio,
-            format!("B-Atelier {:02}", i + 1),
-            area,
-            None,
-        );
-        if i < 3 {
-            ateliers.push(s.0);
-        } else {
-            workspaces.push(s);
+    // The three buildings' spaces, in the order they are registered (the generator draws in
+    // this order: a random kind first where there is one, then the area, then the space's id
+    // and rent). Of the Zilleschapp's ateliers, the first three are the residencies' studios;
+    // spaces with opening hours are rooms booked by the hour.
+    use Building::{Kesselbetrib, Schraeinerei, Zilleschapp};
+    use SpaceKind::{Hall, Office, RehearsalRoom, ShopUnit, Studio, Workshop};
+    // Building, kind (none: drawn), how many, the i-th's name and area, opening hours, and how
+    // many of the first are the residencies' studios.
+    type Planned = (
+        Building,
+        Option<SpaceKind>,
+        u32,
+        Name,
+        Area,
+        Option<OpeningHours>,
+        u32,
+    );
+    type Name = fn(u32) -> String;
+    type Area = fn(&mut Rng, u32) -> u32;
+    #[rustfmt::skip]
+    let plans: [Planned; 9] = [
+        (Schraeinerei, Some(Office), 30, |i| format!("A-{}.{:02}", 1 + i / 10, i % 10 + 1),
+            |rng, _| rng.range(18, 64) as u32, None, 0),
+        (Schraeinerei, Some(Studio), 8, |i| format!("A-S{:02}", i + 1),
+            |rng, _| rng.range(30, 90) as u32, None, 0),
+        (Zilleschapp, Some(Studio), 12, |i| format!("B-Atelier {:02}", i + 1),
+            |_, i| if i % 3 == 0 { 144 } else { 69 }, None, 3),
+        (Zilleschapp, Some(ShopUnit), 6, |i| format!("B-Shop {}", i + 1),
+            |rng, _| rng.range(25, 60) as u32, None, 0),
+        (Zilleschapp, Some(Hall), 1, |_| "B-Hall".into(), |_, _| 529, Some(opening(8, 23)), 0),
+        (Zilleschapp, Some(Hall), 1, |_| "Hangar".into(), |_, _| 445, Some(opening(8, 23)), 0),
+        (Kesselbetrib, None, 39, |i| format!("C-{:02}", i + 1),
+            |rng, _| rng.range(20, 220) as u32, None, 0),
+        (Kesselbetrib, Some(RehearsalRoom), 9, |i| format!("Sonotron {}", i + 1),
+            |rng, _| rng.range(18, 35) as u32, Some(opening(10, 23)), 0),
+        (Kesselbetrib, Some(RehearsalRoom), 1, |_| "Sonotron recording studio".into(),
+            |_, _| 60, Some(opening(9, 22)), 0),
+    ];
+    for (building, kind, count, name, area, hours, studios) in plans {
+        for i in 0..count {
+            let kind = match kind {
+                Some(kind) => kind,
+                None => *rng.pick(&[Office, Workshop, Studio]),
+            };
+            let area = area(rng, i);
+            let s = space(rng, &mut steps, building, kind, name(i), area, hours);
+            match hours {
+                Some(hours) => rooms.push((s.0, hours)),
+                None if i < studios => ateliers.push(s.0),
+                None => workspaces.push(s),
+            }
         }
     }
-    for i in 0..6 {
-        let area = rng.range(25, 60) as u32;
-        let s = space(
-            rng,
-            &mut steps,
-            Building::Zilleschapp,
-            SpaceKind::ShopUnit,
-            format!("B-Shop {}", i + 1),
-            area,
-            None,
-        );
-        workspaces.push(s);
-    }
-    let hall = space(
-        rng,
-        &mut steps,
-        Building::Zilleschapp,
-        SpaceKind::Hall,
-        "B-Hall".into(),
-        529,
-        Some(opening(8, 23)),
-    );
-    rooms.push((hall.0, opening(8, 23)));
-    let hangar = space(
-        rng,
-        &mut steps,
-        Building::Zilleschapp,
-        SpaceKind::Hall,
-        "Hangar".into(),
-        445,
-        Some(opening(8, 23)),
-    );
-    rooms.push((hangar.0, opening(8, 23)));
-    for i in 0..39 {
-        let kind = *rng.pick(&[SpaceKind::Office, SpaceKind::Workshop, SpaceKind::Studio]);
-        let area = rng.range(20, 220) as u32;
-        let s = space(
-            rng,
-            &mut steps,
-            Building::Kesselbetrib,
-            kind,
-            format!("C-{:02}", i + 1),
-            area,
-            None,
-        );
-        workspaces.push(s);
-    }
-    for i in 0..9 {
-        let area = rng.range(18, 35) as u32;
-        let s = space(
-            rng,
-            &mut steps,
-            Building::Kesselbetrib,
-            SpaceKind::RehearsalRoom,
-            format!("Sonotron {}", i + 1),
-            area,
-            Some(opening(10, 23)),
-        );
-        rooms.push((s.0, opening(10, 23)));
-    }
-    let studio = space(
-        rng,
-        &mut steps,
-        Building::Kesselbetrib,
-        SpaceKind::RehearsalRoom,
-        "Sonotron recording studio".into(),
-        60,
-        Some(opening(9, 22)),
-    );
-    rooms.push((studio.0, opening(9, 22)));
 
     // Mentors.
     let mut mentors = Vec::new();
