@@ -23,7 +23,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::{insert_json_rows, JsonColumn, ReadDb};
 use crate::log::{read_after, Checkpoint, LoggedEvent};
-use crate::projector::{checkpoint, Projection, ProjectionError};
+use crate::projector::{checkpoint, Applied, Conn, Projection, ProjectionError};
 
 /// The sealer's checkpoint name.
 pub const SEALER: &str = "audit_seal";
@@ -186,23 +186,13 @@ impl Projection for Sealer {
         SEALER
     }
 
-    async fn apply(
-        &self,
-        conn: &mut AnyConnection,
-        db: &ReadDb,
-        event: &LoggedEvent,
-    ) -> Result<(), ProjectionError> {
+    async fn apply(&self, conn: &mut Conn, db: &ReadDb, event: &LoggedEvent) -> Applied {
         self.apply_batch(conn, db, std::slice::from_ref(event))
             .await
     }
 
     /// Seals the batch: one chain row per event, one digest for the batch.
-    async fn apply_batch(
-        &self,
-        conn: &mut AnyConnection,
-        db: &ReadDb,
-        events: &[LoggedEvent],
-    ) -> Result<(), ProjectionError> {
+    async fn apply_batch(&self, conn: &mut Conn, db: &ReadDb, events: &[LoggedEvent]) -> Applied {
         if events.is_empty() {
             return Ok(());
         }

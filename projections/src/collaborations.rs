@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::ReadDb;
 use crate::log::LoggedEvent;
-use crate::projector::{Projection, ProjectionError};
+use crate::projector::{Applied, Conn, Projection, ProjectionError};
 use crate::rebuild::Rebuildable;
 
 /// The collaborations projection.
@@ -46,12 +46,7 @@ impl Projection for Collaborations {
         <Self as crate::projector::Named>::NAME
     }
 
-    async fn apply(
-        &self,
-        conn: &mut AnyConnection,
-        _db: &ReadDb,
-        event: &LoggedEvent,
-    ) -> Result<(), ProjectionError> {
+    async fn apply(&self, conn: &mut Conn, _db: &ReadDb, event: &LoggedEvent) -> Applied {
         if event.aggregate_type != "Collaboration" {
             return Ok(());
         }

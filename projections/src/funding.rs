@@ -11,7 +11,7 @@ use sqlx::AnyConnection;
 
 use crate::db::{int, text, Dialect, ReadDb};
 use crate::log::LoggedEvent;
-use crate::projector::{Projection, ProjectionError};
+use crate::projector::{Applied, Conn, Projection, ProjectionError};
 
 /// The funding-stage projection.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,12 +30,7 @@ impl Projection for Funding {
         <Self as crate::projector::Named>::NAME
     }
 
-    async fn apply(
-        &self,
-        conn: &mut AnyConnection,
-        db: &ReadDb,
-        event: &LoggedEvent,
-    ) -> Result<(), ProjectionError> {
+    async fn apply(&self, conn: &mut Conn, db: &ReadDb, event: &LoggedEvent) -> Applied {
         if event.aggregate_type != "Startup" {
             return Ok(());
         }

@@ -13,7 +13,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::ReadDb;
 use crate::log::LoggedEvent;
-use crate::projector::{Projection, ProjectionError};
+use crate::projector::{Applied, Conn, Projection, ProjectionError};
 use crate::rebuild::Rebuildable;
 
 /// The mentorship projection.
@@ -139,12 +139,7 @@ impl Projection for Mentorship {
         <Self as crate::projector::Named>::NAME
     }
 
-    async fn apply(
-        &self,
-        conn: &mut AnyConnection,
-        _db: &ReadDb,
-        event: &LoggedEvent,
-    ) -> Result<(), ProjectionError> {
+    async fn apply(&self, conn: &mut Conn, _db: &ReadDb, event: &LoggedEvent) -> Applied {
         let id = event.aggregate_id.as_str();
         match event.aggregate_type.as_str() {
             "Mentor" => match decode::<MentorEvent>(event)? {
@@ -331,12 +326,7 @@ impl Projection for Mentorship {
 
     /// Sessions are written once and nothing else touches them: they are held and written
     /// together after the batch's other events (applied in order), one statement for them all.
-    async fn apply_batch(
-        &self,
-        conn: &mut AnyConnection,
-        db: &ReadDb,
-        events: &[LoggedEvent],
-    ) -> Result<(), ProjectionError> {
+    async fn apply_batch(&self, conn: &mut Conn, db: &ReadDb, events: &[LoggedEvent]) -> Applied {
         use crate::db::JsonColumn::{Int, Text};
         let mut sessions: Vec<serde_json::Value> = Vec::new();
         for event in events {

@@ -1,14 +1,12 @@
 //! Every read model, by name: what the server runs and `incubator projections` rebuilds and
 //! checks.
 
-use sqlx::AnyConnection;
-
 use crate::collaborations::Collaborations;
 use crate::db::ReadDb;
 use crate::funding::Funding;
 use crate::log::LoggedEvent;
 use crate::mentorship::Mentorship;
-use crate::projector::{Projection, ProjectionError};
+use crate::projector::{Applied, Conn, Projection};
 use crate::rebuild::Rebuildable;
 use crate::records::Records;
 use crate::space_usage::SpaceUsage;
@@ -55,12 +53,7 @@ impl Projection for Model {
         }
     }
 
-    async fn apply(
-        &self,
-        conn: &mut AnyConnection,
-        db: &ReadDb,
-        event: &LoggedEvent,
-    ) -> Result<(), ProjectionError> {
+    async fn apply(&self, conn: &mut Conn, db: &ReadDb, event: &LoggedEvent) -> Applied {
         match self {
             Model::Funding(m) => m.apply(conn, db, event).await,
             Model::Mentorship(m) => m.apply(conn, db, event).await,
@@ -70,12 +63,7 @@ impl Projection for Model {
         }
     }
 
-    async fn apply_batch(
-        &self,
-        conn: &mut AnyConnection,
-        db: &ReadDb,
-        events: &[LoggedEvent],
-    ) -> Result<(), ProjectionError> {
+    async fn apply_batch(&self, conn: &mut Conn, db: &ReadDb, events: &[LoggedEvent]) -> Applied {
         match self {
             Model::Funding(m) => m.apply_batch(conn, db, events).await,
             Model::Mentorship(m) => m.apply_batch(conn, db, events).await,

@@ -109,6 +109,12 @@ pub trait Named {
     const NAME: &'static str;
 }
 
+/// What applying events to a model answers.
+pub type Applied = Result<(), ProjectionError>;
+
+/// The connection a model applies events on (the batch's transaction).
+pub type Conn = AnyConnection;
+
 /// A read model built from the log.
 pub trait Projection: Send + Sync + 'static {
     /// The name of its checkpoint, and of the model in commands and metrics.

@@ -14,7 +14,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::ReadDb;
 use crate::log::LoggedEvent;
-use crate::projector::{Projection, ProjectionError};
+use crate::projector::{Applied, Conn, Projection, ProjectionError};
 use crate::rebuild::Rebuildable;
 
 /// The records projection.
@@ -215,12 +215,7 @@ impl Projection for Records {
         <Self as crate::projector::Named>::NAME
     }
 
-    async fn apply(
-        &self,
-        conn: &mut AnyConnection,
-        _db: &ReadDb,
-        event: &LoggedEvent,
-    ) -> Result<(), ProjectionError> {
+    async fn apply(&self, conn: &mut Conn, _db: &ReadDb, event: &LoggedEvent) -> Applied {
         let Some(kind) = RecordKind::of(&event.aggregate_type) else {
             return Ok(());
         };

@@ -28,7 +28,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::ReadDb;
 use crate::log::LoggedEvent;
-use crate::projector::{Projection, ProjectionError};
+use crate::projector::{Applied, Conn, Projection, ProjectionError};
 use crate::rebuild::Rebuildable;
 
 /// The space-usage projection.
@@ -68,12 +68,7 @@ impl Projection for SpaceUsage {
         <Self as crate::projector::Named>::NAME
     }
 
-    async fn apply(
-        &self,
-        conn: &mut AnyConnection,
-        db: &ReadDb,
-        event: &LoggedEvent,
-    ) -> Result<(), ProjectionError> {
+    async fn apply(&self, conn: &mut Conn, db: &ReadDb, event: &LoggedEvent) -> Applied {
         let id = event.aggregate_id.as_str();
         match event.aggregate_type.as_str() {
             "Startup" if event.event_type == "Applied" => {
@@ -100,12 +95,7 @@ impl Projection for SpaceUsage {
     /// its bookings written after, 500 rows to a statement, each 500 decoded while the database
     /// writes the previous 500. A booking cancelled within the batch is never written; those
     /// written earlier are deleted together at the end.
-    async fn apply_batch(
-        &self,
-        conn: &mut AnyConnection,
-        db: &ReadDb,
-        events: &[LoggedEvent],
-    ) -> Result<(), ProjectionError> {
+    async fn apply_batch(&self, conn: &mut Conn, db: &ReadDb, events: &[LoggedEvent]) -> Applied {
         let mut booked: Vec<&LoggedEvent> = Vec::new();
         let mut cancelled: Vec<String> = Vec::new();
         for event in events {
