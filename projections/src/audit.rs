@@ -130,7 +130,7 @@ fn unhex(raw: &str) -> [u8; 32] {
 }
 
 /// The latest digest: what to publish outside the system.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DigestRef {
     pub digest_seq: i64,
@@ -148,15 +148,7 @@ async fn latest_digest(conn: &mut AnyConnection) -> Result<Option<DigestRef>, sq
     )
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(DigestRef {
-            digest_seq: r.try_get("digest_seq")?,
-            last_seal: r.try_get("last_seal")?,
-            digest: r.try_get("digest")?,
-            sealed_at: r.try_get("sealed_at")?,
-        })
-    })
-    .transpose()
+    row.map(|r| sqlx::FromRow::from_row(&r)).transpose()
 }
 
 /// The stored hash of one event, if it was sealed.
@@ -344,6 +336,7 @@ impl Range {
     }
 }
 
+#[derive(sqlx::FromRow)]
 struct Seal {
     aggregate_type: String,
     aggregate_id: String,
@@ -354,14 +347,7 @@ struct Seal {
 }
 
 fn seal_of(r: &sqlx::any::AnyRow) -> Result<Seal, sqlx::Error> {
-    Ok(Seal {
-        aggregate_type: r.try_get("aggregate_type")?,
-        aggregate_id: r.try_get("aggregate_id")?,
-        sequence: r.try_get("sequence")?,
-        seal: r.try_get("seal")?,
-        position: r.try_get("position")?,
-        hash: r.try_get("hash")?,
-    })
+    sqlx::FromRow::from_row(r)
 }
 
 /// A batch of events after `at`, and the seals at their positions (those in `range`).

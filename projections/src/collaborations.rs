@@ -172,7 +172,7 @@ impl Rebuildable for Collaborations {
 }
 
 /// A participant as the overview shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParticipantRow {
     pub kind: String,
@@ -236,16 +236,7 @@ pub async fn list(
         .fetch_all(&db.pool)
         .await?
         .iter()
-        .map(|p| {
-            Ok(ParticipantRow {
-                kind: p.try_get("kind")?,
-                party_id: p.try_get("party_id")?,
-                name: p.try_get("name")?,
-                scope: p.try_get("scope")?,
-                discipline: p.try_get("discipline")?,
-                role: p.try_get("role")?,
-            })
-        })
+        .map(sqlx::FromRow::from_row)
         .collect::<Result<_, sqlx::Error>>()?;
         let mut disciplines = BTreeMap::new();
         let mut partners_by_scope = BTreeMap::new();

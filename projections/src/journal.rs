@@ -3,12 +3,10 @@
 //! again. The application layer (`incubator-server`'s `app`) decides what a row means; this
 //! module only stores it.
 
-use sqlx::Row;
-
 use crate::ReadDb;
 
 /// One journalled change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Pending {
     /// The change's own id (for a studio, the allocation's id).
     pub change_id: String,
@@ -34,18 +32,7 @@ const COLUMNS: &str = "change_id, kind, record_id, other_id, actor, role, correl
                        idem_key, detail, started_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Pending, sqlx::Error> {
-    Ok(Pending {
-        change_id: row.try_get("change_id")?,
-        kind: row.try_get("kind")?,
-        record_id: row.try_get("record_id")?,
-        other_id: row.try_get("other_id")?,
-        actor: row.try_get("actor")?,
-        role: row.try_get("role")?,
-        correlation_id: row.try_get("correlation_id")?,
-        idem_key: row.try_get("idem_key")?,
-        detail: row.try_get("detail")?,
-        started_at: row.try_get("started_at")?,
-    })
+    sqlx::FromRow::from_row(row)
 }
 
 /// Journals `change` before its first step.

@@ -4,12 +4,12 @@
 //! middleware) decides what each state means; this module only reads and writes rows, each
 //! change guarded by the state and start it expects (compare-and-set).
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::ReadDb;
 
 /// A key's row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyRow {
     pub fingerprint: String,
     pub state: String,
@@ -61,18 +61,7 @@ pub async fn read(
     .bind(key)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(KeyRow {
-            fingerprint: r.try_get("fingerprint")?,
-            state: r.try_get("state")?,
-            started_at: r.try_get("started_at")?,
-            head_position: r.try_get("head_position")?,
-            status: r.try_get("status")?,
-            headers: r.try_get("headers")?,
-            body: r.try_get("body")?,
-        })
-    })
-    .transpose()
+    row.map(|r| sqlx::FromRow::from_row(&r)).transpose()
 }
 
 /// Forgets the key as claimed at `started_at` (past its retention).

@@ -10,7 +10,7 @@ use incubator_domain::residency::{Residency, ResidencyEvent};
 use incubator_domain::space::{Space, SpaceEvent};
 use incubator_domain::startup::{Stage, Startup, StartupEvent};
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::db::ReadDb;
 use crate::log::LoggedEvent;
@@ -273,9 +273,10 @@ impl Rebuildable for Records {
 }
 
 /// One record as its list shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordRow {
+    #[sqlx(rename = "record_id")]
     pub id: String,
     /// A startup's or space's name, a collaboration's title, a residency's open call; empty
     /// for a mentor (people are named by the registry: `person_name`).
@@ -355,22 +356,7 @@ pub async fn list(
     .bind(filter.limit)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(RecordRow {
-                id: r.try_get("record_id")?,
-                name: r.try_get("name")?,
-                stage: r.try_get("stage")?,
-                cohort: r.try_get("cohort")?,
-                building: r.try_get("building")?,
-                space_kind: r.try_get("space_kind")?,
-                person_id: r.try_get("person_id")?,
-                person_name: r.try_get("person_name")?,
-                created_on: r.try_get("created_on")?,
-                version: r.try_get("version")?,
-            })
-        })
-        .collect()
+    rows.iter().map(sqlx::FromRow::from_row).collect()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 use crate::ReadDb;
 
 /// A token as listed (never its secret).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct TokenInfo {
     pub name: String,
     pub role: String,
@@ -42,16 +42,7 @@ pub async fn list(db: &ReadDb) -> Result<Vec<TokenInfo>, sqlx::Error> {
         sqlx::query("SELECT name, role, created_at, revoked_at FROM api_tokens ORDER BY name")
             .fetch_all(&db.pool)
             .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(TokenInfo {
-                name: r.try_get("name")?,
-                role: r.try_get("role")?,
-                created_at: r.try_get("created_at")?,
-                revoked_at: r.try_get("revoked_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(sqlx::FromRow::from_row).collect()
 }
 
 /// The role of the active token named `name`.
