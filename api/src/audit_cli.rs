@@ -43,7 +43,7 @@ pub struct VerifyArgs {
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
     #[command(flatten)]
-    pub store: crate::cli::StoreUrl,
+    pub store: crate::args::StoreUrl,
     #[command(subcommand)]
     pub action: AuditAction,
 }

@@ -87,23 +87,10 @@ fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
-/// The event store a command and its subcommands work on (`--database-url`, anywhere on the line).
-#[derive(Debug, clap::Args)]
-pub struct StoreUrl {
-    /// The event store: sqlite://PATH or postgres://USER@HOST/DB.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://incubator.db",
-        global = true
-    )]
-    pub database_url: String,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct TokensArgs {
     #[command(flatten)]
-    pub store: crate::cli::StoreUrl,
+    pub store: crate::args::StoreUrl,
     #[command(subcommand)]
     pub action: TokensAction,
 }

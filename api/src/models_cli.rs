@@ -32,7 +32,7 @@ pub struct Target {
 #[derive(Debug, clap::Args)]
 pub struct ProjectionsArgs {
     #[command(flatten)]
-    pub store: crate::cli::StoreUrl,
+    pub store: crate::args::StoreUrl,
     #[command(subcommand)]
     pub action: ProjectionsAction,
 }
