@@ -26,6 +26,7 @@ mod mentors;
 mod mentorship;
 mod operations;
 mod outage;
+mod panics;
 mod people;
 mod portfolio;
 mod rebuild;

@@ -102,6 +102,7 @@ impl App {
         A::Error: Clone + DomainRule,
         A::Event: incubator_domain::AnswerIds,
     {
+        failpoint("execute");
         let reason = command.reason().map(|r| r.as_str().to_owned());
         let name = command.name();
         let outcome = self
@@ -165,13 +166,21 @@ impl App {
 }
 
 /// A point where the crash tests stop the process (`INCUBATOR_FAILPOINTS=name,…` with the
-/// `failpoints` feature, which only the test suite turns on); nothing otherwise.
+/// `failpoints` feature, which only the test suite turns on), or panic there (`name:panic`);
+/// nothing otherwise.
 #[inline]
 pub fn failpoint(name: &str) {
     #[cfg(feature = "failpoints")]
-    if std::env::var("INCUBATOR_FAILPOINTS").is_ok_and(|v| v.split(',').any(|p| p == name)) {
-        eprintln!("failpoint {name}: aborting");
-        std::process::abort();
+    if let Ok(points) = std::env::var("INCUBATOR_FAILPOINTS") {
+        for point in points.split(',') {
+            if point == name {
+                eprintln!("failpoint {name}: aborting");
+                std::process::abort();
+            }
+            if point.strip_suffix(":panic") == Some(name) {
+                panic!("failpoint {name}");
+            }
+        }
     }
     #[cfg(not(feature = "failpoints"))]
     let _ = name;

@@ -37,6 +37,7 @@ use axum::{Extension, Json, Router};
 use incubator_projections::projector::Progress;
 use serde_json::json;
 use tokio::sync::{watch, Semaphore};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -180,6 +181,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(Extension(OpenApiJson(Arc::new(json))))
         .layer(Extension(success))
         .layer(middleware::from_fn_with_state(
@@ -198,22 +200,39 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(identify))
 }
 
+/// A handler (or a layer inside this one) panicked: a 500 problem+json, and the panic in the log
+/// (its message only: the request is already in the span), never a dropped connection.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a request's handler panicked");
+    ApiError::Internal.into_response()
+}
+
 /// Every route, with its OpenAPI entry: the same value routes requests and describes them.
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     // Commands: officers only, with Idempotency-Key. Reads of records and their history:
     // auditors and up. Read models: viewers and up.
+    // A panicking handler is answered 500 inside every other layer, so that they (the
+    // idempotency key's settling included) see an answer, not an unwinding.
     let commands = |r: OpenApiRouter<AppState>| {
-        r.route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::middleware,
-        ))
-        .route_layer(middleware::from_fn_with_state(Role::Officer, require))
+        r.route_layer(CatchPanicLayer::custom(panicked))
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                idempotency::middleware,
+            ))
+            .route_layer(middleware::from_fn_with_state(Role::Officer, require))
     };
     let records = |r: OpenApiRouter<AppState>| {
-        r.route_layer(middleware::from_fn_with_state(Role::Auditor, require))
+        r.route_layer(CatchPanicLayer::custom(panicked))
+            .route_layer(middleware::from_fn_with_state(Role::Auditor, require))
     };
     let models = |r: OpenApiRouter<AppState>| {
-        r.route_layer(middleware::from_fn_with_state(Role::Viewer, require))
+        r.route_layer(CatchPanicLayer::custom(panicked))
+            .route_layer(middleware::from_fn_with_state(Role::Viewer, require))
     };
     let api = merge_documented(vec![
         ("startups", commands(startups::commands())),
