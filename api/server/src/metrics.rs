@@ -3,7 +3,8 @@
 //! - `incubator_http_requests_total{method, route, status}` and
 //!   `incubator_http_request_duration_seconds{method, route}`: the route is the matched
 //!   pattern (`/api/v1/startups/{id}`), never the raw path, so ids do not multiply series;
-//!   requests that match no route are `unmatched`.
+//!   requests that match no route are `unmatched`, and a method that is not a standard one
+//!   is `other`.
 //! - `incubator_commands_total{command, outcome}`: outcome is `accepted`, `refused` (a domain
 //!   rule), `version_mismatch`, `conflict`, `unavailable` or `error`.
 //! - `incubator_idempotent_replays_total`: responses replayed for a retried key.
@@ -119,9 +120,27 @@ impl Default for Metrics {
     }
 }
 
+/// A request method as a label value: the standard methods by name, anything else `other`, so
+/// that a client sending made-up methods cannot grow the number of series.
+fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "TRACE" => "TRACE",
+        "CONNECT" => "CONNECT",
+        _ => "other",
+    }
+}
+
 impl Metrics {
     /// Counts an answered request and its latency.
     pub fn request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let method = method_label(method);
         self.requests
             .get_or_create(&RequestLabels {
                 method: method.to_owned(),

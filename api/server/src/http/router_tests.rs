@@ -227,3 +227,35 @@ async fn a_read_model_read_answers_its_page_with_the_position_it_reflects() {
     assert_eq!(body["next"], Value::Null);
     assert_eq!(body["position"], 0);
 }
+
+/// A made-up request method is counted under `method="other"`: no client can grow the number
+/// of series `/metrics` keeps (any string was a new label value before).
+#[tokio::test]
+async fn made_up_methods_share_one_metrics_series() {
+    let h = harness(Settings::default()).await;
+    for method in ["FOOBAR", "BREW", "X-ANYTHING-1"] {
+        let request = Request::builder()
+            .method(method)
+            .uri("/api/v1/startups")
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, _) = h.send(request, false).await;
+        assert!(status.is_client_error(), "{method}: {status}");
+    }
+    let scrape = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    let response = h.router.clone().oneshot(scrape).await.unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    for method in ["FOOBAR", "BREW", "X-ANYTHING-1"] {
+        assert!(
+            !text.contains(method),
+            "a series labelled {method}:\n{text}"
+        );
+    }
+    assert!(text.contains("method=\"other\""), "{text}");
+}
