@@ -14,7 +14,6 @@ use incubator_domain::values::{
 };
 
 use crate::people::PersonRef;
-use crate::store::{Appended, Committed};
 
 /// Every residency command (officers).
 pub fn commands() -> OpenApiRouter<AppState> {
@@ -45,20 +44,14 @@ accepted!(
     run(ResidencyCommand) on residencies
 );
 
-/// The answer to a residency command whose events are `committed`, listing with them the
-/// events appended `before` and `after` it in other records (the studio's space).
-fn answer(
-    id: Uuid,
-    committed: Committed,
-    created: Option<Created>,
-    before: Vec<Appended>,
-    after: Vec<Appended>,
-) -> Response {
-    let version = committed.version;
-    let mut body = ResidencyAccepted::new(id, committed);
-    body.events.splice(0..0, before);
-    body.events.extend(after);
-    common::answered("residencies", id, version, created, body)
+/// The answer to a change across the residency and its studio: the residency's events, listed
+/// with those appended `before` and `after` them in the studio's space.
+fn answer(id: Uuid, done: crate::app::studio::Done) -> Response {
+    let version = done.committed.version;
+    let mut body = ResidencyAccepted::new(id, done.committed);
+    body.events.splice(0..0, done.before);
+    body.events.extend(done.after);
+    common::answered("residencies", id, version, None, body)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -226,7 +219,7 @@ residency_command!(
             .app()
             .arrive(&caller, id, arrived_on, Uuid::now_v7())
             .await?;
-        Ok(answer(id, done.committed, None, done.before, done.after))
+        Ok(answer(id, done))
     }
 );
 
@@ -249,7 +242,7 @@ residency_command!(
             .app()
             .extend(&caller, id, b.ends_on.get(), b.reason)
             .await?;
-        Ok(answer(id, done.committed, None, done.before, done.after))
+        Ok(answer(id, done))
     }
 );
 
@@ -411,7 +404,7 @@ residency_command!(
     ResidencyReasonBody,
     |state, caller, id, _, b| run {
         let done = state.app().cancel(&caller, id, b.reason).await?;
-        Ok(answer(id, done.committed, None, done.before, done.after))
+        Ok(answer(id, done))
     }
 );
 
