@@ -1105,7 +1105,7 @@ pub(crate) async fn load(
     let mut people_count = 0;
     for p in &plans {
         for (id, details) in &p.people {
-            people::insert(&store.read, *id, details)
+            people::insert(&store.read, *id, details, DEMO_ACTOR)
                 .await
                 .map_err(|e| format!("cannot add a person: {e}"))?;
             people_count += 1;
@@ -1143,11 +1143,14 @@ fn step_type(s: &Step) -> &'static str {
     }
 }
 
+/// Who the demo's commands and registry entries are from.
+const DEMO_ACTOR: &str = "demo";
+
 /// Who the demo's commands are from; the request id names the record and the command.
 fn demo_caller(id: Uuid, name: &str) -> Caller {
     Caller {
         actor: Actor {
-            name: "demo".to_owned(),
+            name: DEMO_ACTOR.to_owned(),
             role: Role::Officer,
         },
         request: RequestId(format!("demo-{id}-{name}")),

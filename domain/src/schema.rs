@@ -13,7 +13,8 @@ fn text(max: usize, description: &str) -> RefOr<Schema> {
         .min_length(Some(1))
         .max_length(Some(max))
         .description(Some(format!(
-            "{description}: trimmed, 1 to {max} characters, no control characters"
+            "{description}: trimmed, 1 to {max} characters, no {}",
+            crate::values::UNSAFE_CHARS
         )))
         .into()
 }

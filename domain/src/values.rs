@@ -19,8 +19,30 @@ fn err(msg: impl Into<String>) -> ValueError {
     ValueError(msg.into())
 }
 
+/// Whether `c` may not appear in a name or free text: control characters (they break CSV
+/// exports and terminals), bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069,
+/// the marks U+200E, U+200F and U+061C) and zero-width characters (U+200B–U+200D, U+2060,
+/// U+FEFF), with which one actor or startup could be made to look like another in the audit
+/// feed. Every text the system stores is checked with it: the domain's free text, people's
+/// names and tokens' names.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+/// What [`is_unsafe_char`] refuses, in words, for the messages of the fields it checks.
+pub const UNSAFE_CHARS: &str = "control, bidirectional-override or zero-width characters";
+
 /// Checks the text rules shared by every free-text field: trimmed, non-empty, bounded, no
-/// control characters (they break CSV exports and terminals).
+/// [`is_unsafe_char`].
 fn clean_text(raw: &str, what: &str, max: usize) -> Result<String, ValueError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -32,8 +54,8 @@ fn clean_text(raw: &str, what: &str, max: usize) -> Result<String, ValueError> {
             "{what} must be at most {max} characters, got {chars}"
         )));
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err(err(format!("{what} must not contain control characters")));
+    if trimmed.chars().any(is_unsafe_char) {
+        return Err(err(format!("{what} must not contain {UNSAFE_CHARS}")));
     }
     Ok(trimmed.to_owned())
 }
@@ -46,7 +68,7 @@ macro_rules! text_type {
         pub struct $name(String);
 
         impl $name {
-            #[doc = concat!("Parses ", $what, ": trimmed, 1 to ", stringify!($max), " characters, no control characters.")]
+            #[doc = concat!("Parses ", $what, ": trimmed, 1 to ", stringify!($max), " characters, no control, bidirectional-override or zero-width characters.")]
             pub fn parse(raw: &str) -> Result<Self, ValueError> {
                 clean_text(raw, $what, $max).map(Self)
             }
@@ -698,6 +720,25 @@ pub fn hub_instant(local: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_refuses_what_could_make_one_name_look_like_another() {
+        use super::OrganisationName;
+        assert!(OrganisationName::parse("Slag Light").is_ok());
+        assert!(OrganisationName::parse("Été à Differdange – 1535°").is_ok());
+        for bad in [
+            "Admin\u{202E}nimda",    // right-to-left override
+            "Ad\u{200B}min",         // zero-width space
+            "Ad\u{200D}min",         // zero-width joiner
+            "\u{FEFF}Admin",         // byte-order mark
+            "Ad\u{2066}min\u{2069}", // isolate
+            "Ad\u{200F}min",         // right-to-left mark
+            "Ad\u{7}min",            // bell
+        ] {
+            let e = OrganisationName::parse(bad).unwrap_err();
+            assert!(e.0.contains("bidirectional"), "{bad:?}: {e}");
+        }
+    }
+
     #[test]
     fn bounded_lists_and_headcounts_refuse_what_exceeds_them_however_they_arrive() {
         let founders = |n: usize| vec![PersonId(uuid::Uuid::nil()); n];

@@ -53,7 +53,7 @@ macro_rules! each {
 
 /// Every migration, in order: `migrations/shared/` when the SQL is the same on both stores,
 /// `migrations/{sqlite,postgres}/` when it differs.
-const MIGRATIONS: [(i64, &str, Sql); 15] = [
+const MIGRATIONS: [(i64, &str, Sql); 16] = [
     (1, "0001_event_store", each!("0001_event_store")),
     (2, "0002_funding", each!("0002_funding")),
     (3, "0003_tokens", shared!("0003_tokens")),
@@ -77,6 +77,7 @@ const MIGRATIONS: [(i64, &str, Sql); 15] = [
     ),
     (14, "0014_records", shared!("0014_records")),
     (15, "0015_pending_changes", shared!("0015_pending_changes")),
+    (16, "0016_people_trail", shared!("0016_people_trail")),
 ];
 
 /// A digest of the whole schema as `dialect` builds it (every migration's version and SQL):
@@ -145,6 +146,10 @@ impl ReadDb {
                         // are written in index order only by luck, and a rebuild thrashes a
                         // small cache.
                         sqlx::Executor::execute(&mut *conn, "PRAGMA cache_size = -32768").await?;
+                        // What a write frees is overwritten with zeros, not left in the file's
+                        // free space: an erased person's details must not stay readable on
+                        // disk (the registry is written on these connections).
+                        sqlx::Executor::execute(&mut *conn, "PRAGMA secure_delete = ON").await?;
                     }
                     Ok(())
                 })

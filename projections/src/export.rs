@@ -206,11 +206,22 @@ fn csv_cell(out: &mut String, cell: &str) {
     }
 }
 
+/// A text cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a tab or carriage
+/// return before one), neutralised by a leading apostrophe, which spreadsheets show as text
+/// (OWASP's advice for CSV injection). Numbers are written as they are: `-5` stays a number.
+fn inert(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
 fn cell(row: &AnyRow, i: usize) -> String {
     if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
         v.map(|v| v.to_string()).unwrap_or_default()
     } else if let Ok(v) = row.try_get::<Option<String>, _>(i) {
-        v.unwrap_or_default()
+        v.map(inert).unwrap_or_default()
     } else if let Ok(v) = row.try_get::<Option<f64>, _>(i) {
         v.map(|v| v.to_string()).unwrap_or_default()
     } else if let Ok(v) = row.try_get::<Option<bool>, _>(i) {
@@ -270,5 +281,24 @@ mod tests {
         out.push(',');
         csv_cell(&mut out, "a, \"b\"");
         assert_eq!(out, "plain,\"a, \"\"b\"\"\"");
+    }
+
+    #[test]
+    fn text_a_spreadsheet_would_run_is_neutralised() {
+        for (text, shown) in [
+            (
+                "=HYPERLINK(\"https://evil.example/\")",
+                "'=HYPERLINK(\"https://evil.example/\")",
+            ),
+            ("+33 stage", "'+33 stage"),
+            ("-1+1", "'-1+1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("Slag Light", "Slag Light"),
+            ("1535°", "1535°"),
+        ] {
+            assert_eq!(inert(text.to_owned()), shown);
+        }
     }
 }

@@ -23,25 +23,27 @@ pub struct KeyRow {
     pub body: Option<String>,
 }
 
-/// Claims a new key as `pending` at `now`, reading the log's head in the same statement; false
-/// when the key has a row already.
+/// Claims a new key for a request to `path` as `pending` at `now`, reading the log's head in
+/// the same statement; false when the key has a row already.
 pub async fn claim(
     conn: &mut AnyConnection,
     actor: &str,
     key: &str,
     fingerprint: &str,
+    path: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys \
-         (actor, idem_key, fingerprint, state, started_at, head_position) \
-         SELECT $1, $2, $3, 'pending', $4, COALESCE(MAX(position), 0) FROM events \
+         (actor, idem_key, fingerprint, state, started_at, head_position, path) \
+         SELECT $1, $2, $3, 'pending', $4, COALESCE(MAX(position), 0), $5 FROM events \
          WHERE true ON CONFLICT DO NOTHING",
     )
     .bind(actor)
     .bind(key)
     .bind(fingerprint)
     .bind(now)
+    .bind(path)
     .execute(conn)
     .await?;
     Ok(inserted.rows_affected() == 1)

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
 
-/// A person's name: trimmed, 1 to 200 characters, no control characters.
+/// A person's name: trimmed, 1 to 200 characters, no control, bidirectional-override or
+/// zero-width characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
@@ -40,7 +41,9 @@ macro_rules! string_value {
                 if $check {
                     Ok(Self($s.to_owned()))
                 } else {
-                    Err(format!("{} is not {}", serde_json::Value::from($s), $what))
+                    // The value is not repeated: a refused answer is kept for idempotent
+                    // retries, and must hold no personal data.
+                    Err(format!("must be {}", $what))
                 }
             }
         }
@@ -59,13 +62,17 @@ macro_rules! string_value {
 
 string_value!(
     PersonName,
-    |s| !s.is_empty() && s.chars().count() <= 200 && !s.chars().any(char::is_control),
-    "a name (1 to 200 characters)"
+    |s| !s.is_empty()
+        && s.chars().count() <= 200
+        && !s.chars().any(incubator_domain::values::is_unsafe_char),
+    "a name (1 to 200 characters, no control, bidirectional-override or zero-width characters)"
 );
 string_value!(
     Email,
     |s| s.len() <= 254
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || incubator_domain::values::is_unsafe_char(c))
         && s.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && !domain.is_empty() && !domain.contains('@') && domain.contains('.')
         }),
@@ -121,16 +128,116 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Adds a person; returns their new id.
-pub async fn create(db: &ReadDb, details: &Details) -> Result<Uuid, PeopleError> {
+/// What was done with the registry, for its trail (who read or changed whose details, when;
+/// never the details themselves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Registered,
+    Updated,
+    Erased,
+    Read,
+    Listed,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Registered => "registered",
+            Access::Updated => "updated",
+            Access::Erased => "erased",
+            Access::Read => "read",
+            Access::Listed => "listed",
+        }
+    }
+}
+
+/// One line of the registry's trail: who, when, what, for whom, and which fields by name.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrailEntry {
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub actor: String,
+    /// registered, updated, erased, read or listed.
+    pub action: String,
+    /// The person, or null for a page of the registry.
+    pub person_id: Option<String>,
+    /// The fields given (`name,email`), or for a page how many people it showed.
+    pub detail: String,
+}
+
+/// The fields `details` gives, by name.
+fn given(details: &Details) -> String {
+    let mut fields = vec!["name"];
+    fields.extend(details.email.as_ref().map(|_| "email"));
+    fields.extend(details.phone.as_ref().map(|_| "phone"));
+    fields.join(",")
+}
+
+async fn trail(
+    conn: &mut sqlx::AnyConnection,
+    by: &str,
+    access: Access,
+    person: Option<Uuid>,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO people_trail (at, actor, action, person_id, detail) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(now())
+    .bind(by)
+    .bind(access.as_str())
+    .bind(person.map(|p| p.to_string()))
+    .bind(detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records that `by` read one person's details (`Some`) or a page of `n` people.
+pub async fn record_read(
+    db: &ReadDb,
+    by: &str,
+    person: Option<Uuid>,
+    n: usize,
+) -> Result<(), sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    match person {
+        Some(id) => trail(&mut conn, by, Access::Read, Some(id), "").await,
+        None => trail(&mut conn, by, Access::Listed, None, &format!("{n} people")).await,
+    }
+}
+
+/// The trail of one person (`Some`) or of the whole registry, newest first, at most `limit`
+/// lines.
+pub async fn trail_of(
+    db: &ReadDb,
+    person: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<TrailEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT at, actor, action, person_id, detail FROM people_trail \
+         WHERE $1 = '' OR person_id = $1 ORDER BY at DESC LIMIT $2",
+    )
+    .bind(person.map_or_else(String::new, |p| p.to_string()))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Adds a person for `by`; returns their new id.
+pub async fn create(db: &ReadDb, details: &Details, by: &str) -> Result<Uuid, PeopleError> {
     let id = Uuid::now_v7();
-    insert(db, id, details).await?;
+    insert(db, id, details, by).await?;
     Ok(id)
 }
 
-/// Adds a person under a given id (for loaders that choose their ids, such as the demo).
-pub async fn insert(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), PeopleError> {
+/// Adds a person under a given id (for loaders that choose their ids, such as the demo), with
+/// its line in the trail, in one transaction.
+pub async fn insert(db: &ReadDb, id: Uuid, details: &Details, by: &str) -> Result<(), PeopleError> {
     let at = now();
+    let mut tx = db.pool.begin().await?;
     sqlx::query(
         "INSERT INTO people (person_id, name, email, phone, created_at, updated_at, name_key) \
          VALUES ($1, $2, $3, $4, $5, $5, $6)",
@@ -141,13 +248,16 @@ pub async fn insert(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), Peop
     .bind(details.phone.as_ref().map(Phone::as_str))
     .bind(at)
     .bind(crate::records::name_key(details.name.as_str()))
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
+    trail(&mut tx, by, Access::Registered, Some(id), &given(details)).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Replaces a person's details (refused once erased).
-pub async fn update(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), PeopleError> {
+pub async fn update(db: &ReadDb, id: Uuid, details: &Details, by: &str) -> Result<(), PeopleError> {
+    let mut tx = db.pool.begin().await?;
     let done = sqlx::query(
         "UPDATE people SET name = $1, email = $2, phone = $3, updated_at = $4, name_key = $6 \
          WHERE person_id = $5 AND erased_at IS NULL",
@@ -158,22 +268,27 @@ pub async fn update(db: &ReadDb, id: Uuid, details: &Details) -> Result<(), Peop
     .bind(now())
     .bind(id.to_string())
     .bind(crate::records::name_key(details.name.as_str()))
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 1 {
+        trail(&mut tx, by, Access::Updated, Some(id), &given(details)).await?;
+        tx.commit().await?;
         return Ok(());
     }
+    drop(tx);
     Err(match get(db, id).await? {
         Some(_) => PeopleError::Erased(id),
         None => PeopleError::NotFound(id),
     })
 }
 
-/// Erases a person's details for good, with who and why. Also forgets the stored responses
-/// and fingerprints of requests that named the person (idempotency keys), the one other place
-/// their details could linger. Erasing twice is a no-op.
+/// Erases a person's details for good, with who and why, in one transaction with what else
+/// could hold them: the stored answers and fingerprints of requests that named the person
+/// (idempotency keys, by their path or their answer), and the trail's line. Erasing again
+/// changes nothing but runs the clean-up again, so a retry after a failure finishes it.
 pub async fn erase(db: &ReadDb, id: Uuid, by: &str, reason: &str) -> Result<Person, PeopleError> {
     let mut conn = db.durable_conn().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let done = sqlx::query(
         "UPDATE people SET name = NULL, name_key = NULL, email = NULL, phone = NULL, updated_at = $1, \
          erased_at = $1, erased_by = $2, erasure_reason = $3 \
@@ -183,14 +298,16 @@ pub async fn erase(db: &ReadDb, id: Uuid, by: &str, reason: &str) -> Result<Pers
     .bind(by)
     .bind(reason)
     .bind(id.to_string())
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await?;
+    sqlx::query("DELETE FROM idempotency_keys WHERE path LIKE $1 OR body LIKE $1")
+        .bind(format!("%{id}%"))
+        .execute(&mut *tx)
+        .await?;
     if done.rows_affected() == 1 {
-        sqlx::query("DELETE FROM idempotency_keys WHERE body LIKE $1")
-            .bind(format!("%{id}%"))
-            .execute(&mut *conn)
-            .await?;
+        trail(&mut tx, by, Access::Erased, Some(id), "").await?;
     }
+    tx.commit().await?;
     drop(conn);
     get(db, id).await?.ok_or(PeopleError::NotFound(id))
 }

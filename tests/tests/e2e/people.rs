@@ -20,9 +20,18 @@ async fn an_erased_person_is_gone_from_responses_and_database_but_events_remain(
     let app = TestApp::spawn(backend).await;
     let pool = app.db.pool().await;
     let person = a_registered_person(&app).await;
+    if backend == Backend::Sqlite {
+        // The details written into the file itself, as they would be in time.
+        checkpoint(&pool).await;
+        assert!(in_file(&app.db.url, EMAIL), "the details are in the file");
+    }
     erased_everywhere_it_is_shown(&app, &person).await;
     gone_from_the_database(&pool, backend, &person).await;
+    if backend == Backend::Sqlite {
+        gone_from_the_file(&pool, &app.db.url).await;
+    }
     erased_details_cannot_come_back(&app, &person).await;
+    the_trail_names_who_and_when_not_what(&app, &person).await;
     pool.close().await;
     app.stop().await;
 }
@@ -51,11 +60,30 @@ async fn a_registered_person(app: &TestApp) -> String {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    // A refused correction, with a key: its answer (kept for retries) does not repeat the
+    // refused value.
+    let r = refused_correction(app, &person).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["field"], "email", "{problem}");
+    assert!(!problem.to_string().contains(BAD_EMAIL), "{problem}");
     let shown = app.get_json(&format!("/api/v1/people/{person}")).await;
     assert_eq!(shown["name"], NAME);
     assert_eq!(shown["email"], EMAIL);
     assert_eq!(shown["erased"], false);
     person
+}
+
+/// A mistyped e-mail address, refused.
+const BAD_EMAIL: &str = "ana.quintus-at-example.lu";
+
+async fn refused_correction(app: &TestApp, person: &str) -> reqwest::Response {
+    app.request(Method::PUT, &format!("/api/v1/people/{person}"))
+        .header("idempotency-key", "person-2")
+        .json(&json!({"name": NAME, "email": BAD_EMAIL}))
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Erased after founding a startup and mentoring: every response shows the person as erased,
@@ -172,7 +200,7 @@ async fn gone_from_the_database(pool: &sqlx::AnyPool, backend: Backend, person: 
     for sql in dumps {
         for row in sqlx::query(sql).fetch_all(pool).await.unwrap() {
             let t: String = row.get("t");
-            for secret in [NAME, "Ana Pereira", EMAIL, PHONE] {
+            for secret in [NAME, "Ana Pereira", EMAIL, PHONE, BAD_EMAIL] {
                 assert!(!t.contains(secret), "{sql}: {t}");
             }
             assert!(
@@ -183,8 +211,38 @@ async fn gone_from_the_database(pool: &sqlx::AnyPool, backend: Backend, person: 
     }
 }
 
-/// Erased details cannot come back; erasing again changes nothing.
+/// Gone from the SQLite file itself: the freed space is overwritten (`secure_delete`), so once
+/// the write-ahead log is checkpointed into the file, no byte of the details is left on disk.
+async fn gone_from_the_file(pool: &sqlx::AnyPool, url: &str) {
+    checkpoint(pool).await;
+    for secret in [EMAIL, PHONE, "Pereira-Quintus"] {
+        assert!(!in_file(url, secret), "{secret} is still in {url}");
+    }
+}
+
+/// Whether `text` is anywhere in the SQLite database at `url` or its write-ahead log.
+fn in_file(url: &str, text: &str) -> bool {
+    let path = url.strip_prefix("sqlite://").unwrap();
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+/// Copies SQLite's write-ahead log into the database file and empties it.
+async fn checkpoint(pool: &sqlx::AnyPool) {
+    let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(row.get::<i64, _>(0), 0, "the checkpoint was not blocked");
+}
+
+/// Erased details cannot come back; erasing again changes nothing; the refused correction's
+/// answer was forgotten with the person, so its retry runs again (refused again, not replayed).
 async fn erased_details_cannot_come_back(app: &TestApp, person: &str) {
+    let r = refused_correction(app, person).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.headers().get("idempotent-replayed").is_none());
     let r = app
         .request(Method::PUT, &format!("/api/v1/people/{person}"))
         .json(&json!({"name": NAME}))
@@ -206,6 +264,47 @@ async fn erased_details_cannot_come_back(app: &TestApp, person: &str) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// The registry's trail: who registered, corrected, read and erased the person, and when;
+/// the fields by name, never their values; and each page of the registry read.
+async fn the_trail_names_who_and_when_not_what(app: &TestApp, person: &str) {
+    let trail = app
+        .get_json(&format!("/api/v1/people/trail?person={person}"))
+        .await;
+    let items = trail["items"].as_array().unwrap();
+    let actions: Vec<&str> = items
+        .iter()
+        .map(|l| l["action"].as_str().unwrap())
+        .collect();
+    // Newest first: the reads after the erasure, the erasure (once, though it ran twice),
+    // the reads, the correction, the registration.
+    let at = |action: &str| actions.iter().position(|a| *a == action).unwrap();
+    assert!(at("erased") < at("updated"), "{trail}");
+    assert_eq!(
+        actions.iter().filter(|a| **a == "erased").count(),
+        1,
+        "{trail}"
+    );
+    assert!(actions.contains(&"read"), "{trail}");
+    assert_eq!(actions.last(), Some(&"registered"), "{trail}");
+    let updated = items.iter().find(|l| l["action"] == "updated").unwrap();
+    assert_eq!(updated["detail"], "name,email,phone");
+    assert!(items
+        .iter()
+        .all(|l| l["actor"].as_str().unwrap().starts_with("officer-")));
+    for secret in [NAME, "Ana Pereira", EMAIL, PHONE] {
+        assert!(!trail.to_string().contains(secret), "{trail}");
+    }
+    let all = app.get_json("/api/v1/people/trail").await;
+    assert!(
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["action"] == "listed"),
+        "{all}"
+    );
 }
 
 async fn bad_people_input_is_refused_and_writes_nothing(backend: Backend) {

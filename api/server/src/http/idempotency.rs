@@ -265,7 +265,16 @@ impl Keys {
     async fn claim(&self) -> Result<Claim, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
         let now = now_ms();
-        if keys::claim(&mut conn, &self.actor, &self.key, &self.fingerprint, now).await? {
+        let claimed = keys::claim(
+            &mut conn,
+            &self.actor,
+            &self.key,
+            &self.fingerprint,
+            &self.path,
+            now,
+        )
+        .await?;
+        if claimed {
             return Ok(Claim::Owner { started_at: now });
         }
         let Some(row) = keys::read(&mut conn, &self.actor, &self.key).await? else {

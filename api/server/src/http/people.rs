@@ -4,15 +4,18 @@
 
 use super::prelude::*;
 use axum::response::IntoResponse;
+use axum::Extension;
 use incubator_domain::values::Reason;
 
-use crate::people::{self, Details, PeopleError, Person};
+use crate::app::Actor;
+use crate::people::{self, Details, PeopleError, Person, TrailEntry};
 
 /// Reads (auditors and officers).
 pub fn reads() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(show))
         .routes(routes!(list))
+        .routes(routes!(trail))
 }
 
 /// Writes (officers).
@@ -76,7 +79,7 @@ async fn create(
     ApiJson(details): ApiJson<Details>,
 ) -> Result<Response, ApiError> {
     unversioned(&caller)?;
-    let id = people::create(&state.store.read, &details).await?;
+    let id = people::create(&state.store.read, &details, &caller.actor.name).await?;
     let mut response =
         (StatusCode::CREATED, Json(PersonAccepted { person_id: id })).into_response();
     response = common::with_location(response, &format!("/api/v1/people/{id}"));
@@ -109,7 +112,7 @@ async fn update(
 ) -> Result<Json<PersonAccepted>, ApiError> {
     unversioned(&caller)?;
     let id = parse_id(&raw, "person")?;
-    people::update(&state.store.read, id, &details).await?;
+    people::update(&state.store.read, id, &details, &caller.actor.name).await?;
     Ok(Json(PersonAccepted { person_id: id }))
 }
 
@@ -153,7 +156,8 @@ async fn erase(
     Ok(Json(person))
 }
 
-/// `GET /people/{id}`: a person's details, or the fact of their erasure.
+/// `GET /people/{id}`: a person's details, or the fact of their erasure. The read is recorded
+/// in the registry's trail (who, when; not what).
 #[utoipa::path(
     get,
     path = "/people/{id}",
@@ -166,13 +170,15 @@ async fn erase(
 )]
 async fn show(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     ApiPath(raw): ApiPath<String>,
 ) -> Result<Json<Person>, ApiError> {
     let id = parse_id(&raw, "person")?;
-    people::get(&state.store.read, id)
+    let person = people::get(&state.store.read, id)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no person with id {id}")))
+        .ok_or_else(|| ApiError::not_found(format!("no person with id {id}")))?;
+    people::record_read(&state.store.read, &actor.name, Some(id), 1).await?;
+    Ok(Json(person))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -193,7 +199,8 @@ pub struct PeoplePage {
     pub next: Option<Uuid>,
 }
 
-/// `GET /people[?limit=&after=]`: the registry, a page at a time, by id.
+/// `GET /people[?limit=&after=]`: the registry, a page at a time, by id; each page read is
+/// recorded in the registry's trail.
 #[utoipa::path(
     get,
     path = "/people",
@@ -206,10 +213,49 @@ pub struct PeoplePage {
 )]
 async fn list(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<PeoplePage>, ApiError> {
     let limit = page_limit(q.limit)?;
     let items = people::list(&state.store.read, q.after, i64::from(limit) + 1).await?;
     let (items, next) = common::page(items, limit, |p| p.person_id);
+    people::record_read(&state.store.read, &actor.name, None, items.len()).await?;
     Ok(Json(PeoplePage { items, next }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct TrailQuery {
+    /// Only this person's lines.
+    person: Option<Uuid>,
+    /// Lines, 1 to 500 (default 50), newest first.
+    limit: Option<u32>,
+}
+
+/// The registry's trail, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrailPage {
+    pub items: Vec<TrailEntry>,
+}
+
+/// `GET /people/trail[?person=&limit=]`: who read or changed the registry, when, and which
+/// fields (never their values), newest first.
+#[utoipa::path(
+    get,
+    path = "/people/trail",
+    tag = "people",
+    summary = "Who read or changed the people registry",
+    params(TrailQuery),
+    responses((status = 200, description = "The latest lines", body = TrailPage), ListErrors),
+    security(("bearer" = [])),
+    extensions(("x-role" = json!("auditor"))),
+)]
+async fn trail(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<TrailQuery>,
+) -> Result<Json<TrailPage>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let items = people::trail_of(&state.store.read, q.person, i64::from(limit)).await?;
+    Ok(Json(TrailPage { items }))
 }
