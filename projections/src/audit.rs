@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{insert_json_rows, JsonColumn, ReadDb};
-use crate::log::{read_after, Checkpoint, LoggedEvent};
+use crate::log::{read_after, read_within, Checkpoint, LoggedEvent};
 use crate::projector::{checkpoint, Applied, Conn, Projection, ProjectionError};
 
 /// The sealer's checkpoint name.
@@ -319,7 +319,7 @@ pub async fn seal_all(db: &ReadDb) -> Result<u64, ProjectionError> {
 const BATCH: i64 = 5_000;
 
 /// A range of global positions, both ends inclusive.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Range {
     pub from: i64,
     pub to: i64,
@@ -357,7 +357,8 @@ async fn read_batch(
     range: Range,
 ) -> Result<(Vec<LoggedEvent>, HashMap<i64, Seal>), sqlx::Error> {
     let mut conn = db.pool.acquire().await?;
-    let events = read_after(&mut conn, db.dialect, at, BATCH).await?;
+    conn.close_on_drop();
+    let events = read_within(&mut conn, db.dialect, at, (range.from, range.to), BATCH).await?;
     let positions = events
         .iter()
         .map(|e| e.position())
@@ -415,16 +416,58 @@ struct SealPass {
     digests: u64,
 }
 
+/// The seal numbers to walk for `range`: from the first to the last seal of its events,
+/// widened to the first and last seals of the digests that cover them (a digest is checked
+/// whole), or the whole chain for the whole log. Empty (`first > last`) when nothing in the
+/// range is sealed.
+async fn seal_window(conn: &mut AnyConnection, range: Range) -> Result<(i64, i64), sqlx::Error> {
+    if range == Range::ALL {
+        return Ok((1, i64::MAX));
+    }
+    let ends = sqlx::query(
+        "SELECT MIN(seal) AS lo, MAX(seal) AS hi FROM audit_chain \
+         WHERE position >= $1 AND position <= $2",
+    )
+    .bind(range.from)
+    .bind(range.to)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (Some(lo), Some(hi)) = (
+        ends.try_get::<Option<i64>, _>("lo")?,
+        ends.try_get::<Option<i64>, _>("hi")?,
+    ) else {
+        return Ok((1, 0));
+    };
+    let widened = sqlx::query(
+        "SELECT COALESCE(MIN(first_seal), $1) AS lo, COALESCE(MAX(last_seal), $2) AS hi \
+         FROM audit_digests WHERE last_seal >= $1 AND first_seal <= $2",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((
+        widened.try_get::<i64, _>("lo")?.min(lo),
+        widened.try_get::<i64, _>("hi")?.max(hi),
+    ))
+}
+
 /// The seals in order: no numbers missing, and every digest recomputed from the stored hashes.
 /// Runs beside the pass over the events.
 async fn seal_pass(db: ReadDb, range: Range) -> Result<SealPass, sqlx::Error> {
     let mut conn = db.pool.acquire().await?;
+    conn.close_on_drop();
     let mut pass = SealPass::default();
-    let mut after = 0i64;
+    // The seals of the range's events, widened to whole digests: only they are walked.
+    let (first, last) = seal_window(&mut conn, range).await?;
+    let mut after = first - 1;
     let mut expected_seal = None::<i64>;
     let mut digests = sqlx::query(
-        "SELECT digest_seq, first_seal, last_seal, digest FROM audit_digests ORDER BY digest_seq",
+        "SELECT digest_seq, first_seal, last_seal, digest FROM audit_digests \
+         WHERE last_seal >= $1 - 1 AND first_seal <= $2 ORDER BY digest_seq",
     )
+    .bind(first)
+    .bind(last)
     .fetch_all(&mut *conn)
     .await?
     .into_iter()
@@ -443,10 +486,12 @@ async fn seal_pass(db: ReadDb, range: Range) -> Result<SealPass, sqlx::Error> {
     let mut current: Option<(i64, i64, String, DigestHasher, bool)> = None;
     loop {
         let rows = sqlx::query(
-            "SELECT seal, position, hash FROM audit_chain WHERE seal > $1 ORDER BY seal LIMIT $2",
+            "SELECT seal, position, hash FROM audit_chain WHERE seal > $1 AND seal <= $3 \
+             ORDER BY seal LIMIT $2",
         )
         .bind(after)
         .bind(BATCH)
+        .bind(last)
         .fetch_all(&mut *conn)
         .await?;
         if rows.is_empty() {
@@ -521,6 +566,16 @@ async fn seal_pass(db: ReadDb, range: Range) -> Result<SealPass, sqlx::Error> {
     Ok(pass)
 }
 
+/// A spawned task that is aborted when its handle is dropped: a verification's helpers never
+/// outlive it (nor keep their connections).
+struct Joined<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Joined<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Recomputes the seal of the events in `range` and compares: see the module's documentation.
 /// `progress` is called with the events read so far.
 pub async fn verify(
@@ -529,6 +584,9 @@ pub async fn verify(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Verified, sqlx::Error> {
     let mut conn = db.pool.acquire().await?;
+    // Closed when dropped, as its helpers' are: a pool kept for heavy work holds no idle
+    // connections between uses.
+    conn.close_on_drop();
     let sealed_to = checkpoint(db, SEALER).await?;
     // Every event in the range now, visible in commit order or not yet (on PostgreSQL the
     // log is read up to the cluster's oldest running transaction): those the walk below does
@@ -561,22 +619,27 @@ pub async fn verify(
         found: 0,
         latest_digest: latest_digest(&mut conn).await?,
     };
-    // The seals and digests are walked on another connection meanwhile.
-    let seals = tokio::spawn(seal_pass(db.clone(), range));
+    // The seals and digests are walked on another connection meanwhile. Every task spawned
+    // here ends when the verification does, finished or dropped (a request that timed out).
+    let mut seals = Joined(tokio::spawn(seal_pass(db.clone(), range)));
     // Pass 1: the events in commit order, each against the seal at its position.
     let mut heads: HashMap<(String, String), (i64, [u8; 32])> = HashMap::new();
     let mut matched: Vec<bool> = Vec::new();
     let mut last_seal_seen = 0i64;
     // The next batch is read (on another connection) while this one is hashed.
-    let mut next = tokio::spawn(read_batch(db.clone(), Checkpoint::default(), range));
+    let mut next = Joined(tokio::spawn(read_batch(
+        db.clone(),
+        Checkpoint::default(),
+        range,
+    )));
     loop {
-        let (events, mut seals) = next
+        let (events, mut seals) = (&mut next.0)
             .await
             .map_err(|e| sqlx::Error::Protocol(format!("verify: {e}")))??;
         let Some(last) = events.last() else {
             break;
         };
-        next = tokio::spawn(read_batch(db.clone(), last.checkpoint, range));
+        next = Joined(tokio::spawn(read_batch(db.clone(), last.checkpoint, range)));
         let in_range = events.iter().filter(|e| range.contains(e.position()));
         for e in in_range {
             out.events += 1;
@@ -687,7 +750,7 @@ pub async fn verify(
             });
         }
     }
-    let pass = seals
+    let pass = (&mut seals.0)
         .await
         .map_err(|e| sqlx::Error::Protocol(format!("verify: {e}")))??;
     out.digests = pass.digests;

@@ -88,16 +88,30 @@ pub async fn read_after(
     after: Checkpoint,
     limit: i64,
 ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    read_within(conn, dialect, after, (i64::MIN, i64::MAX), limit).await
+}
+
+/// Reads up to `limit` committed events after `after` whose positions are within
+/// `positions` (both ends included), in commit order: [`read_after`] for a part of the log.
+pub async fn read_within(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    after: Checkpoint,
+    (first, last): (i64, i64),
+    limit: i64,
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
     let cols = columns(dialect);
     let sql = match dialect {
         Dialect::Sqlite => format!(
             "SELECT {cols} FROM events WHERE position > $1 AND $2 >= 0 \
+             AND position >= $4 AND position <= $5 \
              ORDER BY position LIMIT $3"
         ),
         Dialect::Postgres => format!(
             "SELECT {cols} FROM events \
              WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
                AND (transaction_id, position) > ($2::bigint::text::xid8, $1) \
+               AND position >= $4 AND position <= $5 \
              ORDER BY events.transaction_id, events.position LIMIT $3"
         ),
     };
@@ -105,6 +119,8 @@ pub async fn read_after(
         .bind(after.position)
         .bind(after.transaction_id)
         .bind(limit)
+        .bind(first)
+        .bind(last)
         .fetch_all(conn)
         .await?;
     rows.iter().map(LoggedEvent::from_row).collect()

@@ -90,7 +90,12 @@ fn read_ahead(
     let db = db.clone();
     tokio::spawn(async move {
         let mut conn = match db.pool.acquire().await {
-            Ok(conn) => conn,
+            // Closed when the reading ends: a pool kept for heavy work holds no idle
+            // connection between uses (see `as_of`).
+            Ok(mut conn) => {
+                conn.close_on_drop();
+                conn
+            }
             Err(e) => {
                 let _ = tx.send(Err(e.into())).await;
                 return;
@@ -325,35 +330,71 @@ pub async fn rebuild_together<P: Rebuildable>(
     Ok(out)
 }
 
-/// A connection of its own (out of the pool, closed when dropped) on which `model`'s tables are
-/// temporary copies holding the model as it was at `until` (an RFC 3339 instant, UTC, in the
-/// log's millisecond form): the log replayed in commit order up to the first event recorded
-/// after it. Temporary tables shadow the live ones by name on both stores, so the model's own
-/// queries run on it unchanged; nothing live is touched or locked.
-pub async fn as_of<P: Rebuildable>(
-    db: &ReadDb,
-    model: &P,
-    until: &str,
-) -> Result<AnyConnection, ProjectionError> {
-    // Detached: a pooled connection must never go back with shadowing tables.
-    let mut conn = db.pool.acquire().await?.detach();
-    for table in model.tables() {
-        let ddl = match db.dialect {
+/// Makes `tables` empty temporary copies on `conn`, which shadow the live ones by name on both
+/// stores (any copies left from an earlier use of the connection are dropped first). Writing
+/// them takes no lock on the live database: SQLite keeps them in the connection's own
+/// database, PostgreSQL writes no WAL for them.
+async fn shadow(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    tables: &[&str],
+) -> Result<(), sqlx::Error> {
+    unshadow(conn, dialect, tables).await?;
+    for table in tables {
+        let ddl = match dialect {
             Dialect::Sqlite => {
-                let sql: String =
-                    sqlx::query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1")
-                        .bind(*table)
-                        .fetch_one(&mut conn)
-                        .await?
-                        .try_get("sql")?;
+                let sql: String = sqlx::query(
+                    "SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = $1",
+                )
+                .bind(*table)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("sql")?;
                 sql.replacen("CREATE TABLE", "CREATE TEMP TABLE", 1)
             }
             Dialect::Postgres => {
                 format!("CREATE TEMP TABLE {table} (LIKE public.{table} INCLUDING ALL)")
             }
         };
-        sqlx::query(&ddl).execute(&mut conn).await?;
+        sqlx::query(&ddl).execute(&mut *conn).await?;
     }
+    Ok(())
+}
+
+/// Drops the temporary copies of `tables` on `conn`, if it has them.
+async fn unshadow(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    tables: &[&str],
+) -> Result<(), sqlx::Error> {
+    for table in tables {
+        let drop = match dialect {
+            Dialect::Sqlite => format!("DROP TABLE IF EXISTS temp.{table}"),
+            Dialect::Postgres => format!("DROP TABLE IF EXISTS pg_temp.{table}"),
+        };
+        sqlx::query(&drop).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A connection of `db`'s pool on which `model`'s tables are temporary copies holding the
+/// model as it was at `until` (an RFC 3339 instant, UTC, in the log's millisecond form): the
+/// log replayed in commit order up to the first event recorded after it. Temporary tables
+/// shadow the live ones by name on both stores, so the model's own queries run on it
+/// unchanged; nothing live is touched or locked.
+///
+/// The connection is closed when dropped, never returned to the pool with its copies; `db`'s
+/// pool size bounds how many replays run at once.
+pub async fn as_of<P: Rebuildable>(
+    db: &ReadDb,
+    model: &P,
+    until: &str,
+) -> Result<PoolConnection<Any>, ProjectionError> {
+    let mut conn = db.pool.acquire().await?;
+    // Closed, not returned, when dropped: whatever becomes of the request, no pooled
+    // connection goes back with shadowing tables.
+    conn.close_on_drop();
+    shadow(&mut conn, db.dialect, model.tables()).await?;
     let mut at = Checkpoint::default();
     loop {
         let events = read_after(&mut conn, db.dialect, at, BATCH).await?;
@@ -374,22 +415,59 @@ pub async fn as_of<P: Rebuildable>(
 }
 
 /// Rebuilds `model` aside, up to the live checkpoint, and compares it with the live model row
-/// by row. Changes nothing.
+/// by row. Changes nothing, and holds nothing while it replays: the live model and its
+/// checkpoint are read in one snapshot (a read transaction: no write lock on SQLite, no
+/// transaction id on PostgreSQL, so neither the projector nor the commands wait), then the log
+/// is replayed up to that checkpoint into temporary copies of the tables on a connection of
+/// `db`'s pool (closed afterwards, as [`as_of`]'s is), and the two compared.
 pub async fn check<P: Rebuildable>(
     db: &ReadDb,
     model: &P,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Checked, ProjectionError> {
-    let mut tx = db.pool.begin().await?;
-    let live_at = lock(&mut tx, model.name()).await?;
-    let mut live = Vec::new();
-    for table in model.tables() {
-        live.push(rows(&mut tx, table).await?);
-    }
-    let (events, at) = replay(&mut tx, db, model, Some(live_at), Apply::OneByOne, progress).await?;
+    let mut conn = db.pool.acquire().await?;
+    // Closed, not returned, when dropped (finished, failed or cancelled): no pooled connection
+    // goes back with shadowing tables.
+    conn.close_on_drop();
+    let (live_at, live) = {
+        let begin = match db.dialect {
+            Dialect::Sqlite => "BEGIN",
+            Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        };
+        let mut snapshot = conn.begin_with(begin).await?;
+        let at = sqlx::query(
+            "SELECT transaction_id, position FROM projector_checkpoints WHERE projection = $1",
+        )
+        .bind(model.name())
+        .fetch_optional(&mut *snapshot)
+        .await?;
+        let at = match at {
+            Some(row) => Checkpoint {
+                transaction_id: row.try_get("transaction_id")?,
+                position: row.try_get("position")?,
+            },
+            None => Checkpoint::default(),
+        };
+        let mut live = Vec::new();
+        for table in model.tables() {
+            live.push(rows(&mut snapshot, table).await?);
+        }
+        snapshot.rollback().await?;
+        (at, live)
+    };
+    shadow(&mut conn, db.dialect, model.tables()).await?;
+    let (events, at) = replay(
+        &mut conn,
+        db,
+        model,
+        Some(live_at),
+        Apply::OneByOne,
+        progress,
+    )
+    .await?;
     let mut tables = Vec::new();
     for (table, live_rows) in model.tables().iter().zip(live) {
-        let rebuilt = rows(&mut tx, table).await?;
+        let rebuilt = rows(&mut conn, table).await?;
         let (only_live, only_rebuilt) = diff(&live_rows, &rebuilt);
         tables.push(TableDiff {
             table,
@@ -398,7 +476,6 @@ pub async fn check<P: Rebuildable>(
             only_rebuilt,
         });
     }
-    tx.rollback().await?;
     Ok(Checked {
         model: model.name(),
         events,

@@ -965,14 +965,45 @@ fn next_month(d: NaiveDate) -> NaiveDate {
     }
 }
 
+/// Why a rent roll cannot be given.
+#[derive(Debug, thiserror::Error)]
+pub enum RentRollError {
+    /// A sum past what a 64-bit number of cents holds (about 92 million billion euros): only
+    /// rents or areas typed far off what was meant get there.
+    #[error(
+        "the rent roll's totals exceed {} cents: check the rents and areas of the spaces it covers",
+        i64::MAX
+    )]
+    TooLarge,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// `total + add`, or `TooLarge`.
+fn plus(total: &mut i64, add: i64) -> Result<(), RentRollError> {
+    *total = total.checked_add(add).ok_or(RentRollError::TooLarge)?;
+    Ok(())
+}
+
+/// The rent of `days` of a month of `days_in_month` days, for one allocation: area × rent per
+/// m² × days ÷ (days in the month × the space's capacity), rounded half away from zero,
+/// computed in 128 bits (the product of the largest area and rent the domain allows is past
+/// 64).
+fn prorated(a: &Alloc, days: i64, days_in_month: i64) -> Result<i64, RentRollError> {
+    let num = i128::from(a.area_m2) * i128::from(a.rent_cents) * i128::from(days);
+    let den = i128::from(days_in_month) * i128::from(a.capacity.max(1));
+    let q = (2 * num.abs() + den) / (2 * den);
+    i64::try_from(if num < 0 { -q } else { q }).map_err(|_| RentRollError::TooLarge)
+}
+
 /// The rent roll of the spaces the filter selects, month by month from the month of `from` to
-/// the month of `to`.
+/// the month of `to`. Every sum is checked: past 64 bits it is `TooLarge`, never wrapped.
 pub async fn rent_roll(
     conn: &mut AnyConnection,
     filter: Filter,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<RentMonth>, sqlx::Error> {
+) -> Result<Vec<RentMonth>, RentRollError> {
     let first = month_start(from.year(), from.month());
     let last = next_month(month_start(to.year(), to.month())) - Duration::days(1);
     let (spaces, allocations) = load(conn, filter, first, last).await?;
@@ -991,15 +1022,15 @@ pub async fn rent_roll(
                 if days == 0 {
                     continue;
                 }
-                let rent = divide(
-                    a.area_m2 * a.rent_cents * days,
-                    days_in_month * a.capacity.max(1),
-                );
-                m.total_cents += rent;
-                *m.by_building.entry(s.building.clone()).or_default() += rent;
-                *m.by_occupant_kind
-                    .entry(a.row.occupant.kind.clone())
-                    .or_default() += rent;
+                let rent = prorated(a, days, days_in_month)?;
+                plus(&mut m.total_cents, rent)?;
+                plus(m.by_building.entry(s.building.clone()).or_default(), rent)?;
+                plus(
+                    m.by_occupant_kind
+                        .entry(a.row.occupant.kind.clone())
+                        .or_default(),
+                    rent,
+                )?;
                 m.allocations += 1;
             }
         }
@@ -1007,6 +1038,15 @@ pub async fn rent_roll(
         start = next_month(start);
     }
     Ok(months)
+}
+
+/// The total of a rent roll's months, checked.
+pub fn rent_total(months: &[RentMonth]) -> Result<i64, RentRollError> {
+    let mut total = 0;
+    for m in months {
+        plus(&mut total, m.total_cents)?;
+    }
+    Ok(total)
 }
 
 /// One hourly booking.

@@ -64,12 +64,24 @@ enum Backend {
     Postgres(PgPool),
 }
 
+/// Read models replayed as of an instant at once, each on one connection of [`Store::heavy`].
+pub const REPLAYS: u32 = 2;
+
+/// Connections for work whose cost grows with the history ([`Store::heavy`]): the replays,
+/// and one verification (three connections: events, seals, the next batch) or one
+/// consistency check.
+pub const HEAVY_CONNECTIONS: u32 = REPLAYS + 3;
+
 /// The event store of one database, and the read-side pool on the same database.
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
     /// The read side: projector, history, read models.
     pub read: ReadDb,
+    /// Work whose cost grows with the history (read models as of an instant, verification,
+    /// consistency checks), on connections of its own ([`HEAVY_CONNECTIONS`]): it never takes
+    /// the read side's.
+    pub heavy: ReadDb,
     /// Woken after every commit, so the projector picks up local writes at once.
     pub committed: Arc<Notify>,
     startups: Arc<PersistedEventStore<EventRepo, Startup>>,
@@ -128,6 +140,7 @@ impl Store {
         };
         let read = ReadDb::connect(&read_url, 8).await?;
         read.migrate().await?;
+        let heavy = ReadDb::connect(&read_url, HEAVY_CONNECTIONS).await?;
         let startups = Arc::new(PersistedEventStore::new_snapshot_store(
             EventRepo::new(&backend),
             SNAPSHOT_EVERY,
@@ -151,6 +164,7 @@ impl Store {
         Ok(Self {
             backend,
             read,
+            heavy,
             committed: Arc::new(Notify::new()),
             startups,
             mentors,
@@ -198,6 +212,7 @@ impl Store {
             Backend::Postgres(p) => p.close().await,
         }
         self.read.pool.close().await;
+        self.heavy.pool.close().await;
     }
 
     /// Where an aggregate's event at `sequence` sits in the global log.

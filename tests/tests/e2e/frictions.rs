@@ -15,7 +15,53 @@ both_stores!(
     mentors_are_named_for_those_who_may_see_names,
     days_outside_the_years_1900_to_2199_are_refused_at_the_edge,
     a_record_entered_by_mistake_is_voided_out_of_the_figures,
+    a_rent_roll_past_64_bits_is_refused_not_wrapped,
 );
+
+/// The largest area at the largest rent the domain allows, let for ten years: each month's
+/// rent fits in 64 bits, the ten years' total does not. Refused (422), never wrapped into a
+/// negative total (release) or a panic (debug).
+async fn a_rent_roll_past_64_bits_is_refused_not_wrapped(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let r = app
+        .post(
+            "/api/v1/spaces",
+            serde_json::json!({"building": "zilleschapp", "kind": "hall", "name": "The Whole Hall",
+                   "area_m2": 100_000, "rent_per_m2": {"cents": 1_000_000_000_000i64, "currency": "EUR"},
+                   "registered_on": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let space = r.json::<Value>().await.unwrap()["space_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let startup = app.apply("Big Tenant", None).await;
+    let r = app
+        .post(
+            &format!("/api/v1/spaces/{space}/allocations"),
+            serde_json::json!({"occupant": {"kind": "startup", "id": startup}, "from": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    app.settle().await;
+    // One year: 12 × 10^17 cents, within 64 bits.
+    let year = app
+        .get_json("/api/v1/space-usage/rent-roll?from=2026-01&to=2026-12")
+        .await;
+    assert_eq!(year["total_cents"], 1_200_000_000_000_000_000i64, "{year}");
+    // Ten years: past 64 bits.
+    let r = app
+        .get("/api/v1/space-usage/rent-roll?from=2026-01&to=2035-12")
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = r.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("exceed"),
+        "{problem}"
+    );
+    app.stop().await;
+}
 
 async fn a_record_entered_by_mistake_is_voided_out_of_the_figures(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -6,6 +6,7 @@ mod as_of;
 mod audit_feed;
 mod bad_input;
 mod benches;
+mod bounded;
 mod collaborations;
 mod concurrency;
 mod config;

@@ -11,9 +11,6 @@ use serde_json::Value;
 
 use super::extract::{page_limit, ApiQuery};
 
-/// Verifications and consistency checks run one at a time: each reads the whole log.
-static HEAVY: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
-
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(verify))
@@ -212,9 +209,14 @@ async fn verify(
             "the range ends before it starts",
         ));
     }
-    Ok(Json(
-        audit::verify(&state.store.read, range, &|_| {}).await?,
-    ))
+    // One check at a time (503 `busy` meanwhile), on the heavy pool's connections.
+    let _turn = state.heavy.check_turn()?;
+    let db = state.store.heavy.clone();
+    let verified = state
+        .heavy
+        .run(async move { Ok(audit::verify(&db, range, &|_| {}).await?) })
+        .await?;
+    Ok(Json(verified))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -235,7 +237,8 @@ pub struct Consistency {
 
 /// `GET /audit/consistency`: replays each read model from the log, up to the position the live
 /// one has reached, and compares the two row by row (what `incubator projections check` does).
-/// Read-only. On SQLite it holds the write lock while it replays, so commands wait meanwhile.
+/// Read-only, and it holds nothing commands or projectors wait on: the live model is read in
+/// one snapshot, the replay is written to temporary copies. One check at a time.
 #[utoipa::path(
     get,
     path = "/audit/consistency",
@@ -262,12 +265,19 @@ async fn consistency(
             )
         })?],
     };
-    // One at a time: each replays the log (and on SQLite holds the write lock meanwhile).
-    let _turn = HEAVY.acquire().await.map_err(|e| ApiError::internal(&e))?;
-    let mut out = Vec::new();
-    for model in models {
-        out.push(rebuild::check(&state.store.read, &model, &|_| {}).await?);
-    }
+    // One check at a time (503 `busy` meanwhile), on the heavy pool's connections.
+    let _turn = state.heavy.check_turn()?;
+    let db = state.store.heavy.clone();
+    let out = state
+        .heavy
+        .run(async move {
+            let mut out = Vec::new();
+            for model in models {
+                out.push(rebuild::check(&db, &model, &|_| {}).await?);
+            }
+            Ok(out)
+        })
+        .await?;
     Ok(Json(Consistency {
         consistent: out.iter().all(|c| c.differences() == 0),
         models: out,

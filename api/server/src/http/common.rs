@@ -369,14 +369,14 @@ pub fn log_instant(t: incubator_domain::values::Moment) -> String {
     t.0.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// A connection on which `model`'s tables hold the model as it was at `t` (see
-/// `rebuild::as_of`); closed when dropped.
+/// A connection of the heavy pool on which `model`'s tables hold the model as it was at `t`
+/// (see `rebuild::as_of`). Run it in a [`super::heavy::Heavy`] turn.
 pub async fn model_as_of(
     state: &AppState,
     model: incubator_projections::models::Model,
     t: incubator_domain::values::Moment,
-) -> Result<sqlx::AnyConnection, ApiError> {
-    Ok(incubator_projections::rebuild::as_of(&state.store.read, &model, &log_instant(t)).await?)
+) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, ApiError> {
+    Ok(incubator_projections::rebuild::as_of(&state.store.heavy, &model, &log_instant(t)).await?)
 }
 
 /// Adds `Location: path` to a response (a command that created a record).

@@ -1,5 +1,6 @@
 //! `/funding`: the funding-stage read model.
 
+use super::heavy::{self, LookBack};
 use super::prelude::*;
 use incubator_domain::startup::Stage;
 use incubator_domain::values::hub_local;
@@ -21,8 +22,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct PipelineQuery {
     /// Only this cohort.
     cohort: Option<Cohort>,
-    /// The pipeline as it stood at this instant (RFC 3339), replayed from the log (slower:
-    /// the whole log up to then is read).
+    /// The pipeline as it stood at this instant (RFC 3339; a later one is now), replayed
+    /// from the log (slower: the whole log up to then is read; auditors and officers only, a
+    /// few at a time, 503 `busy` past that).
     #[param(inline)]
     as_of: Option<Moment>,
 }
@@ -43,21 +45,34 @@ common::read!(
     pipeline, "/funding/pipeline", "funding", "viewer",
     "Startups per stage and funding stage, and funding totals per currency",
     "The pipeline" => PipelineView,
-    |state, q: ModelQuery<Funding, PipelineQuery>, at| {
+    |state, q: ModelQuery<Funding, PipelineQuery>, at, caller: Caller| {
         let cohort = q.cohort.as_ref().map(Cohort::as_str);
-        let p = match q.as_of {
+        let (p, as_of) = match q.as_of {
             None => {
                 let mut conn = state.store.read.pool.acquire().await?;
-                funding::pipeline(&mut conn, cohort, common::today()).await?
+                (funding::pipeline(&mut conn, cohort, common::today()).await?, None)
             }
             Some(t) => {
-                let mut conn = common::model_as_of(&state, Model::Funding(Funding), t).await?;
-                funding::pipeline(&mut conn, cohort, hub_local(t.0).date()).await?
+                heavy::may_look_back(&caller.actor)?;
+                let back = LookBack::of(t);
+                let key = format!("pipeline {cohort:?} {}", common::log_instant(back.until));
+                let (replay, cohort) = (state.clone(), q.cohort.clone());
+                let p = state
+                    .heavy
+                    .answer(key, back, async move {
+                        let model = Model::Funding(Funding);
+                        let mut conn = common::model_as_of(&replay, model, back.until).await?;
+                        let day = hub_local(back.until.0).date();
+                        let cohort = cohort.as_ref().map(Cohort::as_str);
+                        Ok(funding::pipeline(&mut conn, cohort, day).await?)
+                    })
+                    .await?;
+                (p, Some(back.until.0.to_rfc3339()))
             }
         };
         Ok(Json(PipelineView {
             pipeline: p,
-            as_of: q.as_of.map(|t| t.0.to_rfc3339()),
+            as_of,
             position: at,
         }))
     }

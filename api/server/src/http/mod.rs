@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod fresh;
 mod funding;
+pub mod heavy;
 pub mod idempotency;
 mod lists;
 mod live;
@@ -89,6 +90,8 @@ pub struct AppState {
     /// Turns true when the service begins to shut down: long-lived responses (the live
     /// stream) end, so that the graceful shutdown does not wait on them.
     pub closing: watch::Receiver<bool>,
+    /// The bounds of work whose cost grows with the history, and its kept answers.
+    pub heavy: Arc<heavy::Heavy>,
 }
 
 impl AppState {
@@ -119,6 +122,7 @@ impl AppState {
             store,
             models: Arc::new(models),
             settings,
+            heavy: Arc::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `/space-usage`: the space-usage read model (viewers and up): spaces with their occupants and
 //! allocation history, utilisation over a period, vacancies, the rent roll, room bookings.
 
+use super::heavy::{self, LookBack};
 use super::prelude::*;
 use chrono::{Datelike, Duration, NaiveDate};
 use incubator_domain::space::{Building, SpaceKind};
@@ -123,8 +124,9 @@ struct UtilisationQuery {
     /// The last day of the period (at most 3,660 days after `from`); the last of this month by
     /// default.
     to: Option<Day>,
-    /// The figures as the model stood at this instant (RFC 3339), replayed from the log
-    /// (slower: the whole log up to then is read).
+    /// The figures as the model stood at this instant (RFC 3339; a later one is now),
+    /// replayed from the log (slower: the whole log up to then is read; auditors and officers
+    /// only, a few at a time, 503 `busy` past that).
     #[param(inline)]
     as_of: Option<Moment>,
 }
@@ -143,7 +145,7 @@ common::read!(
     utilisation, "/space-usage/utilisation", "space usage", "viewer",
     "Utilisation over a period, per building",
     "The figures" => UtilisationView,
-    |state, q: ModelQuery<SpaceUsage, UtilisationQuery>, at| {
+    |state, q: ModelQuery<SpaceUsage, UtilisationQuery>, at, caller: Caller| {
         let (from, to) = period(q.from.map(Day::get), q.to.map(Day::get), this_month())?;
         let f = filter(q.building, q.kind);
         let utilisation = match q.as_of {
@@ -152,8 +154,23 @@ common::read!(
                 space_usage::utilisation(&mut conn, f, from, to).await?
             }
             Some(t) => {
-                let mut conn = common::model_as_of(&state, Model::SpaceUsage(SpaceUsage), t).await?;
-                space_usage::utilisation(&mut conn, f, from, to).await?
+                heavy::may_look_back(&caller.actor)?;
+                let back = LookBack::of(t);
+                let key = format!(
+                    "utilisation {:?} {:?} {from} {to} {}",
+                    q.building,
+                    q.kind,
+                    common::log_instant(back.until)
+                );
+                let replay = state.clone();
+                state
+                    .heavy
+                    .answer(key, back, async move {
+                        let model = Model::SpaceUsage(SpaceUsage);
+                        let mut conn = common::model_as_of(&replay, model, back.until).await?;
+                        Ok(space_usage::utilisation(&mut conn, f, from, to).await?)
+                    })
+                    .await?
             }
         };
         Ok(Json(UtilisationView {
@@ -293,15 +310,28 @@ common::read!(
             from.first_day(),
             to.first_day(),
         )
-        .await?;
+        .await
+        .map_err(too_large)?;
         Ok(Json(RentRoll {
             currency: "EUR",
-            total_cents: months.iter().map(|m| m.total_cents).sum(),
+            total_cents: space_usage::rent_total(&months).map_err(too_large)?,
             months,
             position: at,
         }))
     }
 );
+
+/// A rent roll past 64 bits of cents is refused, never wrapped (422: the spaces' terms, as
+/// typed, are what is wrong).
+fn too_large(e: space_usage::RentRollError) -> ApiError {
+    match e {
+        space_usage::RentRollError::Db(e) => e.into(),
+        e @ space_usage::RentRollError::TooLarge => ApiError::Invalid {
+            field: None,
+            detail: e.to_string(),
+        },
+    }
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
