@@ -78,6 +78,15 @@ impl ServeArgs {
     }
 }
 
+/// A token's lifetime: a minute to a hundred years.
+fn parse_lifetime(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    if d < std::time::Duration::from_secs(60) || d > incubator_server::auth::MAX_LIFETIME {
+        return Err("must be between 1m and 100 years".into());
+    }
+    Ok(d)
+}
+
 /// A retention of at least a minute: shorter would expire keys while clients still retry.
 fn parse_retention(s: &str) -> Result<std::time::Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
@@ -105,6 +114,10 @@ pub enum TokensAction {
         /// Who holds it; it becomes the actor in the metadata of their events.
         #[arg(long)]
         name: String,
+        /// It stops working after this long (e.g. 90d, 12h); a rotation gives the new token
+        /// the same lifetime. Without it, the token works until revoked or rotated.
+        #[arg(long, value_parser = parse_lifetime)]
+        expires_in: Option<std::time::Duration>,
     },
     /// List tokens (never their secrets).
     List,
@@ -181,17 +194,27 @@ async fn run_tokens(args: TokensArgs) -> Result<(), String> {
     let store = open_store(&args.store.database_url).await?;
     let db = &store.read;
     let result = match args.action {
-        TokensAction::Create { role, name } => auth::create(db, &name, role).await.map(|token| {
-            println!("{token}");
-        }),
+        TokensAction::Create {
+            role,
+            name,
+            expires_in,
+        } => auth::create_expiring(db, &name, role, expires_in)
+            .await
+            .map(|token| {
+                println!("{token}");
+            }),
         TokensAction::List => auth::list(db).await.map(|tokens| {
-            println!("{:<30} {:<8} {:<25} revoked", "name", "role", "created");
+            println!(
+                "{:<30} {:<8} {:<25} {:<25} revoked",
+                "name", "role", "created", "expires"
+            );
             for t in tokens {
                 println!(
-                    "{:<30} {:<8} {:<25} {}",
+                    "{:<30} {:<8} {:<25} {:<25} {}",
                     t.name,
                     t.role,
                     t.created_at,
+                    t.expires_at.as_deref().unwrap_or("-"),
                     t.revoked_at.as_deref().unwrap_or("-")
                 );
             }

@@ -53,7 +53,7 @@ macro_rules! each {
 
 /// Every migration, in order: `migrations/shared/` when the SQL is the same on both stores,
 /// `migrations/{sqlite,postgres}/` when it differs.
-const MIGRATIONS: [(i64, &str, Sql); 16] = [
+const MIGRATIONS: [(i64, &str, Sql); 17] = [
     (1, "0001_event_store", each!("0001_event_store")),
     (2, "0002_funding", each!("0002_funding")),
     (3, "0003_tokens", shared!("0003_tokens")),
@@ -78,6 +78,7 @@ const MIGRATIONS: [(i64, &str, Sql); 16] = [
     (14, "0014_records", shared!("0014_records")),
     (15, "0015_pending_changes", shared!("0015_pending_changes")),
     (16, "0016_people_trail", shared!("0016_people_trail")),
+    (17, "0017_token_expiry", shared!("0017_token_expiry")),
 ];
 
 /// A digest of the whole schema as `dialect` builds it (every migration's version and SQL):

@@ -85,6 +85,18 @@ impl TestDb {
         }
     }
 
+    /// Sends this PostgreSQL database's connections through `proxy` (which a test can cut).
+    pub fn through(&mut self, proxy: &Proxy) {
+        let real_url = self.url.clone();
+        let (base, name) = real_url.rsplit_once('/').expect("a database URL");
+        let host = base.rsplit_once('@').map_or(base, |(_, h)| h);
+        self.url = real_url.replace(
+            &format!("{host}/{name}"),
+            &format!("127.0.0.1:{}/{name}", proxy.port),
+        );
+        assert_ne!(self.url, real_url);
+    }
+
     /// A fresh database holding the demo year (`demo --seed 1535 --scale 1`, as [`run_demo`]
     /// loads it with `binary`), copied from one loaded once per run and store: loading the year
     /// costs about a minute of a two-core machine, a copy a second. The source is kept for the
@@ -225,10 +237,17 @@ async fn postgres_template(admin: &str) -> &'static str {
                     .expect("connect to the template being built");
                 db.migrate().await.expect("migrate the template");
                 db.pool.close().await;
-                // A closed connection's backend may linger a moment: the rename waits for it.
+                // A closed connection's backend may linger a moment: the rename ends it, and
+                // waits for it.
                 let rename = format!("ALTER DATABASE {building} RENAME TO {name}");
+                let linger = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                              WHERE datname = $1 AND pid <> pg_backend_pid()";
+                let _ = sqlx::query(linger).bind(&building).execute(&pool).await;
                 let mut renamed = sqlx::query(&rename).execute(&pool).await;
-                for _ in 0..100 {
+                for _ in 0..200 {
+                    if renamed.is_err() {
+                        let _ = sqlx::query(linger).bind(&building).execute(&pool).await;
+                    }
                     let taken = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
                         .bind(&name)
                         .fetch_optional(&pool)
@@ -486,6 +505,24 @@ pub async fn register_person(client: &reqwest::Client, base: &str) -> String {
     assert_eq!(r.status(), StatusCode::CREATED, "register a person");
     let body: Value = r.json().await.expect("json");
     body["person_id"].as_str().expect("id").to_owned()
+}
+
+/// The status `ask` gives once it is 401, asking again for up to a second: a service answers
+/// known tokens from its cache, and sees a revocation made elsewhere within a poll
+/// (`auth::REVOCATION_POLL`). The last status when it never turns.
+pub async fn once_refused<F, Fut>(mut ask: F) -> StatusCode
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = StatusCode>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        let status = ask().await;
+        if status == StatusCode::UNAUTHORIZED || tokio::time::Instant::now() >= deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }
 
 /// Creates a token on the database at `url` (migrating it if needed).

@@ -216,7 +216,8 @@ async fn a_revoked_token_is_refused(backend: Backend) {
         .unwrap();
     assert!(out.status.success());
     assert_eq!(
-        c.get(&url).send().await.unwrap().status(),
+        incubator_tests::once_refused(|| async { c.get(&url).send().await.unwrap().status() })
+            .await,
         StatusCode::UNAUTHORIZED
     );
     let out = tokio::process::Command::new(BINARY)

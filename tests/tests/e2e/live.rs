@@ -8,7 +8,13 @@ use incubator_tests::{both_stores, client, create_token, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-both_stores!(the_live_stream_follows_the_projector);
+both_stores!(
+    the_live_stream_follows_the_projector,
+    a_revocation_by_another_process_reaches_requests_and_streams_within_a_second,
+    streams_are_capped_per_token_and_tokens_expire,
+);
+
+const BINARY: &str = env!("CARGO_BIN_EXE_incubator-e2e");
 
 /// Reads the stream until a `positions` event satisfying `wanted` arrives (10 s at most).
 async fn next_positions(
@@ -93,7 +99,7 @@ async fn the_live_stream_follows_the_projector(backend: Backend) {
     .await;
     assert_eq!(moved["models"]["funding"], position);
 
-    // Revoking the token ends its stream within seconds.
+    // Revoking the token ends its stream within a second or two.
     let screen = client(Some(
         &create_token(&app.db.url, "revoked screen", Role::Viewer).await,
     ));
@@ -113,7 +119,7 @@ async fn the_live_stream_follows_the_projector(backend: Backend) {
             .unwrap();
         tokens.close().await;
     }
-    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+    let ended = tokio::time::timeout(Duration::from_secs(2), async {
         while let Ok(Some(_)) = doomed.chunk().await {}
     })
     .await;
@@ -130,4 +136,154 @@ async fn the_live_stream_follows_the_projector(backend: Backend) {
         .await
         .expect("the server stopped")
         .expect("stop");
+}
+
+/// A token revoked by another process (`incubator tokens revoke`): the service, which answered
+/// it from its cache a moment before, refuses it within a second, and ends its stream.
+async fn a_revocation_by_another_process_reaches_requests_and_streams_within_a_second(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let name = format!("lobby-{}", uuid::Uuid::now_v7());
+    let screen = client(Some(&create_token(&app.db.url, &name, Role::Viewer).await));
+    let session = format!("{}/api/v1/session", app.base);
+    // Known, then cached: a few requests.
+    for _ in 0..3 {
+        let r = screen.get(&session).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let mut stream = screen
+        .get(format!("{}/api/v1/live", app.base))
+        .send()
+        .await
+        .unwrap();
+    let mut buffer = String::new();
+    next_positions(&mut stream, &mut buffer, |_| true).await;
+
+    let out = tokio::process::Command::new(BINARY)
+        .args(["tokens", "revoke", &name, "--database-url", &app.db.url])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let revoked = tokio::time::Instant::now();
+    let refused = tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            let r = screen.get(&session).send().await.unwrap();
+            if r.status() == StatusCode::UNAUTHORIZED {
+                return;
+            }
+            assert_eq!(r.status(), StatusCode::OK);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(
+        refused.is_ok(),
+        "still accepted a second after its revocation"
+    );
+    let ended = tokio::time::timeout_at(revoked + Duration::from_secs(1), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "its stream outlived the revocation by a second"
+    );
+    app.stop().await;
+}
+
+/// One token holds at most eight streams at once (429 for a ninth; closing one frees its
+/// place), and a token made to expire stops working when it does.
+async fn streams_are_capped_per_token_and_tokens_expire(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let screen = client(Some(&app.token(Role::Viewer).await));
+    let live = format!("{}/api/v1/live", app.direct);
+    let mut open = Vec::new();
+    for _ in 0..incubator_server::http::live::MAX_STREAMS_PER_TOKEN {
+        let r = screen.get(&live).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        open.push(r);
+    }
+    let r = screen.get(&live).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["type"], "urn:incubator:problem:too_many_streams");
+    // Another token is not held back by this one's streams.
+    let other = client(Some(&app.token(Role::Viewer).await));
+    let r = other.get(&live).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    drop(r);
+    // A stream closed gives its place back.
+    drop(open.pop());
+    let freed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let r = screen.get(&live).send().await.unwrap();
+            if r.status() == StatusCode::OK {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(freed.is_ok(), "a closed stream kept its place");
+    drop(open);
+
+    // A token that expires in two seconds.
+    let store = incubator_server::store::Store::open(&app.db.url)
+        .await
+        .unwrap();
+    let token = incubator_server::auth::create_expiring(
+        &store.read,
+        "short-lived",
+        Role::Viewer,
+        Some(Duration::from_secs(2)),
+    )
+    .await
+    .unwrap();
+    store.close().await;
+    let brief = client(Some(&token));
+    let session = format!("{}/api/v1/session", app.base);
+    assert_eq!(
+        brief.get(&session).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    assert_eq!(
+        brief.get(&session).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.stop().await;
+}
+
+/// A service that cannot ask the store about revocations any more stops trusting what it knows:
+/// its live streams end (fail closed) rather than stream on for a token it cannot check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_end_when_the_store_cannot_say_whether_their_token_is_revoked() {
+    let mut db = incubator_tests::TestDb::new(Backend::Postgres).await;
+    let proxy = incubator_tests::Proxy::start(incubator_tests::postgres_address()).await;
+    db.through(&proxy);
+    let app = TestApp::spawn_on(db).await;
+    let screen = client(Some(&app.token(Role::Viewer).await));
+    let mut stream = screen
+        .get(format!("{}/api/v1/live", app.direct))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let mut buffer = String::new();
+    next_positions(&mut stream, &mut buffer, |_| true).await;
+    proxy.cut();
+    let ended = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived the store's silence");
+    proxy.restore();
+    app.stop().await;
 }

@@ -15,14 +15,7 @@ async fn postgres_going_away_is_503_and_service_resumes_when_it_returns() {
     let mut db = TestDb::new(Backend::Postgres).await;
     let direct = db.pool().await;
     let proxy = Proxy::start(postgres_address()).await;
-    let real_url = db.url.clone();
-    let (base, name) = real_url.rsplit_once('/').unwrap();
-    let host = base.rsplit_once('@').map_or(base, |(_, h)| h);
-    db.url = real_url.replace(
-        &format!("{host}/{name}"),
-        &format!("127.0.0.1:{}/{name}", proxy.port),
-    );
-    assert_ne!(db.url, real_url);
+    db.through(&proxy);
     let app = TestApp::spawn_with(db, incubator_server::http::Settings::default()).await;
     let id = app.apply("Weathervane", None).await;
     app.settle().await;

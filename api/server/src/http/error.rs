@@ -75,6 +75,9 @@ pub enum ApiError {
     /// 503: the server is at its limit of concurrent requests.
     #[error("the server is busy; retry shortly")]
     Busy,
+    /// 429: this token holds as many live streams open as one token may.
+    #[error("this token has {0} live streams open already, as many as one token may; close one")]
+    TooManyStreams(usize),
     /// 503: the read model has not reached the position the read asked for in time.
     #[error("the read model has not reached position {wanted} yet (it is at {current}); retry")]
     NotYetProjected { wanted: i64, current: i64 },
@@ -130,6 +133,7 @@ impl ApiError {
             },
             Self::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::KeyInProgress => StatusCode::CONFLICT,
+            Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy
             | Self::Timeout
             | Self::Unavailable
@@ -156,6 +160,7 @@ impl ApiError {
             Self::KeyReused => "idempotency_key_reused",
             Self::KeyInProgress => "idempotency_key_in_progress",
             Self::Busy => "busy",
+            Self::TooManyStreams(_) => "too_many_streams",
             Self::Timeout => "request_timeout",
             Self::Unavailable => "store_unavailable",
             Self::NotReady { .. } => "not_ready",
@@ -198,7 +203,11 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
-            Self::Busy | Self::Timeout | Self::KeyInProgress | Self::NotYetProjected { .. } => {
+            Self::Busy
+            | Self::Timeout
+            | Self::KeyInProgress
+            | Self::NotYetProjected { .. }
+            | Self::TooManyStreams(_) => {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -2,8 +2,9 @@
 //! that a dashboard refreshes a panel only when its model has moved; `GET /session`: who a
 //! token is.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -18,16 +19,76 @@ use utoipa_axum::routes;
 
 use incubator_projections::projector::Progress;
 
-use crate::auth;
+use crate::auth::Revocations;
 
+use super::error::ApiError;
 use super::{Actor, AppState, Bearer};
 
 /// After a model moves, how long the stream waits to gather the other models' moves of the
 /// same burst into one event.
 const GATHER: Duration = Duration::from_millis(50);
 
-/// How often an open stream checks that its token has not been revoked.
-const RECHECK: Duration = Duration::from_secs(5);
+/// How often an open stream checks that its token has not expired (revocations end it at
+/// once: it watches them).
+const RECHECK: Duration = Duration::from_secs(60);
+
+/// Live streams open at once, in all; one more is refused with 503 `busy`.
+pub const MAX_STREAMS: usize = 512;
+/// Live streams one token (by name) may hold open at once; one more is refused with 429.
+pub const MAX_STREAMS_PER_TOKEN: usize = 8;
+
+/// The live streams open: in all, and per token name.
+#[derive(Debug, Default)]
+pub struct Streams {
+    open: Mutex<(usize, HashMap<String, usize>)>,
+}
+
+/// A stream's place, given back when the stream ends.
+#[derive(Debug)]
+pub struct Place {
+    streams: Arc<Streams>,
+    name: String,
+}
+
+impl Streams {
+    /// A place for one more stream of the token named `name`, within both caps.
+    pub fn admit(self: &Arc<Self>, name: &str) -> Result<Place, ApiError> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, per) = &mut *open;
+        let mine = per.get(name).copied().unwrap_or(0);
+        if mine >= MAX_STREAMS_PER_TOKEN {
+            return Err(ApiError::TooManyStreams(mine));
+        }
+        if *total >= MAX_STREAMS {
+            return Err(ApiError::Busy);
+        }
+        *total += 1;
+        per.insert(name.to_owned(), mine + 1);
+        Ok(Place {
+            streams: self.clone(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// Streams open now.
+    pub fn open(&self) -> usize {
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut open = self.streams.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, per) = &mut *open;
+        *total = total.saturating_sub(1);
+        if let Some(n) = per.get_mut(&self.name) {
+            *n -= 1;
+            if *n == 0 {
+                per.remove(&self.name);
+            }
+        }
+    }
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -57,21 +118,31 @@ struct Feed {
     checked: tokio::time::Instant,
     models: Vec<(&'static str, watch::Receiver<Progress>)>,
     closing: watch::Receiver<bool>,
+    revocations: watch::Receiver<Revocations>,
     last: Option<Positions>,
+    _place: Place,
 }
 
 impl Feed {
+    /// Whether the stream's token is still good: asked again at each revocation the service
+    /// sees, and every [`RECHECK`] for its expiry. Fails closed: a store that cannot say, or a
+    /// service out of touch with the revocations, ends the stream (the client reconnects,
+    /// and is authenticated again).
+    async fn still_valid(&mut self) -> bool {
+        self.checked = tokio::time::Instant::now();
+        if !self.revocations.borrow_and_update().in_touch {
+            return false;
+        }
+        matches!(self.state.tokens.verify(&self.token).await, Ok(Some(_)))
+    }
+
     /// The next event: at once when the positions differ from the last sent, otherwise when a
     /// model moves. None when the service shuts down, its projectors have stopped, or the token
-    /// has been revoked (checked every [`RECHECK`]).
+    /// is no longer valid.
     async fn next(&mut self) -> Option<Positions> {
         loop {
-            if self.checked.elapsed() >= RECHECK {
-                match auth::verify(&self.state.store.read, &self.token).await {
-                    Ok(None) => return None,
-                    // A store that does not answer ends nothing: the next check decides.
-                    Ok(Some(_)) | Err(_) => self.checked = tokio::time::Instant::now(),
-                }
+            if self.checked.elapsed() >= RECHECK && !self.still_valid().await {
+                return None;
             }
             let now = positions(&self.models);
             if self.last.as_ref() != Some(&now) {
@@ -85,10 +156,23 @@ impl Feed {
             let moved = futures::future::select_all(
                 self.models.iter_mut().map(|(_, rx)| Box::pin(rx.changed())),
             );
-            tokio::select! {
-                (result, _, _) = moved => result.ok()?,
+            let revoked = tokio::select! {
+                (result, _, _) = moved => {
+                    result.ok()?;
+                    false
+                }
                 _ = self.closing.changed() => return None,
+                seen = self.revocations.changed() => {
+                    seen.ok()?;
+                    true
+                }
                 _ = tokio::time::sleep_until(recheck) => continue,
+            };
+            if revoked {
+                if !self.still_valid().await {
+                    return None;
+                }
+                continue;
             }
             tokio::time::sleep(GATHER).await;
         }
@@ -97,9 +181,11 @@ impl Feed {
 
 /// `GET /live`: `text/event-stream` of `positions` events, one at once and then one whenever
 /// a read model moves (a burst of moves within 50 ms is one event), with a keep-alive comment
-/// every 15 s. The stream ends when the service shuts down or within 5 s of its token's
-/// revocation. A client refetches the panels whose model moved, passing the new position as
-/// `min_position`.
+/// every 15 s. The stream ends when the service shuts down, as soon as the service sees its
+/// token revoked (within a second, whichever process revoked it), when it expires, and when
+/// the service loses touch with the store's revocations. A token holds at most 8 streams
+/// (429 past that), the service 512 (503). A client refetches the panels whose model moved,
+/// passing the new position as `min_position`.
 #[utoipa::path(
     get,
     path = "/live",
@@ -115,6 +201,10 @@ impl Feed {
          example = json!("event: positions\nid: 7390\ndata: {\"models\":{\"funding\":7390,\"mentorship\":7390}}\n\n")),
         (status = 401, description = "No valid token", body = super::openapi::Problem,
          content_type = "application/problem+json"),
+        (status = 429, description = "This token holds as many streams open as one token may",
+         body = super::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "As many streams are open as the service holds",
+         body = super::openapi::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
     extensions(("x-role" = json!("viewer"))),
@@ -122,11 +212,15 @@ impl Feed {
 async fn live(
     State(state): State<AppState>,
     Extension(Bearer(token)): Extension<Bearer>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    Extension(actor): Extension<Actor>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let place = state.streams.admit(&actor.name)?;
     let feed = Feed {
         state: state.clone(),
         token,
         checked: tokio::time::Instant::now(),
+        revocations: state.tokens.revocations(),
+        _place: place,
         models: state
             .models
             .iter()
@@ -145,7 +239,7 @@ async fn live(
             .unwrap_or_else(|_| Event::default().comment("unserialisable"));
         Some((Ok(event), feed))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// Who the bearer token belongs to.
@@ -177,4 +271,34 @@ async fn session(Extension(actor): Extension<Actor>) -> Json<Session> {
         name: actor.name,
         role: actor.role.as_str().to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_are_capped_in_all_and_per_token_and_give_their_places_back() {
+        let streams = Arc::new(Streams::default());
+        let mut places = Vec::new();
+        for i in 0..MAX_STREAMS {
+            places.push(streams.admit(&format!("screen {}", i % 100)).unwrap());
+        }
+        assert!(matches!(streams.admit("another"), Err(ApiError::Busy)));
+        drop(places.pop());
+        let place = streams.admit("another").unwrap();
+        assert_eq!(streams.open(), MAX_STREAMS);
+        drop(place);
+        drop(places);
+        assert_eq!(streams.open(), 0);
+        let mine: Vec<_> = (0..MAX_STREAMS_PER_TOKEN)
+            .map(|_| streams.admit("one").unwrap())
+            .collect();
+        assert!(matches!(
+            streams.admit("one"),
+            Err(ApiError::TooManyStreams(n)) if n == MAX_STREAMS_PER_TOKEN
+        ));
+        drop(mine);
+        assert!(streams.open.lock().unwrap().1.is_empty());
+    }
 }

@@ -11,7 +11,7 @@ mod funding;
 pub mod heavy;
 pub mod idempotency;
 mod lists;
-mod live;
+pub mod live;
 mod mentors;
 mod mentorship;
 pub mod openapi;
@@ -92,6 +92,10 @@ pub struct AppState {
     pub closing: watch::Receiver<bool>,
     /// The bounds of work whose cost grows with the history, and its kept answers.
     pub heavy: Arc<heavy::Heavy>,
+    /// The tokens verified, and the revocations seen.
+    pub tokens: Arc<auth::TokenCache>,
+    /// The live streams open, in all and per token.
+    pub streams: Arc<live::Streams>,
 }
 
 impl AppState {
@@ -119,10 +123,12 @@ impl AppState {
             closing,
             permits: Arc::new(Semaphore::new(settings.max_concurrent_requests)),
             metrics: Arc::new(Metrics::default()),
+            tokens: auth::TokenCache::start(store.read.clone()),
             store,
             models: Arc::new(models),
             settings,
             heavy: Arc::default(),
+            streams: Arc::default(),
         }
     }
 }
@@ -366,12 +372,13 @@ async fn authenticate(
         .ok_or(ApiError::Unauthorized {
             detail: "this API needs a bearer token: Authorization: Bearer <token>",
         })?;
-    let (name, role) =
-        auth::verify(&state.store.read, &token)
-            .await?
-            .ok_or(ApiError::Unauthorized {
-                detail: "the bearer token is unknown or revoked",
-            })?;
+    let (name, role) = state
+        .tokens
+        .verify(&token)
+        .await?
+        .ok_or(ApiError::Unauthorized {
+            detail: "the bearer token is unknown, revoked or expired",
+        })?;
     req.extensions_mut().insert(Actor { name, role });
     req.extensions_mut().insert(Bearer(token));
     Ok(next.run(req).await)
