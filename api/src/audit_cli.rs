@@ -128,8 +128,9 @@ async fn seal(store: &incubator_server::store::Store) -> Result<(), String> {
 
 fn report_line(v: &Verified) -> String {
     format!(
-        "{} events read, {} checked against their seal, {} not sealed yet, {} digests recomputed",
-        v.events, v.sealed, v.unsealed, v.digests
+        "{} events read, {} checked against their seal, {} not sealed yet, {} digests recomputed, \
+         {} snapshots replayed",
+        v.events, v.sealed, v.unsealed, v.digests, v.snapshots
     )
 }
 

@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// How long an Idempotency-Key and its response are kept (e.g. 24h, 7d).
     #[arg(long, env = "INCUBATOR_IDEMPOTENCY_RETENTION", default_value = "24h", value_parser = parse_retention)]
     pub idempotency_retention: std::time::Duration,
+    /// A client taking longer to send a request's head is disconnected (e.g. 10s).
+    #[arg(long, env = "INCUBATOR_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: std::time::Duration,
 }
 
 impl ServeArgs {
@@ -74,6 +77,7 @@ impl ServeArgs {
             body_limit: self.body_limit as usize,
             max_concurrent_requests: self.max_concurrent_requests as usize,
             idempotency_retention: self.idempotency_retention,
+            header_read_timeout: self.header_read_timeout,
         }
     }
 }

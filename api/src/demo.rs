@@ -1154,6 +1154,7 @@ fn demo_caller(id: Uuid, name: &str) -> Caller {
             role: Role::Officer,
         },
         request: RequestId(format!("demo-{id}-{name}")),
+        client_request: None,
         idempotency_key: None,
         expected_version: None,
     }

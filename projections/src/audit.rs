@@ -264,8 +264,8 @@ impl Projection for Sealer {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
-    /// `altered`, `inserted`, `missing`, `reordered`, `gap`, `seal_altered` or
-    /// `digest_mismatch`.
+    /// `altered`, `inserted`, `missing`, `reordered`, `gap`, `seal_altered`,
+    /// `digest_mismatch` or `snapshot_altered`.
     pub kind: &'static str,
     /// The event's global position (of the event as sealed, for a missing one).
     pub position: i64,
@@ -287,6 +287,8 @@ pub struct Verified {
     pub unsealed: u64,
     /// Digests recomputed.
     pub digests: u64,
+    /// Snapshots replayed from their events and compared (when the whole log is verified).
+    pub snapshots: u64,
     /// Whether every event read was checked against its seal and nothing was found: false as
     /// well when events are not sealed yet, since nothing was proven about them.
     pub intact: bool,
@@ -612,6 +614,7 @@ pub async fn verify(
         sealed: 0,
         unsealed: 0,
         digests: 0,
+        snapshots: 0,
         intact: true,
         verdict: "intact",
         first: None,
@@ -766,6 +769,14 @@ pub async fn verify(
         if !seen {
             let detail = "sealed, and no longer in the log".to_owned();
             note(sealed_finding(&mut conn, seal, position, "missing", detail).await?);
+        }
+    }
+    // Snapshots, which the event store loads records from, against their events.
+    if range == Range::ALL {
+        let (checked, altered) = crate::snapshots::verify(&mut conn).await?;
+        out.snapshots = checked;
+        for f in altered {
+            note(f);
         }
     }
     findings.sort_by_key(|f| f.position);

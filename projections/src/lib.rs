@@ -15,6 +15,8 @@
 //! - [`tokens`]: bearer tokens, by the hash of their secret.
 //! - [`models`]: every read model by name; [`rebuild`]: rebuild one from position 0, or check
 //!   a live one against a rebuild, row by row.
+//! - [`audit`]: the seal (hash chains and digests) and its verification; [`snapshots`]: the
+//!   event store's snapshots held to their events.
 //!
 //! This crate owns the database: its schema (every migration), the event log's and the
 //! read models' tables, and the side tables' SQL (the people registry, tokens, idempotency
@@ -34,6 +36,7 @@ pub mod people;
 pub mod projector;
 pub mod rebuild;
 pub mod records;
+pub mod snapshots;
 pub mod space_usage;
 pub mod tokens;
 

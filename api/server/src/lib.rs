@@ -9,13 +9,15 @@
 //! - [`auth`]: bearer tokens (stored hashed) and roles.
 //! - [`people`]: the people registry (personal data, apart from the log; erasable).
 //! - [`http`]: the axum API under `/api/v1`, problem+json errors, extractors.
-//! - [`server`]: runs the API and the projector until SIGINT/SIGTERM.
+//! - [`server`]: runs the API and the projector until SIGINT/SIGTERM; [`connections`]: the
+//!   connection loop (header-read timeout, connections per address).
 //! - [`telemetry`]: logging; [`metrics`]: Prometheus.
 //!
 //! No business rule lives here: they are all in `incubator-domain`.
 
 pub mod app;
 pub mod auth;
+pub mod connections;
 pub mod http;
 pub mod metrics;
 /// The people registry lives with the database it is a table of.

@@ -68,12 +68,12 @@ pub async fn serve(
         lifetime * 2,
         (lifetime / 2).clamp(Duration::from_secs(1), Duration::from_secs(30)),
     ));
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = closing_tx.send(true);
-        })
-        .await;
+    let header_read = state.settings.header_read_timeout;
+    let result = crate::connections::serve(listener, app(state), header_read, async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    })
+    .await;
     purge.abort();
     settle.abort();
     let _ = stop_tx.send(true);

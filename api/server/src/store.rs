@@ -82,6 +82,9 @@ pub struct Store {
     /// consistency checks), on connections of its own ([`HEAVY_CONNECTIONS`]): it never takes
     /// the read side's.
     pub heavy: ReadDb,
+    /// One connection of its own for the background probe of the store's health
+    /// (`http::health`): it never waits behind requests.
+    pub probe: ReadDb,
     /// Woken after every commit, so the projector picks up local writes at once.
     pub committed: Arc<Notify>,
     startups: Arc<PersistedEventStore<EventRepo, Startup>>,
@@ -141,6 +144,7 @@ impl Store {
         let read = ReadDb::connect(&read_url, 8).await?;
         read.migrate().await?;
         let heavy = ReadDb::connect(&read_url, HEAVY_CONNECTIONS).await?;
+        let probe = ReadDb::connect(&read_url, 1).await?;
         let startups = Arc::new(PersistedEventStore::new_snapshot_store(
             EventRepo::new(&backend),
             SNAPSHOT_EVERY,
@@ -165,6 +169,7 @@ impl Store {
             backend,
             read,
             heavy,
+            probe,
             committed: Arc::new(Notify::new()),
             startups,
             mentors,
@@ -213,6 +218,7 @@ impl Store {
         }
         self.read.pool.close().await;
         self.heavy.pool.close().await;
+        self.probe.pool.close().await;
     }
 
     /// Where an aggregate's event at `sequence` sits in the global log.
@@ -233,14 +239,16 @@ impl Store {
         .await
     }
 
-    /// Whether both pools can reach the database now.
-    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+    /// Discards the idle connections of every pool that no longer reach the database (after an
+    /// outage, while requests were refused at once and touched none), so that the first
+    /// requests after it do not meet them. Checks each idle connection once, a second at most.
+    pub async fn sweep(&self) {
         match &self.backend {
-            Backend::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(drop)?,
-            Backend::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(drop)?,
+            Backend::Sqlite(p) => sweep(p).await,
+            Backend::Postgres(p) => sweep(p).await,
         }
-        sqlx::query("SELECT 1").execute(&self.read.pool).await?;
-        Ok(())
+        sweep(&self.read.pool).await;
+        sweep(&self.heavy.pool).await;
     }
 
     /// The store's dialect.
@@ -475,6 +483,17 @@ pub fn is_unavailable(e: &(dyn std::error::Error + 'static)) -> bool {
             )
         }
         _ => false,
+    }
+}
+
+async fn sweep<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
+    let mut held = Vec::new();
+    while let Some(mut conn) = pool.try_acquire() {
+        let alive = tokio::time::timeout(Duration::from_secs(1), conn.ping()).await;
+        if !matches!(alive, Ok(Ok(()))) {
+            conn.close_on_drop();
+        }
+        held.push(conn);
     }
 }
 

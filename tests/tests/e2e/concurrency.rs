@@ -34,7 +34,7 @@ async fn two_writers_racing_on_one_startup_both_land_once(backend: Backend) {
     let mut ids: Vec<&str> = events
         .iter()
         .filter(|e| e["event_type"] == "SessionLogged")
-        .map(|e| e["metadata"]["correlation_id"].as_str().unwrap())
+        .map(|e| e["metadata"]["client_request_id"].as_str().unwrap())
         .collect();
     ids.sort_unstable();
     let mut expected: Vec<String> = (0..rounds)

@@ -133,7 +133,7 @@ async fn a_killed_server_loses_no_acknowledged_command(backend: Backend) {
     for r in &rows {
         let m: Value = serde_json::from_str(&r.get::<String, _>("m")).unwrap();
         *in_log
-            .entry(m["correlation_id"].as_str().unwrap().to_owned())
+            .entry(m["client_request_id"].as_str().unwrap().to_owned())
             .or_default() += 1;
     }
     for rid in &acked {

@@ -44,6 +44,7 @@ async fn hub(backend: Backend) -> (TestDb, App, Caller) {
             role: Role::Officer,
         },
         request: RequestId("figures".into()),
+        client_request: None,
         idempotency_key: None,
         expected_version: None,
     };

@@ -12,7 +12,92 @@ both_stores!(
     histories_are_paged_by_cursor,
     a_body_over_the_limit_is_413_and_appends_nothing,
     a_stalled_request_times_out_and_a_full_server_answers_busy,
+    a_slow_client_is_disconnected_and_one_address_holds_a_bounded_share,
 );
+
+/// A client sending a request's head a byte at a time (slowloris) is disconnected after the
+/// header-read timeout; one address holding as many connections as one may has its next one
+/// closed at once, while a request on a connection it holds still works.
+async fn a_slow_client_is_disconnected_and_one_address_holds_a_bounded_share(backend: Backend) {
+    let settings = Settings {
+        header_read_timeout: Duration::from_secs(1),
+        ..Settings::default()
+    };
+    let app = TestApp::spawn_with(TestDb::new(backend).await, settings).await;
+    let addr = app.direct.trim_start_matches("http://").to_owned();
+
+    let started = Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut closed = false;
+    for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaa" {
+        if slow.write_all(&[*byte]).await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        if let Ok(read) =
+            tokio::time::timeout(Duration::from_millis(100), slow.read(&mut buf)).await
+        {
+            // Closed (0 bytes, or reset), or an answer (408) before closing.
+            assert!(matches!(read, Ok(0) | Err(_)) || buf.starts_with(b"HTTP/1.1 408"));
+            closed = true;
+            break;
+        }
+    }
+    let took = started.elapsed();
+    assert!(closed, "a head sent over {took:?} was still being read");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+
+    // One address's share: every connection the server lets it hold, then one more.
+    let mut held = Vec::new();
+    for _ in 0..incubator_server::connections::PER_ADDRESS {
+        held.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    let mut over = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let _ = over
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(2), over.read(&mut buf))
+        .await
+        .expect("closed at once, not left waiting");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "the extra connection was served"
+    );
+    // A connection it holds is served.
+    let mut first = held.swap_remove(0);
+    first
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    first.read_to_end(&mut answer).await.unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    drop(held);
+    drop(first);
+    // Places come back: a fresh client is served again.
+    let r = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(r) = incubator_tests::client(None)
+                .get(format!("{}/healthz", app.direct))
+                .send()
+                .await
+            {
+                return r.status();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(r, StatusCode::OK);
+    app.stop().await;
+}
 
 async fn histories_are_paged_by_cursor(backend: Backend) {
     let app = TestApp::spawn(backend).await;

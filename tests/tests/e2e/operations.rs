@@ -204,6 +204,9 @@ async fn the_request_id_is_on_every_response_and_log_line() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(r.headers()["x-request-id"], "trace-me-0042");
+    // The service's own id, which its log lines carry beside the caller's.
+    let correlation = r.headers()["x-correlation-id"].to_str().unwrap().to_owned();
+    assert_ne!(correlation, "trace-me-0042");
     let r = c
         .get(format!("{base}/api/v1/nowhere"))
         .send()
@@ -212,24 +215,28 @@ async fn the_request_id_is_on_every_response_and_log_line() {
     let generated = r.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
 
-    // The command's log lines and the response line all carry the caller's id.
+    // The command's log lines and the response line all carry the service's id and the
+    // caller's.
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut seen = Vec::new();
     let found = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(line) = lines.next_line().await.unwrap() {
             let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
             let message = v["message"].as_str().unwrap_or("").to_owned();
-            let id = v["span"]["request_id"]
-                .as_str()
-                .or_else(|| v["spans"][0]["request_id"].as_str())
-                .unwrap_or("")
-                .to_owned();
+            let field = |name: &str| {
+                v["span"][name]
+                    .as_str()
+                    .or_else(|| v["spans"][0][name].as_str())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            let (id, client) = (field("request_id"), field("client_request_id"));
             if message == "command" || message == "response" {
-                seen.push((message.clone(), id));
+                seen.push((message.clone(), id, client));
             }
             if seen
                 .iter()
-                .any(|(m, id)| m == "response" && id == &generated)
+                .any(|(m, id, _)| m == "response" && id == &generated)
             {
                 return true;
             }
@@ -240,14 +247,14 @@ async fn the_request_id_is_on_every_response_and_log_line() {
     assert_eq!(found, Ok(true), "{seen:?}");
     let ours: Vec<_> = seen
         .iter()
-        .filter(|(_, id)| id == "trace-me-0042")
+        .filter(|(_, id, client)| client == "trace-me-0042" && *id == correlation)
         .collect();
     assert!(
-        ours.iter().any(|(m, _)| m == "command") && ours.iter().any(|(m, _)| m == "response"),
+        ours.iter().any(|(m, _, _)| m == "command") && ours.iter().any(|(m, _, _)| m == "response"),
         "{seen:?}"
     );
     assert!(
-        seen.iter().all(|(_, id)| !id.is_empty()),
+        seen.iter().all(|(_, id, _)| !id.is_empty()),
         "a line without a request id: {seen:?}"
     );
     child.kill().await.unwrap();

@@ -67,6 +67,11 @@ async fn history_shows_every_event_with_its_metadata(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-request-id"], "audit-trail-42");
+    let r_correlation = r
+        .headers()
+        .get("x-correlation-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let history = app.get_json(&format!("/api/v1/startups/{id}/events")).await;
     let events = history["items"].as_array().unwrap();
     assert_eq!(events.len(), 2);
@@ -75,7 +80,15 @@ async fn history_shows_every_event_with_its_metadata(backend: Backend) {
     assert_eq!(events[1]["event_type"], "Rejected");
     assert_eq!(events[1]["event_version"], "1.0");
     let meta = &events[1]["metadata"];
-    assert_eq!(meta["correlation_id"], "audit-trail-42");
+    // The caller's id is kept, apart from the service's own correlation id (a caller cannot
+    // make its events look like part of another request).
+    assert_eq!(meta["client_request_id"], "audit-trail-42");
+    assert_ne!(meta["correlation_id"], "audit-trail-42");
+    assert_eq!(
+        meta["correlation_id"].as_str(),
+        r_correlation.as_deref(),
+        "the correlation id the answer named"
+    );
     assert_eq!(meta["reason"], "outside the hub's creative scope");
     assert!(
         meta["actor"].as_str().unwrap().starts_with("officer-"),

@@ -8,7 +8,69 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::{AnyPool, Row};
 
-both_stores!(every_kind_of_tampering_is_named);
+both_stores!(
+    every_kind_of_tampering_is_named,
+    a_snapshot_edited_in_the_database_is_found,
+);
+
+/// A startup with a snapshot (one every 25 events): the snapshot, edited in the database to
+/// say the startup graduated, is found by verification (it equals no replay of the events).
+async fn a_snapshot_edited_in_the_database_is_found(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let s = app.apply("Snapshot Co", None).await;
+    app.command(&s, "advance", json!({}), StatusCode::OK).await;
+    app.command(&s, "advance", json!({}), StatusCode::OK).await;
+    for m in 0..25 {
+        let month = format!("{}-{:02}", 2024 + m / 12, m % 12 + 1);
+        app.command(
+            &s,
+            "kpis",
+            json!({"month": month, "revenue": {"cents": 100, "currency": "EUR"},
+                   "headcount": 3, "customers": m}),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    app.settle().await;
+    let db = app.stop().await;
+    let before = verify(&db).await;
+    assert!(before.intact, "{before:?}");
+    assert!(before.snapshots >= 1, "a snapshot was checked: {before:?}");
+    let pool = db.pool().await;
+    let sql = if backend == Backend::Postgres {
+        "UPDATE snapshots SET payload = jsonb_set(payload, '{stage}', '\"graduated\"') \
+         WHERE aggregate_id = $1"
+    } else {
+        "UPDATE snapshots SET payload = json_set(payload, '$.stage', 'graduated') \
+         WHERE aggregate_id = $1"
+    };
+    run(&pool, sql, &[&s]).await;
+    let forged: String =
+        sqlx::query("SELECT CAST(payload AS TEXT) AS p FROM snapshots WHERE aggregate_id = $1")
+            .bind(&s)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get("p");
+    assert!(forged.contains("graduated"), "the edit took: {forged}");
+    pool.close().await;
+    let after = verify(&db).await;
+    assert!(!after.intact, "not detected: {after:?}");
+    let first = after.first.clone().unwrap();
+    assert_eq!(first.kind, "snapshot_altered", "{:?}", after.findings);
+    assert_eq!(first.aggregate_id, s);
+    // The command line says the same and exits 1.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_incubator-e2e"))
+        .args(["audit", "verify", "--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("snapshot_altered"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 /// Two startups, five events: Alpha #1..#3, Beta #1..#2. Returns the stopped server's database
 /// and the two ids.

@@ -34,16 +34,23 @@ pub struct Actor {
     pub role: Role,
 }
 
-/// The correlation id of a request: the caller's `X-Request-Id` when it is a sane token,
-/// otherwise a fresh UUID v7.
+/// The correlation id of a request: a fresh UUID v7 the service chose (a caller cannot make
+/// its events look like part of another request). The caller's own `X-Request-Id` is kept
+/// apart, as `client_request_id`.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
+
+/// The caller's `X-Request-Id`, when it sent a sane one (1 to 128 visible ASCII characters).
+#[derive(Debug, Clone)]
+pub struct ClientRequestId(pub String);
 
 /// Who sent a command and how: everything a command needs besides its body.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub actor: Actor,
     pub request: RequestId,
+    /// The caller's `X-Request-Id`, if it sent one.
+    pub client_request: Option<String>,
     /// The request's `Idempotency-Key`, if it has one.
     pub idempotency_key: Option<String>,
     /// The version named by `If-Match`, if any.
@@ -63,6 +70,9 @@ impl Caller {
         }
         if let Some(key) = &self.idempotency_key {
             m.insert("idempotency_key".to_owned(), key.clone());
+        }
+        if let Some(id) = &self.client_request {
+            m.insert("client_request_id".to_owned(), id.clone());
         }
         m
     }

@@ -506,6 +506,7 @@ impl App {
                 role: Role::parse(&change.role).unwrap_or(Role::Officer),
             },
             request: RequestId(change.correlation_id.clone()),
+            client_request: None,
             idempotency_key: None,
             expected_version: None,
         };

@@ -184,7 +184,8 @@ pub struct EventView {
     /// without fields (`"ResidencyAccepted"`).
     #[schema(value_type = serde_json::Value)]
     pub payload: Value,
-    /// `actor`, `role`, `correlation_id`, and `reason` / `idempotency_key` when given.
+    /// `actor`, `role`, `correlation_id`, and `reason` / `idempotency_key` /
+    /// `client_request_id` when given.
     #[schema(value_type = Object)]
     pub metadata: Value,
 }

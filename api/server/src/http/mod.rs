@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod fresh;
 mod funding;
+pub mod health;
 pub mod heavy;
 pub mod idempotency;
 mod lists;
@@ -50,8 +51,10 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use error::ApiError;
 
-/// The header carrying the correlation id, in and out.
+/// The caller's id of a request, echoed (or the service's, when it sent none).
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The service's own id of a request: the `correlation_id` of its events and log lines.
+pub static CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
 
 /// The service's limits and retention, from the command line.
 #[derive(Debug, Clone)]
@@ -64,6 +67,8 @@ pub struct Settings {
     pub max_concurrent_requests: usize,
     /// How long an `Idempotency-Key` and its response are kept.
     pub idempotency_retention: Duration,
+    /// How long a client may take to send a request's head; then it is disconnected.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -73,6 +78,7 @@ impl Default for Settings {
             body_limit: 64 * 1024,
             max_concurrent_requests: 256,
             idempotency_retention: Duration::from_secs(24 * 3600),
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -96,6 +102,8 @@ pub struct AppState {
     pub tokens: Arc<auth::TokenCache>,
     /// The live streams open, in all and per token.
     pub streams: Arc<live::Streams>,
+    /// What the background probe knows of the store.
+    pub health: watch::Receiver<health::Health>,
 }
 
 impl AppState {
@@ -124,6 +132,7 @@ impl AppState {
             permits: Arc::new(Semaphore::new(settings.max_concurrent_requests)),
             metrics: Arc::new(Metrics::default()),
             tokens: auth::TokenCache::start(store.read.clone()),
+            health: health::watch(store.clone()),
             store,
             models: Arc::new(models),
             settings,
@@ -133,7 +142,7 @@ impl AppState {
     }
 }
 
-pub use crate::app::{Actor, Caller, RequestId};
+pub use crate::app::{Actor, Caller, ClientRequestId, RequestId};
 
 /// The bearer token a request was authenticated with (kept in memory only: long-lived
 /// responses check that it is still valid).
@@ -164,6 +173,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
                 .get::<RequestId>()
                 .cloned()
                 .unwrap_or_else(|| RequestId(Uuid::now_v7().to_string())),
+            client_request: parts
+                .extensions
+                .get::<ClientRequestId>()
+                .map(|c| c.0.clone()),
             idempotency_key: parts
                 .extensions
                 .get::<idempotency::IdempotencyKey>()
@@ -205,7 +218,12 @@ pub fn app(state: AppState) -> Router {
                 .get::<RequestId>()
                 .map_or("-", |r| r.0.as_str())
                 .to_owned();
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = id)
+            let client = req
+                .extensions()
+                .get::<ClientRequestId>()
+                .map_or("-", |r| r.0.as_str())
+                .to_owned();
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = id, client_request_id = client)
         }))
         .layer(middleware::from_fn(identify))
 }
@@ -266,6 +284,10 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         ("live", models(live::router())),
     ])
     .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        health::refuse_while_down,
+    ))
     .layer(DefaultBodyLimit::max(state.settings.body_limit))
     .layer(middleware::from_fn_with_state(
         state.clone(),
@@ -337,18 +359,28 @@ async fn openapi_json(Extension(doc): Extension<OpenApiJson>) -> Response {
         .into_response()
 }
 
-/// Attaches the request id and the actor, and echoes the id on the response.
+/// Attaches the service's correlation id (always its own) and the caller's `X-Request-Id`
+/// (kept apart), and answers with both: `X-Correlation-Id` the service's, `X-Request-Id` the
+/// caller's when it sent one, else the service's.
 async fn identify(mut req: Request, next: Next) -> Response {
-    let id = req
+    let client = req
         .headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned);
+        .map(str::to_owned);
+    let id = Uuid::now_v7().to_string();
     req.extensions_mut().insert(RequestId(id.clone()));
+    if let Some(client) = &client {
+        req.extensions_mut().insert(ClientRequestId(client.clone()));
+    }
     let mut response = next.run(req).await;
+    let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID.clone(), v);
+        headers.insert(CORRELATION_ID.clone(), v);
+    }
+    if let Ok(v) = HeaderValue::from_str(client.as_deref().unwrap_or(&id)) {
+        headers.insert(REQUEST_ID.clone(), v);
     }
     response
 }
@@ -481,8 +513,9 @@ async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: 200 when the store answers within two seconds and the projector runs;
-/// otherwise 503 problem+json naming the failing check.
+/// `GET /readyz`: 200 when the store answered the background probe (within two seconds, at
+/// most half a second ago) and the projector runs; otherwise 503 problem+json naming the
+/// failing check. It queries nothing itself.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -495,14 +528,7 @@ async fn healthz() -> impl IntoResponse {
     ),
 )]
 async fn readyz(State(state): State<AppState>) -> Response {
-    let store = match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
-        Ok(Ok(())) => "ok",
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: store unreachable");
-            "unreachable"
-        }
-        Err(_) => "timeout",
-    };
+    let store = state.health.borrow().store;
     let mut models = serde_json::Map::new();
     let mut worst = "running";
     let mut lowest: Option<i64> = None;
@@ -562,15 +588,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String)),
 )]
 async fn metrics(State(state): State<AppState>) -> Response {
-    if let Ok(Ok(mut conn)) =
-        tokio::time::timeout(Duration::from_secs(2), state.store.read.pool.acquire()).await
-    {
-        if let Ok(head) = incubator_projections::log::head_position(&mut conn).await {
-            for (name, receiver) in state.models.iter() {
-                let position = receiver.borrow().checkpoint.position;
-                state.metrics.projection(name, position, head);
-            }
-        }
+    // The log's head as the background probe last read it: a scrape queries nothing.
+    let head = state.health.borrow().head;
+    for (name, receiver) in state.models.iter() {
+        let position = receiver.borrow().checkpoint.position;
+        state.metrics.projection(name, position, head.max(position));
     }
     (
         [(
