@@ -37,6 +37,11 @@ pub enum Command {
     Projections(crate::models_cli::ProjectionsArgs),
     /// Seal the log and verify it was not altered.
     Audit(crate::audit_cli::AuditArgs),
+    /// Copy the whole store to a file while the service runs (SQLite: VACUUM INTO;
+    /// PostgreSQL: pg_dump).
+    Backup(crate::backup_cli::BackupArgs),
+    /// Put a backup into a place that holds no store yet, then verify and check it.
+    Restore(crate::backup_cli::RestoreArgs),
     /// Load a realistic year at the hub (deterministic from a seed) into an empty store.
     Demo(crate::demo::DemoArgs),
     /// Measure throughput and latency against a baseline taken in the same run.
@@ -158,6 +163,8 @@ pub fn main() -> ExitCode {
             Command::Demo(args) => crate::demo::run(args).await,
             Command::Projections(args) => crate::models_cli::run(args).await,
             Command::Audit(args) => crate::audit_cli::run(args).await,
+            Command::Backup(args) => crate::backup_cli::backup(args).await,
+            Command::Restore(args) => crate::backup_cli::restore(args).await,
         }
     });
     match result {

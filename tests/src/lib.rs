@@ -85,6 +85,29 @@ impl TestDb {
         }
     }
 
+    /// A place holding no store at all, not even the schema: a SQLite path with no file yet,
+    /// or an empty PostgreSQL database (for restores).
+    pub async fn blank(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::new(backend).await,
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let name = format!("incubator_test_{}", uuid::Uuid::now_v7().simple());
+                let pool = admin_pool(&admin).await;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await
+                    .expect("PostgreSQL is required for these tests: cannot create a database");
+                pool.close().await;
+                Self {
+                    backend,
+                    url: database_url(&admin, &name),
+                    cleanup: Cleanup::Database(name),
+                }
+            }
+        }
+    }
+
     /// Sends this PostgreSQL database's connections through `proxy` (which a test can cut).
     pub fn through(&mut self, proxy: &Proxy) {
         let real_url = self.url.clone();

@@ -4,6 +4,7 @@
 mod access;
 mod as_of;
 mod audit_feed;
+mod backup;
 mod bad_input;
 mod benches;
 mod bounded;
