@@ -136,22 +136,33 @@ pub async fn restore(args: RestoreArgs) -> Result<(), String> {
     result
 }
 
-/// The log is read in commit order by transaction id, and only below the cluster's oldest
-/// running one: restored events whose ids this cluster has not reached yet would stay unread
-/// (a restore into another cluster, whose counter is behind the one the backup came from).
-async fn transaction_ids_passed(url: &str) -> Result<(), String> {
+/// The one value `sql` selects from the database at `url`, on a connection of its own.
+async fn scalar<T>(url: &str, sql: &'static str) -> Result<T, String>
+where
+    T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(url)
         .await
         .map_err(|e| format!("cannot connect to {url}: {e}"))?;
-    let behind: bool = sqlx::query_scalar(
+    let value = sqlx::query_scalar(sql)
+        .fetch_one(&pool)
+        .await
+        .map_err(|e| format!("cannot read {url}: {e}"));
+    pool.close().await;
+    value
+}
+
+/// The log is read in commit order by transaction id, and only below the cluster's oldest
+/// running one: restored events whose ids this cluster has not reached yet would stay unread
+/// (a restore into another cluster, whose counter is behind the one the backup came from).
+async fn transaction_ids_passed(url: &str) -> Result<(), String> {
+    let behind: bool = scalar(
+        url,
         "SELECT COALESCE(MAX(transaction_id)::text::numeric, 0) \
                 >= pg_snapshot_xmin(pg_current_snapshot())::text::numeric FROM events",
     )
-    .fetch_one(&pool)
-    .await
-    .map_err(|e| format!("cannot read {url}: {e}"))?;
-    pool.close().await;
+    .await?;
     if behind {
         return Err(
             "the restored log carries transaction ids this PostgreSQL cluster has not reached: \
@@ -166,17 +177,11 @@ async fn transaction_ids_passed(url: &str) -> Result<(), String> {
 
 /// Refuses a PostgreSQL database that holds tables already.
 async fn empty_postgres(url: &str) -> Result<(), String> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(url)
-        .await
-        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
-    let tables: i64 = sqlx::query_scalar(
+    let tables: i64 = scalar(
+        url,
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
     )
-    .fetch_one(&pool)
-    .await
-    .map_err(|e| format!("cannot read {url}: {e}"))?;
-    pool.close().await;
+    .await?;
     if tables > 0 {
         return Err(format!(
             "the database holds {tables} tables already: restore into an empty database \

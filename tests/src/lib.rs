@@ -65,23 +65,33 @@ impl TestDb {
                 }
             }
             Backend::Postgres => {
-                let admin = postgres_admin_url();
-                let template = postgres_template(&admin).await;
-                // One copy at a time: PostgreSQL refuses to copy a template that another
-                // copy is reading.
-                let _one = COPYING.lock().await;
-                let pool = admin_pool(&admin).await;
-                sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
-                    .execute(&pool)
-                    .await
-                    .expect("PostgreSQL is required for these tests: cannot create a database");
-                pool.close().await;
-                Self {
-                    backend,
-                    url: database_url(&admin, &name),
-                    cleanup: Cleanup::Database(name),
-                }
+                let template = postgres_template(&postgres_admin_url()).await;
+                Self::postgres(Some(template)).await
             }
+        }
+    }
+
+    /// A PostgreSQL database of the test's own: a copy of `template`, or empty.
+    async fn postgres(template: Option<&str>) -> Self {
+        let admin = postgres_admin_url();
+        let name = format!("incubator_test_{}", uuid::Uuid::now_v7().simple());
+        let create = match template {
+            Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+            None => format!("CREATE DATABASE {name}"),
+        };
+        // One copy at a time: PostgreSQL refuses to copy a template that another copy is
+        // reading.
+        let _one = COPYING.lock().await;
+        let pool = admin_pool(&admin).await;
+        sqlx::query(&create)
+            .execute(&pool)
+            .await
+            .expect("PostgreSQL is required for these tests: cannot create a database");
+        pool.close().await;
+        Self {
+            backend: Backend::Postgres,
+            url: database_url(&admin, &name),
+            cleanup: Cleanup::Database(name),
         }
     }
 
@@ -90,21 +100,7 @@ impl TestDb {
     pub async fn blank(backend: Backend) -> Self {
         match backend {
             Backend::Sqlite => Self::new(backend).await,
-            Backend::Postgres => {
-                let admin = postgres_admin_url();
-                let name = format!("incubator_test_{}", uuid::Uuid::now_v7().simple());
-                let pool = admin_pool(&admin).await;
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&pool)
-                    .await
-                    .expect("PostgreSQL is required for these tests: cannot create a database");
-                pool.close().await;
-                Self {
-                    backend,
-                    url: database_url(&admin, &name),
-                    cleanup: Cleanup::Database(name),
-                }
-            }
+            Backend::Postgres => Self::postgres(None).await,
         }
     }
 
