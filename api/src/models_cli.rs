@@ -72,9 +72,12 @@ async fn rebuild_all(store: &Store, t: &Target) -> Result<(), String> {
     };
     let bar = bar(total, t.json, label);
     let started = Instant::now();
-    let done = rebuild::rebuild_together(&store.read, &models, &|n| bar.set_position(n))
-        .await
-        .map_err(|e| format!("cannot rebuild {label}: {e}"))?;
+    let done = rebuild::rebuild_together(&store.read, &models, &|n| {
+        bar.set_position(n);
+        incubator_server::app::failpoint("rebuild-batch");
+    })
+    .await
+    .map_err(|e| format!("cannot rebuild {label}: {e}"))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let mut reports = Vec::new();

@@ -125,28 +125,16 @@ fn read_ahead(
 
 /// A connection for a rebuild or a check: on SQLite with a 256 MiB page cache while it lasts
 /// (a rebuild inserts every row of a model's indexes, most in no particular order; the
-/// pool's 32 MiB thrash). `done` puts the pool's size back.
+/// pool's 32 MiB thrash). Closed when dropped: it never goes back to the pool.
 async fn big_cache(db: &ReadDb) -> Result<PoolConnection<Any>, sqlx::Error> {
     let mut conn = db.pool.acquire().await?;
+    conn.close_on_drop();
     if db.dialect == Dialect::Sqlite {
         sqlx::query("PRAGMA cache_size = -262144")
             .execute(&mut *conn)
             .await?;
     }
     Ok(conn)
-}
-
-async fn done(db: &ReadDb, mut conn: PoolConnection<Any>) {
-    if db.dialect == Dialect::Sqlite {
-        // On failure the connection is closed rather than returned with a large cache.
-        if sqlx::query("PRAGMA cache_size = -32768")
-            .execute(&mut *conn)
-            .await
-            .is_err()
-        {
-            conn.close_on_drop();
-        }
-    }
 }
 
 /// Locks the model's checkpoint row for the transaction and returns it.
@@ -174,24 +162,14 @@ async fn lock(conn: &mut AnyConnection, name: &str) -> Result<Checkpoint, Projec
     })
 }
 
-/// How a replay applies events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Apply {
-    /// A batch at a time, as the projector does (a model may group its writes).
-    Batched,
-    /// One event at a time: the plain path, so that a check also proves the grouped writes
-    /// of the live model equal to it.
-    OneByOne,
-}
-
-/// Empties the tables and replays the log into them, up to `until` when given; returns the
-/// events applied and the checkpoint reached.
+/// Empties the tables and replays the log into them one event at a time (the plain path, so
+/// that a check also proves the live model's grouped writes equal to it), up to `until` when
+/// given; returns the events applied and the checkpoint reached.
 async fn replay<P: Rebuildable>(
     conn: &mut AnyConnection,
     db: &ReadDb,
     model: &P,
     until: Option<Checkpoint>,
-    how: Apply,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(u64, Checkpoint), ProjectionError> {
     for table in model.tables() {
@@ -211,13 +189,8 @@ async fn replay<P: Rebuildable>(
             Some(u) => events.partition_point(|e| e.checkpoint <= u),
             None => events.len(),
         };
-        match how {
-            Apply::Batched => model.apply_batch(conn, db, &events[..upto]).await?,
-            Apply::OneByOne => {
-                for event in &events[..upto] {
-                    model.apply(conn, db, event).await?;
-                }
-            }
+        for event in &events[..upto] {
+            model.apply(conn, db, event).await?;
         }
         if let Some(last) = events[..upto].last() {
             at = last.checkpoint;
@@ -247,49 +220,40 @@ pub async fn reset<P: Rebuildable>(db: &ReadDb, model: &P) -> Result<(), sqlx::E
     tx.commit().await
 }
 
-/// Rebuilds `model` from position 0 and swaps it in at commit.
+/// Rebuilds `model` from position 0 and swaps it in (see [`rebuild_together`]).
 pub async fn rebuild<P: Rebuildable>(
     db: &ReadDb,
     model: &P,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Rebuilt, ProjectionError> {
-    let mut conn = big_cache(db).await?;
-    let mut tx = conn.begin().await?;
-    lock(&mut tx, model.name()).await?;
-    let (events, at) = replay(&mut tx, db, model, None, Apply::Batched, progress).await?;
-    sqlx::query(
-        "UPDATE projector_checkpoints SET transaction_id = $1, position = $2 WHERE projection = $3",
-    )
-    .bind(at.transaction_id)
-    .bind(at.position)
-    .bind(model.name())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    done(db, conn).await;
-    Ok(Rebuilt {
-        model: model.name(),
-        events,
-        checkpoint: at,
+    let mut done = rebuild_together(db, std::slice::from_ref(model), progress).await?;
+    done.pop().ok_or_else(|| {
+        ProjectionError::Db(sqlx::Error::Protocol(
+            "a rebuild of one model reported none".into(),
+        ))
     })
 }
 
 /// Rebuilds several models in one pass over the log (each event read and decoded once per
-/// model that wants it) and swaps them all in at commit.
+/// model that wants it) while the live ones serve and their projector runs, then swaps them
+/// in at once.
+///
+/// The log is replayed into temporary copies of the models' tables on a connection of its
+/// own, a batch per transaction that writes only the copies: SQLite keeps them in the
+/// connection's temp database, so the store's write lock is never taken by the replay
+/// (commands go on), and PostgreSQL's horizon is held a batch at a time, not for the whole
+/// replay (the projectors go on). The swap is one short transaction: it locks each model's
+/// checkpoint row, replaces the live rows by the copy's and sets the checkpoint to where the
+/// replay ended; the projector then applies whatever was committed since, on the new rows.
+/// The connection is closed afterwards, never returned with its copies.
 pub async fn rebuild_together<P: Rebuildable>(
     db: &ReadDb,
     models: &[P],
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<Rebuilt>, ProjectionError> {
     let mut conn = big_cache(db).await?;
-    let mut tx = conn.begin().await?;
     for model in models {
-        lock(&mut tx, model.name()).await?;
-        for table in model.tables() {
-            sqlx::query(&format!("DELETE FROM {table}"))
-                .execute(&mut *tx)
-                .await?;
-        }
+        shadow(&mut conn, db.dialect, model.tables()).await?;
     }
     let mut at = Checkpoint::default();
     let mut applied = 0u64;
@@ -301,15 +265,33 @@ pub async fn rebuild_together<P: Rebuildable>(
         };
         let last = last.checkpoint;
         // Models own their tables: each may take the whole batch in turn.
+        let mut tx = conn.begin().await?;
         for model in models {
             model.apply_batch(&mut tx, db, &events).await?;
         }
+        tx.commit().await?;
         at = last;
         applied += events.len() as u64;
         progress(applied);
     }
+    let (live, copy) = match db.dialect {
+        Dialect::Sqlite => ("main", "temp"),
+        Dialect::Postgres => ("public", "pg_temp"),
+    };
     let mut out = Vec::with_capacity(models.len());
+    let mut tx = conn.begin().await?;
     for model in models {
+        lock(&mut tx, model.name()).await?;
+        for table in model.tables() {
+            sqlx::query(&format!("DELETE FROM {live}.{table}"))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(&format!(
+                "INSERT INTO {live}.{table} SELECT * FROM {copy}.{table}"
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "UPDATE projector_checkpoints SET transaction_id = $1, position = $2 \
              WHERE projection = $3",
@@ -326,7 +308,6 @@ pub async fn rebuild_together<P: Rebuildable>(
         });
     }
     tx.commit().await?;
-    done(db, conn).await;
     Ok(out)
 }
 
@@ -456,15 +437,7 @@ pub async fn check<P: Rebuildable>(
         (at, live)
     };
     shadow(&mut conn, db.dialect, model.tables()).await?;
-    let (events, at) = replay(
-        &mut conn,
-        db,
-        model,
-        Some(live_at),
-        Apply::OneByOne,
-        progress,
-    )
-    .await?;
+    let (events, at) = replay(&mut conn, db, model, Some(live_at), progress).await?;
     let mut tables = Vec::new();
     for (table, live_rows) in model.tables().iter().zip(live) {
         let rebuilt = rows(&mut conn, table).await?;

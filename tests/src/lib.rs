@@ -104,6 +104,22 @@ impl TestDb {
         }
     }
 
+    /// Whether the database `name` (`prefix` and a UUID v7) was made at least `hours` ago.
+    fn made_hours_ago(name: &str, prefix: &str, hours: u64) -> bool {
+        let Some(made) = name
+            .strip_prefix(prefix)
+            .and_then(|id| uuid::Uuid::try_parse(id).ok())
+            .and_then(|id| id.get_timestamp())
+        else {
+            return false;
+        };
+        let (seconds, _) = made.to_unix();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        now.saturating_sub(seconds) >= hours * 3600
+    }
+
     /// Sends this PostgreSQL database's connections through `proxy` (which a test can cut).
     pub fn through(&mut self, proxy: &Proxy) {
         let real_url = self.url.clone();
@@ -166,6 +182,11 @@ impl TestDb {
                         .expect("list earlier demo databases")
                         {
                             let old: String = old.get("datname");
+                            // Only a run's that ended long ago: another run may be using its
+                            // own right now (its name's UUID v7 says when it was made).
+                            if !Self::made_hours_ago(&old, "incubator_demo_", 3) {
+                                continue;
+                            }
                             let _ =
                                 sqlx::query(&format!("DROP DATABASE IF EXISTS {old} WITH (FORCE)"))
                                     .execute(&pool)

@@ -10,7 +10,61 @@ use incubator_tests::{both_stores, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-both_stores!(rebuild_and_check_the_read_models);
+both_stores!(
+    rebuild_and_check_the_read_models,
+    commands_and_projectors_go_on_while_every_model_is_rebuilt,
+);
+
+/// A rebuild of every model over the demo year, while officers keep working: every command
+/// succeeds and is projected while the rebuild still runs (before, on SQLite the rebuild held
+/// the write lock for its whole replay, and on PostgreSQL the horizon the projectors read up
+/// to); after the swap the models equal a replay, the commands' events included.
+async fn commands_and_projectors_go_on_while_every_model_is_rebuilt(backend: Backend) {
+    let db = incubator_tests::TestDb::with_demo(backend, env!("CARGO_BIN_EXE_incubator-e2e")).await;
+    let app = TestApp::spawn_on(db).await;
+    let mut rebuild = tokio::process::Command::new(env!("CARGO_BIN_EXE_incubator-e2e"))
+        .args(["projections", "rebuild", "--database-url", &app.db.url])
+        .env("RUST_LOG", "warn")
+        // Two seconds after each batch of the replay, so that it surely runs while the
+        // commands do (the demo year alone replays in well under a second).
+        .env("INCUBATOR_FAILPOINTS", "rebuild-batch:slow")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let id = app.apply(&format!("During The Rebuild {i}"), None).await;
+        let history = app.get_json(&format!("/api/v1/startups/{id}/events")).await;
+        let at = history["items"][0]["position"].as_i64().unwrap();
+        let r = app
+            .get(&format!("/api/v1/funding/startups?min_position={at}"))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "projected during the rebuild");
+        ids.push(id);
+    }
+    assert!(
+        rebuild.try_wait().unwrap().is_none(),
+        "the rebuild ended before the commands: this test proved nothing"
+    );
+    let done = rebuild.wait_with_output().await.unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    app.settle().await;
+    let (ok, out, err) = projections(&app.db.url, &["check"]).await;
+    assert!(ok, "{out}{err}");
+    let funded = app.get_json("/api/v1/funding/startups?limit=500").await;
+    let names = funded.to_string();
+    for i in 0..5 {
+        assert!(names.contains(&format!("During The Rebuild {i}")), "{i}");
+    }
+    app.stop().await;
+}
 
 async fn projections(url: &str, args: &[&str]) -> (bool, String, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_incubator-e2e"))

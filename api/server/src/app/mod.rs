@@ -176,7 +176,8 @@ impl App {
 }
 
 /// A point where the crash tests stop the process (`INCUBATOR_FAILPOINTS=name,…` with the
-/// `failpoints` feature, which only the test suite turns on), or panic there (`name:panic`);
+/// `failpoints` feature, which only the test suite turns on), panic there (`name:panic`) or
+/// wait two seconds there (`name:slow`, for a test that must act while long work runs);
 /// nothing otherwise.
 #[inline]
 pub fn failpoint(name: &str) {
@@ -189,6 +190,9 @@ pub fn failpoint(name: &str) {
             }
             if point.strip_suffix(":panic") == Some(name) {
                 panic!("failpoint {name}");
+            }
+            if point.strip_suffix(":slow") == Some(name) {
+                std::thread::sleep(std::time::Duration::from_secs(2));
             }
         }
     }
