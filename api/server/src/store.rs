@@ -82,6 +82,11 @@ pub struct Store {
     /// consistency checks), on connections of its own ([`HEAVY_CONNECTIONS`]): it never takes
     /// the read side's.
     pub heavy: ReadDb,
+    /// What a command touches besides the event store (its idempotency key, the journal of a
+    /// change across two records, its position in the log) and token checks, on connections
+    /// of their own: a flood of reads, exports or checks never makes a command or a sign-in
+    /// wait for a connection.
+    pub commands: ReadDb,
     /// One connection of its own for the background probe of the store's health
     /// (`http::health`): it never waits behind requests.
     pub probe: ReadDb,
@@ -145,6 +150,7 @@ impl Store {
         read.migrate().await?;
         let heavy = ReadDb::connect(&read_url, HEAVY_CONNECTIONS).await?;
         let probe = ReadDb::connect(&read_url, 1).await?;
+        let commands = ReadDb::connect(&read_url, 4).await?;
         let startups = Arc::new(PersistedEventStore::new_snapshot_store(
             EventRepo::new(&backend),
             SNAPSHOT_EVERY,
@@ -170,6 +176,7 @@ impl Store {
             read,
             heavy,
             probe,
+            commands,
             committed: Arc::new(Notify::new()),
             startups,
             mentors,
@@ -219,6 +226,7 @@ impl Store {
         self.read.pool.close().await;
         self.heavy.pool.close().await;
         self.probe.pool.close().await;
+        self.commands.pool.close().await;
     }
 
     /// Where an aggregate's event at `sequence` sits in the global log.
@@ -228,10 +236,10 @@ impl Store {
         aggregate_id: &str,
         sequence: i64,
     ) -> Result<Option<Checkpoint>, sqlx::Error> {
-        let mut conn = self.read.pool.acquire().await?;
+        let mut conn = self.commands.pool.acquire().await?;
         log::locate(
             &mut conn,
-            self.read.dialect,
+            self.commands.dialect,
             aggregate_type,
             aggregate_id,
             sequence,
@@ -249,6 +257,7 @@ impl Store {
         }
         sweep(&self.read.pool).await;
         sweep(&self.heavy.pool).await;
+        sweep(&self.commands.pool).await;
     }
 
     /// The store's dialect.

@@ -178,7 +178,7 @@ impl App {
             )
         });
         if let Some(change) = &change {
-            journal::begin(&self.store.read, change).await?;
+            journal::begin(&self.store.commands, change).await?;
         }
         let command = ResidencyCommand::Cancel {
             reason: reason.clone(),
@@ -239,7 +239,7 @@ impl App {
     }
 
     async fn forget(&self, change: &Pending) {
-        if let Err(e) = journal::finish(&self.store.read, &change.change_id).await {
+        if let Err(e) = journal::finish(&self.store.commands, &change.change_id).await {
             // Harmless: settle finds the change complete and forgets it then.
             tracing::warn!(change = %change.change_id, error = %e, "could not close a journalled change");
         }
@@ -260,7 +260,7 @@ impl App {
         let earlier = match &caller.idempotency_key {
             Some(key) => {
                 journal::of_request(
-                    &self.store.read,
+                    &self.store.commands,
                     kind,
                     &id.to_string(),
                     &caller.actor.name,
@@ -273,7 +273,7 @@ impl App {
         let (change, allocation_id, studio, before) = match earlier {
             Some(change) => {
                 let now = now_ms();
-                if !journal::claim(&self.store.read, &change, now).await? {
+                if !journal::claim(&self.store.commands, &change, now).await? {
                     return Err(ApiError::KeyInProgress);
                 }
                 let change = Pending {
@@ -294,7 +294,7 @@ impl App {
             }
             None => {
                 let change = self.pending(caller, kind, allocation_id, id, studio, &detail);
-                journal::begin(&self.store.read, &change).await?;
+                journal::begin(&self.store.commands, &change).await?;
                 match self
                     .allocate(caller, id, studio, allocation_id, &detail)
                     .await
@@ -371,12 +371,12 @@ impl App {
         studio: Uuid,
         allocation_id: Uuid,
     ) -> Result<Option<Appended>, ApiError> {
-        let mut conn = self.store.read.pool.acquire().await?;
+        let mut conn = self.store.commands.pool.acquire().await?;
         let mut after = 0;
         loop {
             let page = log::read_stream(
                 &mut conn,
-                self.store.read.dialect,
+                self.store.commands.dialect,
                 "Space",
                 &studio.to_string(),
                 after,
@@ -482,13 +482,13 @@ impl App {
     pub async fn settle(&self, older_than: Duration) -> Result<usize, ApiError> {
         let before = now_ms() - i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
         let mut settled = 0;
-        for change in journal::started_before(&self.store.read, before, 100).await? {
-            if !journal::claim(&self.store.read, &change, now_ms()).await? {
+        for change in journal::started_before(&self.store.commands, before, 100).await? {
+            if !journal::claim(&self.store.commands, &change, now_ms()).await? {
                 continue;
             }
             match self.settle_one(&change).await {
                 Ok(()) => {
-                    journal::finish(&self.store.read, &change.change_id).await?;
+                    journal::finish(&self.store.commands, &change.change_id).await?;
                     settled += 1;
                 }
                 Err(e) => {

@@ -118,7 +118,7 @@ pub async fn middleware(
     parts.extensions.insert(IdempotencyKey(key.clone()));
     let req = Request::from_parts(parts, Body::from(bytes));
     let keys = Keys {
-        db: state.store.read.clone(),
+        db: state.store.commands.clone(),
         actor: actor.name,
         key,
         fingerprint,

@@ -131,7 +131,7 @@ impl AppState {
             closing,
             permits: Arc::new(Semaphore::new(settings.max_concurrent_requests)),
             metrics: Arc::new(Metrics::default()),
-            tokens: auth::TokenCache::start(store.read.clone()),
+            tokens: auth::TokenCache::start(store.commands.clone()),
             health: health::watch(store.clone()),
             store,
             models: Arc::new(models),

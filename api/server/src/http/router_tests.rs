@@ -20,6 +20,7 @@ type Answer = (StatusCode, String, Value);
 struct Harness {
     router: axum::Router,
     token: String,
+    store: Store,
     _dir: TempDir,
 }
 
@@ -41,10 +42,11 @@ async fn harness(settings: Settings) -> Harness {
         .await
         .unwrap();
     let (_tx, closing) = watch::channel(false);
-    let state = AppState::new(store, BTreeMap::new(), settings, closing);
+    let state = AppState::new(store.clone(), BTreeMap::new(), settings, closing);
     Harness {
         router: app(state),
         token,
+        store,
         _dir: TempDir(dir),
     }
 }
@@ -258,4 +260,34 @@ async fn made_up_methods_share_one_metrics_series() {
         );
     }
     assert!(text.contains("method=\"other\""), "{text}");
+}
+
+/// Every connection of the read side held, as a flood of reads, exports or checks would hold
+/// them: a keyed command (its token, its key, its events, its position) still answers, on
+/// connections of its own, instead of waiting out the pool's 5 s and answering 503.
+#[tokio::test]
+async fn a_command_waits_for_no_connection_the_reads_hold() {
+    let h = harness(Settings::default()).await;
+    let mut held = Vec::new();
+    while let Some(conn) = h.store.read.pool.try_acquire() {
+        held.push(conn);
+    }
+    while held.len() < 8 {
+        held.push(h.store.read.pool.acquire().await.unwrap());
+    }
+    let request = Request::post("/api/v1/spaces")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("idempotency-key", "while-the-reads-hold-the-pool")
+        .body(Body::from(
+            serde_json::json!({"building": "kesselbetrib", "kind": "office", "name": "C-0.01",
+                   "area_m2": 40, "rent_per_m2": {"cents": 900, "currency": "EUR"},
+                   "registered_on": "2026-01-05"})
+            .to_string(),
+        ))
+        .unwrap();
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(3), h.send(request, false))
+        .await
+        .expect("the command waited for a connection the reads hold");
+    assert_eq!(answered.0, StatusCode::CREATED, "{:?}", answered.2);
+    drop(held);
 }
