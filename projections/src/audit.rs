@@ -775,8 +775,15 @@ pub async fn verify(
     if range == Range::ALL {
         let (checked, altered) = crate::snapshots::verify(&mut conn).await?;
         out.snapshots = checked;
-        for f in altered {
-            note(f);
+        for a in altered {
+            note(Finding {
+                kind: "snapshot_altered",
+                position: a.position,
+                aggregate_type: a.aggregate_type,
+                aggregate_id: a.aggregate_id,
+                sequence: a.sequence,
+                detail: a.detail,
+            });
         }
     }
     findings.sort_by_key(|f| f.position);

@@ -8,7 +8,18 @@ use cqrs_es::Aggregate;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::Finding;
+/// A snapshot that differs from the replay of its events (verification reports it as a
+/// `snapshot_altered` finding).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Altered {
+    /// The position of the stream's event at the snapshot's sequence (0 when it has none).
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// The snapshot's sequence.
+    pub sequence: i64,
+    pub detail: String,
+}
 
 /// The snapshots and the events of one stream.
 async fn stream(
@@ -65,7 +76,7 @@ fn replay_of(aggregate_type: &str, events: &[(i64, i64, String)]) -> Option<Resu
 
 /// Every snapshot that does not equal the replay of its stream's events up to its sequence;
 /// and how many snapshots were checked.
-pub async fn verify(conn: &mut AnyConnection) -> Result<(u64, Vec<Finding>), sqlx::Error> {
+pub async fn verify(conn: &mut AnyConnection) -> Result<(u64, Vec<Altered>), sqlx::Error> {
     let snapshots = sqlx::query(
         "SELECT aggregate_type, aggregate_id, last_sequence, CAST(payload AS TEXT) AS payload \
          FROM snapshots ORDER BY aggregate_type, aggregate_id, last_sequence",
@@ -82,8 +93,7 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<(u64, Vec<Finding>), sql
         let events = stream(conn, &aggregate_type, &aggregate_id, last_sequence).await?;
         checked += 1;
         let position = events.last().map_or(0, |e| e.1);
-        let finding = |detail: String| Finding {
-            kind: "snapshot_altered",
+        let finding = |detail: String| Altered {
             position,
             aggregate_type: aggregate_type.clone(),
             aggregate_id: aggregate_id.clone(),
