@@ -108,9 +108,12 @@ async fn check_all(store: &Store, t: &Target) -> Result<(), String> {
     let mut reports: Vec<Checked> = Vec::new();
     for model in models(t.name.as_deref())? {
         let bar = bar(total, t.json, model.name());
-        let checked = rebuild::check(&store.read, &model, &|n| bar.set_position(n))
-            .await
-            .map_err(|e| format!("cannot check {}: {e}", model.name()))?;
+        let checked = rebuild::check(&store.read, &model, &|n| {
+            bar.set_position(n);
+            incubator_server::app::failpoint("check-batch");
+        })
+        .await
+        .map_err(|e| format!("cannot check {}: {e}", model.name()))?;
         bar.finish_and_clear();
         if !t.json {
             let rows: usize = checked.tables.iter().map(|t| t.rows).sum();

@@ -132,19 +132,23 @@ async fn answer(request: reqwest::RequestBuilder) -> (u16, Option<String>) {
     (r.status().as_u16(), retry)
 }
 
-/// While a consistency check of every model replays the demo year, commands commit and the
-/// projectors apply them (before, on SQLite the check took the write lock for its whole run,
-/// and on PostgreSQL it held back the horizon the projectors read up to).
+/// While a consistency check of every model replays the demo year (slowed at each batch by a
+/// failpoint, so that it surely still runs), commands commit and the projectors apply them:
+/// before, on SQLite the check took the write lock for its whole run, and on PostgreSQL it held
+/// back the horizon the projectors read up to. The HTTP check (`/audit/consistency`) runs the
+/// same `rebuild::check`; this one runs in a process of its own, where the failpoint is set.
 async fn a_consistency_check_holds_nothing_that_commands_or_projectors_wait_on(backend: Backend) {
     let db = TestDb::with_demo(backend, BINARY).await;
     let app = TestApp::spawn_on(db).await;
-    let auditor = client(Some(&app.token(Role::Auditor).await));
-    let url = format!("{}/api/v1/audit/consistency", app.direct);
-    let check = tokio::spawn(async move {
-        let r = auditor.get(url).send().await.unwrap();
-        let status = r.status();
-        (status, r.json::<Value>().await.unwrap())
-    });
+    let mut check = tokio::process::Command::new(BINARY)
+        .args(["projections", "check", "--database-url", &app.db.url])
+        .env("RUST_LOG", "warn")
+        .env("INCUBATOR_FAILPOINTS", "check-batch:slow")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     for i in 0..3 {
         let id = app.apply(&format!("During The Check {i}"), None).await;
@@ -155,14 +159,26 @@ async fn a_consistency_check_holds_nothing_that_commands_or_projectors_wait_on(b
             .await;
         assert_eq!(r.status(), StatusCode::OK);
     }
-    // Before, the commands (SQLite) or their projection (PostgreSQL) waited for the check to
-    // end: done while it still runs, they waited for nothing it holds.
     assert!(
-        !check.is_finished(),
+        check.try_wait().unwrap().is_none(),
         "the commands and their projection were done only after the check"
     );
-    let (status, body) = check.await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let done = check.wait_with_output().await.unwrap();
+    assert!(
+        done.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr)
+    );
+    // Over HTTP, for an auditor, the same check says the same.
+    let auditor = client(Some(&app.token(Role::Auditor).await));
+    let r = auditor
+        .get(format!("{}/api/v1/audit/consistency", app.direct))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
     assert_eq!(body["consistent"], true, "{body}");
     app.stop().await;
 }
