@@ -12,11 +12,10 @@
 //! A graceful shutdown stops accepting, lets every connection finish its request in flight, and
 //! waits for them.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -25,45 +24,13 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::places::Places;
+
 /// Connections one address may hold open at once.
 pub const PER_ADDRESS: usize = 128;
 
 /// The connections open, per address.
-#[derive(Debug, Default)]
-struct Open(Mutex<HashMap<IpAddr, usize>>);
-
-/// One connection's place, given back when it closes.
-struct Place {
-    open: Arc<Open>,
-    address: IpAddr,
-}
-
-impl Open {
-    fn admit(self: &Arc<Self>, address: IpAddr) -> Option<Place> {
-        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = open.entry(address).or_default();
-        if *n >= PER_ADDRESS {
-            return None;
-        }
-        *n += 1;
-        Some(Place {
-            open: self.clone(),
-            address,
-        })
-    }
-}
-
-impl Drop for Place {
-    fn drop(&mut self) {
-        let mut open = self.open.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = open.get_mut(&self.address) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&self.address);
-            }
-        }
-    }
-}
+type Open = Places<IpAddr>;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then drains the connections. A
 /// client that takes longer than `header_read` to send a request's head is disconnected.
@@ -96,7 +63,7 @@ pub async fn serve(
                 continue;
             }
         };
-        let Some(place) = open.admit(remote.ip()) else {
+        let Ok(place) = open.take(&remote.ip(), PER_ADDRESS, usize::MAX) else {
             if refused_logged.elapsed() > Duration::from_secs(10) {
                 tracing::warn!(address = %remote.ip(), limit = PER_ADDRESS, "an address holds as many connections as one may: closing its new ones");
                 refused_logged = std::time::Instant::now();
@@ -148,11 +115,12 @@ mod tests {
         let open = Arc::new(Open::default());
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        let places: Vec<_> = (0..PER_ADDRESS).map(|_| open.admit(a).unwrap()).collect();
-        assert!(open.admit(a).is_none());
-        assert!(open.admit(b).is_some(), "another address is not held back");
+        let admit = |ip: IpAddr| open.take(&ip, PER_ADDRESS, usize::MAX).ok();
+        let places: Vec<_> = (0..PER_ADDRESS).map(|_| admit(a).unwrap()).collect();
+        assert!(admit(a).is_none());
+        assert!(admit(b).is_some(), "another address is not held back");
         drop(places);
-        assert!(open.admit(a).is_some());
-        assert!(open.0.lock().unwrap().len() <= 1);
+        assert!(admit(a).is_some());
+        assert!(open.keys() <= 1);
     }
 }

@@ -10,7 +10,8 @@
 //! - [`people`]: the people registry (personal data, apart from the log; erasable).
 //! - [`http`]: the axum API under `/api/v1`, problem+json errors, extractors.
 //! - [`server`]: runs the API and the projector until SIGINT/SIGTERM; [`connections`]: the
-//!   connection loop (header-read timeout, connections per address).
+//!   connection loop (header-read timeout, connections per address); [`places`]: places
+//!   held per key and in all (connections per address, live streams per token).
 //! - [`telemetry`]: logging; [`metrics`]: Prometheus.
 //!
 //! No business rule lives here: they are all in `incubator-domain`.
@@ -20,6 +21,7 @@ pub mod auth;
 pub mod connections;
 pub mod http;
 pub mod metrics;
+pub mod places;
 /// The people registry lives with the database it is a table of.
 pub use incubator_projections::people;
 pub mod server;

@@ -2,9 +2,9 @@
 //! that a dashboard refreshes a panel only when its model has moved; `GET /session`: who a
 //! token is.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 use incubator_projections::projector::Progress;
 
 use crate::auth::Revocations;
+use crate::places::{Full, Place, Places};
 
 use super::error::ApiError;
 use super::{Actor, AppState, Bearer};
@@ -38,56 +39,16 @@ pub const MAX_STREAMS: usize = 512;
 pub const MAX_STREAMS_PER_TOKEN: usize = 8;
 
 /// The live streams open: in all, and per token name.
-#[derive(Debug, Default)]
-pub struct Streams {
-    open: Mutex<(usize, HashMap<String, usize>)>,
-}
+pub type Streams = Places<String>;
 
-/// A stream's place, given back when the stream ends.
-#[derive(Debug)]
-pub struct Place {
-    streams: Arc<Streams>,
-    name: String,
-}
-
-impl Streams {
-    /// A place for one more stream of the token named `name`, within both caps.
-    pub fn admit(self: &Arc<Self>, name: &str) -> Result<Place, ApiError> {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let (total, per) = &mut *open;
-        let mine = per.get(name).copied().unwrap_or(0);
-        if mine >= MAX_STREAMS_PER_TOKEN {
-            return Err(ApiError::TooManyStreams(mine));
-        }
-        if *total >= MAX_STREAMS {
-            return Err(ApiError::Busy);
-        }
-        *total += 1;
-        per.insert(name.to_owned(), mine + 1);
-        Ok(Place {
-            streams: self.clone(),
-            name: name.to_owned(),
+/// A place for one more stream of the token named `name`, within both caps.
+pub fn admit(streams: &Arc<Streams>, name: &str) -> Result<Place<String>, ApiError> {
+    streams
+        .take(&name.to_owned(), MAX_STREAMS_PER_TOKEN, MAX_STREAMS)
+        .map_err(|full| match full {
+            Full::Key(n) => ApiError::TooManyStreams(n),
+            Full::Total => ApiError::Busy,
         })
-    }
-
-    /// Streams open now.
-    pub fn open(&self) -> usize {
-        self.open.lock().unwrap_or_else(|e| e.into_inner()).0
-    }
-}
-
-impl Drop for Place {
-    fn drop(&mut self) {
-        let mut open = self.streams.open.lock().unwrap_or_else(|e| e.into_inner());
-        let (total, per) = &mut *open;
-        *total = total.saturating_sub(1);
-        if let Some(n) = per.get_mut(&self.name) {
-            *n -= 1;
-            if *n == 0 {
-                per.remove(&self.name);
-            }
-        }
-    }
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -120,7 +81,7 @@ struct Feed {
     closing: watch::Receiver<bool>,
     revocations: watch::Receiver<Revocations>,
     last: Option<Positions>,
-    _place: Place,
+    _place: Place<String>,
 }
 
 impl Feed {
@@ -214,7 +175,7 @@ async fn live(
     Extension(Bearer(token)): Extension<Bearer>,
     Extension(actor): Extension<Actor>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let place = state.streams.admit(&actor.name)?;
+    let place = admit(&state.streams, &actor.name)?;
     let feed = Feed {
         state: state.clone(),
         token,
@@ -282,23 +243,23 @@ mod tests {
         let streams = Arc::new(Streams::default());
         let mut places = Vec::new();
         for i in 0..MAX_STREAMS {
-            places.push(streams.admit(&format!("screen {}", i % 100)).unwrap());
+            places.push(admit(&streams, &format!("screen {}", i % 100)).unwrap());
         }
-        assert!(matches!(streams.admit("another"), Err(ApiError::Busy)));
+        assert!(matches!(admit(&streams, "another"), Err(ApiError::Busy)));
         drop(places.pop());
-        let place = streams.admit("another").unwrap();
-        assert_eq!(streams.open(), MAX_STREAMS);
+        let place = admit(&streams, "another").unwrap();
+        assert_eq!(streams.held(), MAX_STREAMS);
         drop(place);
         drop(places);
-        assert_eq!(streams.open(), 0);
+        assert_eq!(streams.held(), 0);
         let mine: Vec<_> = (0..MAX_STREAMS_PER_TOKEN)
-            .map(|_| streams.admit("one").unwrap())
+            .map(|_| admit(&streams, "one").unwrap())
             .collect();
         assert!(matches!(
-            streams.admit("one"),
+            admit(&streams, "one"),
             Err(ApiError::TooManyStreams(n)) if n == MAX_STREAMS_PER_TOKEN
         ));
         drop(mine);
-        assert!(streams.open.lock().unwrap().1.is_empty());
+        assert_eq!(streams.keys(), 0);
     }
 }
