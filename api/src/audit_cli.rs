@@ -114,7 +114,10 @@ async fn import(
         .await
         .map_err(|e| fail(&e))?;
     bar.finish_and_clear();
-    println!("imported {n} events; start the server (or `audit seal`) to build and seal");
+    println!(
+        "imported {n} events, each sealed as it stands; start the server (or `audit seal`) to \
+         chain their digests and build the read models"
+    );
     Ok(())
 }
 
@@ -122,15 +125,18 @@ async fn seal(store: &incubator_server::store::Store) -> Result<(), String> {
     let sealed = audit::seal_all(&store.read)
         .await
         .map_err(|e| format!("cannot seal: {e}"))?;
-    println!("sealed {sealed} batch(es); every committed event is sealed");
+    println!(
+        "chained {sealed} digest batch(es): every event sealed with its append is in a digest \
+         (`audit verify` names any event without a seal)"
+    );
     Ok(())
 }
 
 fn report_line(v: &Verified) -> String {
     format!(
-        "{} events read, {} checked against their seal, {} not sealed yet, {} digests recomputed, \
-         {} snapshots replayed",
-        v.events, v.sealed, v.unsealed, v.digests, v.snapshots
+        "{} events read, {} checked against their seal ({} not in a digest yet), {} not sealed \
+         yet, {} digests recomputed, {} snapshots replayed",
+        v.events, v.sealed, v.undigested, v.unsealed, v.digests, v.snapshots
     )
 }
 

@@ -658,6 +658,15 @@ async fn fill(store: &Store, target: u64) -> Result<u64, String> {
         copy += 1;
     }
     bar.finish_and_clear();
+    // The copies are bulk-loaded, not appended: sealed as they stand, as an import's are.
+    let mut conn = db.pool.acquire().await.map_err(|e| e.to_string())?;
+    let head = incubator_projections::log::head_position(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    incubator_projections::audit::adopt_up_to(&mut conn, db.dialect, head)
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(conn);
     if db.dialect == incubator_projections::Dialect::Postgres {
         // As autovacuum would after a load this size: without statistics the planner may read
         // the log with a sequential scan and a sort per batch.

@@ -1,18 +1,22 @@
 //! Tamper evidence: the seal over the event log, and its verification.
 //!
-//! The **sealer** runs beside the read models, under the same projector lease, and takes the log
-//! in commit order. For every event it stores, in `audit_chain`, a SHA-256 over the hash of the
-//! event before it in its stream and the event's own content and metadata (canonical JSON) —
-//! a hash chain per stream — and numbers it (`seal`, commit order). For every batch it sealed
-//! it stores a **digest** in `audit_digests`: a SHA-256 over the previous digest and the
-//! batch's event hashes, a chain over the whole log. The latest digest is what an auditor
-//! publishes outside the system (`docs/audit.md`).
+//! Every event is sealed in the transaction that appends it ([`crate::append`]): its row in
+//! `audit_chain` holds a SHA-256 over the hash of the event before it in its stream and the
+//! event's own content and metadata (canonical JSON) — a hash chain per stream. The
+//! **sealer** runs beside the read models, under the same projector lease, takes the log in
+//! commit order, numbers the seals (`seal`, commit order) and stores for every batch a
+//! **digest** in `audit_digests`: a SHA-256 over the previous digest and the batch's event
+//! hashes, a chain over the whole log. The latest digest is what an auditor publishes outside
+//! the system (`docs/audit.md`). The sealer computes no hash: an event altered after its
+//! commit is found altered, however soon after.
 //!
 //! [`verify`] recomputes everything from the events and names what does not match: an event
-//! whose content or metadata changed (`altered`), an event with no seal before the sealer's
-//! checkpoint (`inserted`), a sealed event that is gone, the last of a stream included
-//! (`missing`), events out of their sealed order (`reordered`), a stream with a hole in its
-//! sequence (`gap`), chain rows or digests rewritten (`seal_altered`, `digest_mismatch`).
+//! whose content or metadata changed (`altered`), an event with no seal (`inserted`: only
+//! events at or before the epoch of `audit_epoch`, written by an earlier version or
+//! bulk-loaded, may lack one, and they are counted as not sealed yet), a sealed event that is
+//! gone, the last of a stream included (`missing`), events out of their sealed order
+//! (`reordered`), a stream with a hole in its sequence (`gap`), chain rows or digests
+//! rewritten (`seal_altered`, `digest_mismatch`).
 
 use std::collections::HashMap;
 
@@ -173,6 +177,109 @@ async fn stored_hash(
         .map(|h| unhex(&h)))
 }
 
+/// Writes the chain rows of `events` (just appended, or adopted), unnumbered: the hash of
+/// each chained to the one before it in its stream (among `events`, else as stored).
+pub(crate) async fn seal_appended(
+    conn: &mut AnyConnection,
+    dialect: crate::Dialect,
+    events: &[LoggedEvent],
+) -> Result<(), sqlx::Error> {
+    let mut heads: HashMap<(&str, &str), (i64, [u8; 32])> = HashMap::new();
+    let mut rows = Vec::with_capacity(events.len());
+    for e in events {
+        let key = (e.aggregate_type.as_str(), e.aggregate_id.as_str());
+        let prev = match heads.get(&key) {
+            Some((seq, hash)) if *seq == e.sequence - 1 => *hash,
+            _ if e.sequence <= 1 => GENESIS,
+            // Not found: the event before it is missing. Sealed as it stands; verify names
+            // the hole.
+            _ => stored_hash(conn, key.0, key.1, e.sequence - 1)
+                .await?
+                .unwrap_or(GENESIS),
+        };
+        let hash = event_hash(&prev, e);
+        heads.insert(key, (e.sequence, hash));
+        rows.push(serde_json::json!([
+            e.aggregate_type,
+            e.aggregate_id,
+            e.sequence,
+            e.position(),
+            hex::encode(hash)
+        ]));
+    }
+    insert_json_rows(
+        conn,
+        dialect,
+        "audit_chain",
+        &[
+            ("aggregate_type", JsonColumn::Text),
+            ("aggregate_id", JsonColumn::Text),
+            ("sequence", JsonColumn::Int),
+            ("position", JsonColumn::Int),
+            ("hash", JsonColumn::Text),
+        ],
+        rows,
+    )
+    .await
+}
+
+/// The last position whose events may lack a chain row without being a finding: events
+/// written before seals were written with them, or bulk-loaded (an import, a benchmark).
+async fn adopt_to(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    Ok(sqlx::query("SELECT adopt_to FROM audit_epoch")
+        .fetch_optional(conn)
+        .await?
+        .map(|r| r.try_get::<i64, _>("adopt_to"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+/// Seals the events at or before the epoch that have no chain row yet, from the events as
+/// they stand, as the sealer did before seals were written with the events (run when a store
+/// is opened, so that a log written by an earlier version is sealed before anything is
+/// appended after it); the number of events sealed.
+pub async fn adopt(conn: &mut AnyConnection, dialect: crate::Dialect) -> Result<u64, sqlx::Error> {
+    let to = adopt_to(conn).await?;
+    let sql = format!(
+        "SELECT {} FROM events e WHERE position > $1 AND position <= $2 \
+         AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.position = e.position) \
+         ORDER BY position LIMIT $3",
+        crate::log::columns(dialect)
+    );
+    let (mut after, mut n) = (0i64, 0u64);
+    loop {
+        let events = sqlx::query(&sql)
+            .bind(after)
+            .bind(to)
+            .bind(BATCH)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(LoggedEvent::from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(last) = events.last() else {
+            return Ok(n);
+        };
+        after = last.position();
+        n += events.len() as u64;
+        seal_appended(conn, dialect, &events).await?;
+    }
+}
+
+/// Moves the epoch up to `position` (after a bulk load of the events up to it, by our own
+/// code) and seals what it now covers: [`adopt`].
+pub async fn adopt_up_to(
+    conn: &mut AnyConnection,
+    dialect: crate::Dialect,
+    position: i64,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("UPDATE audit_epoch SET adopt_to = $1 WHERE adopt_to < $1")
+        .bind(position)
+        .execute(&mut *conn)
+        .await?;
+    adopt(conn, dialect).await
+}
+
 impl Projection for Sealer {
     fn name(&self) -> &'static str {
         SEALER
@@ -183,64 +290,71 @@ impl Projection for Sealer {
             .await
     }
 
-    /// Seals the batch: one chain row per event, one digest for the batch.
+    /// Numbers the batch's seals in commit order and chains one digest over them. An event
+    /// without a chain row was not appended by Incubator: it is left unsealed, and
+    /// verification names it.
     async fn apply_batch(&self, conn: &mut Conn, db: &ReadDb, events: &[LoggedEvent]) -> Applied {
-        if events.is_empty() {
+        let (Some(lo), Some(hi)) = (
+            events.iter().map(LoggedEvent::position).min(),
+            events.iter().map(LoggedEvent::position).max(),
+        ) else {
             return Ok(());
+        };
+        let mut chain: HashMap<i64, (Option<i64>, String)> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT position, seal, hash FROM audit_chain WHERE position >= $1 AND position <= $2",
+        )
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            chain.insert(
+                r.try_get("position")?,
+                (r.try_get("seal")?, r.try_get("hash")?),
+            );
         }
         let last_seal: i64 =
             sqlx::query("SELECT CAST(COALESCE(MAX(seal), 0) AS BIGINT) AS n FROM audit_chain")
                 .fetch_one(&mut *conn)
                 .await?
                 .try_get("n")?;
+        let mut numbered: Vec<(i64, i64, [u8; 32])> = Vec::with_capacity(events.len());
+        for e in events {
+            match chain.get(&e.position()) {
+                Some((None, hash)) => {
+                    let seal = last_seal + 1 + numbered.len() as i64;
+                    numbered.push((e.position(), seal, unhex(hash)));
+                }
+                Some((Some(_), _)) => {}
+                None => tracing::warn!(
+                    position = e.position(),
+                    aggregate_type = %e.aggregate_type,
+                    aggregate_id = %e.aggregate_id,
+                    "an event without a seal, not appended by Incubator: left unsealed"
+                ),
+            }
+        }
+        if numbered.is_empty() {
+            return Ok(());
+        }
+        number_rows(
+            conn,
+            db.dialect,
+            numbered.iter().map(|(p, s, _)| (*p, *s)).collect(),
+        )
+        .await?;
         let prev_digest = latest_digest(conn).await?;
         let first = last_seal + 1;
-        let last = last_seal + events.len() as i64;
+        let last = last_seal + numbered.len() as i64;
         let mut digest = DigestHasher::new(
             &prev_digest.as_ref().map_or(GENESIS, |d| unhex(&d.digest)),
             first,
             last,
         );
-        let mut heads: HashMap<(&str, &str), (i64, [u8; 32])> = HashMap::new();
-        let mut rows = Vec::with_capacity(events.len());
-        for (i, e) in events.iter().enumerate() {
-            let key = (e.aggregate_type.as_str(), e.aggregate_id.as_str());
-            let prev = match heads.get(&key) {
-                Some((seq, hash)) if *seq == e.sequence - 1 => *hash,
-                _ if e.sequence <= 1 => GENESIS,
-                // Not found: the event before it is missing. Sealed as it stands; verify names
-                // the hole.
-                _ => stored_hash(conn, key.0, key.1, e.sequence - 1)
-                    .await?
-                    .unwrap_or(GENESIS),
-            };
-            let hash = event_hash(&prev, e);
-            heads.insert(key, (e.sequence, hash));
-            digest.add(&hash);
-            rows.push(serde_json::json!([
-                e.aggregate_type,
-                e.aggregate_id,
-                e.sequence,
-                first + i as i64,
-                e.position(),
-                hex::encode(hash)
-            ]));
+        for (_, _, hash) in &numbered {
+            digest.add(hash);
         }
-        insert_json_rows(
-            conn,
-            db.dialect,
-            "audit_chain",
-            &[
-                ("aggregate_type", JsonColumn::Text),
-                ("aggregate_id", JsonColumn::Text),
-                ("sequence", JsonColumn::Int),
-                ("seal", JsonColumn::Int),
-                ("position", JsonColumn::Int),
-                ("hash", JsonColumn::Text),
-            ],
-            rows,
-        )
-        .await?;
         let sealed_at = events
             .last()
             .map(|e| e.recorded_at.clone())
@@ -258,6 +372,34 @@ impl Projection for Sealer {
         .await?;
         Ok(())
     }
+}
+
+/// Gives the chain rows at the positions their seal numbers: `(position, seal)` pairs.
+async fn number_rows(
+    conn: &mut AnyConnection,
+    dialect: crate::Dialect,
+    pairs: Vec<(i64, i64)>,
+) -> Result<(), sqlx::Error> {
+    let sql = match dialect {
+        crate::Dialect::Sqlite => {
+            "UPDATE audit_chain SET seal = json_extract(j.value, '$[1]') FROM json_each($1) AS j \
+             WHERE audit_chain.position = json_extract(j.value, '$[0]')"
+        }
+        crate::Dialect::Postgres => {
+            "UPDATE audit_chain SET seal = (r->>1)::bigint \
+             FROM jsonb_array_elements(CAST($1 AS jsonb)) AS r \
+             WHERE audit_chain.position = (r->>0)::bigint"
+        }
+    };
+    let rows: Vec<Value> = pairs
+        .into_iter()
+        .map(|(p, s)| serde_json::json!([p, s]))
+        .collect();
+    sqlx::query(sql)
+        .bind(Value::Array(rows).to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// One thing verification found wrong.
@@ -283,8 +425,12 @@ pub struct Verified {
     pub events: u64,
     /// Events checked against their seal.
     pub sealed: u64,
-    /// Events committed after the sealer's checkpoint (sealed within seconds).
+    /// Events not checked: bulk-loaded or written by an earlier version and not sealed yet
+    /// (the next start of the service seals them), or not yet visible in commit order.
     pub unsealed: u64,
+    /// Events checked against the seal written with them that no digest covers yet (the
+    /// sealer numbers them and chains a digest over them within a second).
+    pub undigested: u64,
     /// Digests recomputed.
     pub digests: u64,
     /// Snapshots replayed from their events and compared (when the whole log is verified).
@@ -343,7 +489,8 @@ struct Seal {
     aggregate_type: String,
     aggregate_id: String,
     sequence: i64,
-    seal: i64,
+    /// Its number in commit order; none until the sealer numbers it.
+    seal: Option<i64>,
     position: i64,
     hash: String,
 }
@@ -589,7 +736,7 @@ pub async fn verify(
     // Closed when dropped, as its helpers' are: a pool kept for heavy work holds no idle
     // connections between uses.
     conn.close_on_drop();
-    let sealed_to = checkpoint(db, SEALER).await?;
+    let adopt_to = adopt_to(&mut conn).await?;
     // Every event in the range now, visible in commit order or not yet (on PostgreSQL the
     // log is read up to the cluster's oldest running transaction): those the walk below does
     // not reach are not proven, and are counted as unsealed.
@@ -613,6 +760,7 @@ pub async fn verify(
         events: 0,
         sealed: 0,
         unsealed: 0,
+        undigested: 0,
         digests: 0,
         snapshots: 0,
         intact: true,
@@ -628,6 +776,7 @@ pub async fn verify(
     // Pass 1: the events in commit order, each against the seal at its position.
     let mut heads: HashMap<(String, String), (i64, [u8; 32])> = HashMap::new();
     let mut matched: Vec<bool> = Vec::new();
+    let mut unnumbered_seen: std::collections::HashSet<i64> = std::collections::HashSet::new();
     let mut last_seal_seen = 0i64;
     // The next batch is read (on another connection) while this one is hashed.
     let mut next = Joined(tokio::spawn(read_batch(
@@ -683,22 +832,30 @@ pub async fn verify(
             let hash = event_hash(&prev, e);
             heads.insert(key, (e.sequence, hash));
             let Some(seal) = seals.remove(&e.position()) else {
-                if e.checkpoint > sealed_to {
+                if e.position() <= adopt_to {
                     out.unsealed += 1;
                 } else {
                     note(finding(
                         "inserted",
-                        "an event the sealer never saw, amid sealed ones".into(),
+                        "an event without a seal: Incubator writes every event with its seal"
+                            .into(),
                     ));
                 }
                 continue;
             };
             out.sealed += 1;
-            if let Ok(i) = usize::try_from(seal.seal) {
-                if matched.len() <= i {
-                    matched.resize(i + 1, false);
+            match seal.seal.map(usize::try_from) {
+                Some(Ok(i)) => {
+                    if matched.len() <= i {
+                        matched.resize(i + 1, false);
+                    }
+                    matched[i] = true;
                 }
-                matched[i] = true;
+                Some(Err(_)) => {}
+                None => {
+                    out.undigested += 1;
+                    unnumbered_seen.insert(e.position());
+                }
             }
             if seal.aggregate_type != e.aggregate_type
                 || seal.aggregate_id != e.aggregate_id
@@ -718,16 +875,15 @@ pub async fn verify(
                         .into(),
                 ));
             }
-            if seal.seal < last_seal_seen {
-                note(finding(
-                    "reordered",
-                    format!(
-                        "sealed as number {} after number {last_seal_seen}",
-                        seal.seal
-                    ),
-                ));
+            if let Some(number) = seal.seal {
+                if number < last_seal_seen {
+                    note(finding(
+                        "reordered",
+                        format!("sealed as number {number} after number {last_seal_seen}"),
+                    ));
+                }
+                last_seal_seen = last_seal_seen.max(number);
             }
-            last_seal_seen = last_seal_seen.max(seal.seal);
         }
         progress(out.events);
     }
@@ -769,6 +925,38 @@ pub async fn verify(
         if !seen {
             let detail = "sealed, and no longer in the log".to_owned();
             note(sealed_finding(&mut conn, seal, position, "missing", detail).await?);
+        }
+    }
+    // Seals not numbered yet whose event is gone.
+    for r in sqlx::query(
+        "SELECT position, aggregate_type, aggregate_id, sequence FROM audit_chain \
+         WHERE seal IS NULL AND position >= $1 AND position <= $2 ORDER BY position",
+    )
+    .bind(range.from)
+    .bind(range.to)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let position: i64 = r.try_get("position")?;
+        if unnumbered_seen.contains(&position) {
+            continue;
+        }
+        // Not walked: gone, or committed and not yet visible in commit order (counted as
+        // unsealed above).
+        let there = sqlx::query("SELECT 1 AS one FROM events WHERE position = $1")
+            .bind(position)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some();
+        if !there {
+            note(Finding {
+                kind: "missing",
+                position,
+                aggregate_type: r.try_get("aggregate_type")?,
+                aggregate_id: r.try_get("aggregate_id")?,
+                sequence: r.try_get("sequence")?,
+                detail: "sealed with its append, and no longer in the log".into(),
+            });
         }
     }
     // Snapshots, which the event store loads records from, against their events.

@@ -15,6 +15,17 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// The database's clock now, in milliseconds since the Unix epoch, as an SQL expression:
+    /// one clock for every process that compares times written by another.
+    pub fn now_ms(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+            Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
+}
+
 /// A pool on the event store's database for the projector and the read endpoints.
 #[derive(Debug, Clone)]
 pub struct ReadDb {
@@ -53,7 +64,7 @@ macro_rules! each {
 
 /// Every migration, in order: `migrations/shared/` when the SQL is the same on both stores,
 /// `migrations/{sqlite,postgres}/` when it differs.
-const MIGRATIONS: [(i64, &str, Sql); 17] = [
+const MIGRATIONS: [(i64, &str, Sql); 19] = [
     (1, "0001_event_store", each!("0001_event_store")),
     (2, "0002_funding", each!("0002_funding")),
     (3, "0003_tokens", shared!("0003_tokens")),
@@ -79,6 +90,8 @@ const MIGRATIONS: [(i64, &str, Sql); 17] = [
     (15, "0015_pending_changes", shared!("0015_pending_changes")),
     (16, "0016_people_trail", shared!("0016_people_trail")),
     (17, "0017_token_expiry", shared!("0017_token_expiry")),
+    (18, "0018_commit_seals", each!("0018_commit_seals")),
+    (19, "0019_key_owners", shared!("0019_key_owners")),
 ];
 
 /// A digest of the whole schema as `dialect` builds it (every migration's version and SQL):
@@ -122,6 +135,20 @@ fn migrator(dialect: Dialect) -> Migrator {
 impl ReadDb {
     /// Connects to `url` (a `sqlite://` or `postgres://` URL whose database exists).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        Self::connect_as(url, max_connections, false).await
+    }
+
+    /// [`ReadDb::connect`] for the event log's appends: every commit is synced before it
+    /// returns (SQLite's `synchronous = FULL`, PostgreSQL's `synchronous_commit = on`).
+    pub async fn connect_durable(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        Self::connect_as(url, max_connections, true).await
+    }
+
+    async fn connect_as(
+        url: &str,
+        max_connections: u32,
+        durable: bool,
+    ) -> Result<Self, sqlx::Error> {
         sqlx::any::install_default_drivers();
         let dialect = if url.starts_with("sqlite:") {
             Dialect::Sqlite
@@ -137,9 +164,11 @@ impl ReadDb {
                     // durable too, and any lost after the last one are rebuilt (a model from
                     // its checkpoint, a key's response from the log). Writes that must be
                     // durable on their own (tokens) use `durable_conn`.
-                    let sql = match dialect {
-                        Dialect::Sqlite => "PRAGMA synchronous = NORMAL",
-                        Dialect::Postgres => "SET synchronous_commit = off",
+                    let sql = match (dialect, durable) {
+                        (Dialect::Sqlite, false) => "PRAGMA synchronous = NORMAL",
+                        (Dialect::Postgres, false) => "SET synchronous_commit = off",
+                        (Dialect::Sqlite, true) => "PRAGMA synchronous = FULL",
+                        (Dialect::Postgres, true) => "SET synchronous_commit = on",
                     };
                     sqlx::Executor::execute(&mut *conn, sql).await?;
                     if dialect == Dialect::Sqlite {

@@ -191,6 +191,10 @@ pub async fn import_log(
         .execute(&mut *tx)
         .await?;
     }
+    // The file is the record: its events are sealed as they are, in the same transaction
+    // (the sealer then numbers them and chains the digests).
+    let last = crate::log::head_position(&mut tx).await?;
+    crate::audit::adopt_up_to(&mut tx, db.dialect, last).await?;
     tx.commit().await?;
     progress(n);
     Ok(n)

@@ -4,7 +4,7 @@
 //! - [`db`]: the read-side connection (one code path for SQLite and PostgreSQL through sqlx's
 //!   `Any` driver) and the schema migrations of the whole database.
 //! - [`log`]: reading the event log in commit order, safely on PostgreSQL where concurrent
-//!   transactions commit out of order.
+//!   transactions commit out of order; [`append`]: writing to it, each event with its seal.
 //! - [`projector`]: tails the log and applies batches to read models, advancing each model's
 //!   checkpoint in the same transaction (exactly-once effect, resumable after a crash).
 //! - [`funding`], [`mentorship`], [`space_usage`], [`collaborations`]: the read models and
@@ -22,6 +22,7 @@
 //! read models' tables, and the side tables' SQL (the people registry, tokens, idempotency
 //! keys, the journal); it knows nothing of HTTP.
 
+pub mod append;
 pub mod audit;
 pub mod collaborations;
 pub mod db;

@@ -47,7 +47,7 @@ impl LoggedEvent {
         self.checkpoint.position
     }
 
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+    pub(crate) fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
             checkpoint: Checkpoint {
                 transaction_id: int(row, "transaction_id")?,

@@ -76,6 +76,9 @@ pub const HEAVY_CONNECTIONS: u32 = REPLAYS + 3;
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// The event log's appends: each command's events, their seals and the snapshot in one
+    /// transaction, synced at commit (`incubator_projections::append`).
+    writes: ReadDb,
     /// The read side: projector, history, read models.
     pub read: ReadDb,
     /// Work whose cost grows with the history (read models as of an instant, verification,
@@ -148,31 +151,54 @@ impl Store {
         };
         let read = ReadDb::connect(&read_url, 8).await?;
         read.migrate().await?;
+        // A log written by an earlier version (whose seals were written after the commit)
+        // is sealed up to where this version began to seal each event with its append.
+        let writes = ReadDb::connect_durable(
+            &read_url,
+            match read.dialect {
+                Dialect::Sqlite => 2,
+                Dialect::Postgres => 8,
+            },
+        )
+        .await?;
+        {
+            let mut conn = writes.pool.begin().await?;
+            let adopted = incubator_projections::audit::adopt(&mut conn, read.dialect).await?;
+            conn.commit().await?;
+            if adopted > 0 {
+                tracing::info!(
+                    adopted,
+                    "sealed the events an earlier version had not sealed"
+                );
+            }
+        }
         let heavy = ReadDb::connect(&read_url, HEAVY_CONNECTIONS).await?;
         let probe = ReadDb::connect(&read_url, 1).await?;
         let commands = ReadDb::connect(&read_url, 4).await?;
+        let repo = || EventRepo::new(&backend, &writes);
         let startups = Arc::new(PersistedEventStore::new_snapshot_store(
-            EventRepo::new(&backend),
+            repo(),
             SNAPSHOT_EVERY,
         ));
         let mentors = Arc::new(PersistedEventStore::new_snapshot_store(
-            EventRepo::new(&backend),
+            repo(),
             SNAPSHOT_EVERY,
         ));
         let spaces = Arc::new(PersistedEventStore::new_snapshot_store(
-            EventRepo::new(&backend),
+            repo(),
             SNAPSHOT_EVERY,
         ));
         let residencies = Arc::new(PersistedEventStore::new_snapshot_store(
-            EventRepo::new(&backend),
+            repo(),
             SNAPSHOT_EVERY,
         ));
         let collaborations = Arc::new(PersistedEventStore::new_snapshot_store(
-            EventRepo::new(&backend),
+            repo(),
             SNAPSHOT_EVERY,
         ));
         Ok(Self {
             backend,
+            writes,
             read,
             heavy,
             probe,
@@ -189,7 +215,7 @@ impl Store {
     /// A fresh repository on this store's pool (for tools that build their own cqrs-es
     /// framework, such as the benchmark's baseline).
     pub fn new_repo(&self) -> EventRepo {
-        EventRepo::new(&self.backend)
+        EventRepo::new(&self.backend, &self.writes)
     }
 
     /// The startup event store.
@@ -223,6 +249,7 @@ impl Store {
             Backend::Sqlite(p) => p.close().await,
             Backend::Postgres(p) => p.close().await,
         }
+        self.writes.pool.close().await;
         self.read.pool.close().await;
         self.heavy.pool.close().await;
         self.probe.pool.close().await;
@@ -255,6 +282,7 @@ impl Store {
             Backend::Sqlite(p) => sweep(p).await,
             Backend::Postgres(p) => sweep(p).await,
         }
+        sweep(&self.writes.pool).await;
         sweep(&self.read.pool).await;
         sweep(&self.heavy.pool).await;
         sweep(&self.commands.pool).await;
@@ -463,7 +491,13 @@ impl<E: std::error::Error> From<AggregateError<E>> for CommandError<E> {
             AggregateError::DatabaseConnectionError(e) => Self::Unavailable(e),
             AggregateError::DeserializationError(e) => Self::Internal(e),
             AggregateError::UnexpectedError(e) => {
-                if is_unavailable(e.as_ref()) {
+                if matches!(
+                    e.downcast_ref::<incubator_projections::append::AppendError>(),
+                    Some(incubator_projections::append::AppendError::KeyLost)
+                ) {
+                    // A retry runs the command instead: this attempt conflicts with it.
+                    Self::Conflict
+                } else if is_unavailable(e.as_ref()) {
                     Self::Unavailable(e)
                 } else {
                     Self::Internal(e)
@@ -506,18 +540,35 @@ async fn sweep<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
     }
 }
 
-/// The cqrs-es repository for either backend: delegates to sqlite-es or postgres-es, and
-/// classifies their errors the same way.
-pub enum EventRepo {
+tokio::task_local! {
+    /// The idempotency key attempt a request's commands run under (set by the idempotency
+    /// middleware around the handler): each append checks and counts it in its transaction.
+    pub static HOLDER: incubator_projections::keys::Holder;
+}
+
+/// The cqrs-es repository for either backend: loads through sqlite-es or postgres-es
+/// (classifying their errors the same way), and appends through
+/// `incubator_projections::append`, which writes each event's seal in the events' own
+/// transaction (see `docs/architecture.md`).
+pub struct EventRepo {
+    loads: Loads,
+    writes: ReadDb,
+}
+
+enum Loads {
     Sqlite(SqliteEventRepository),
     Postgres(PostgresEventRepository),
 }
 
 impl EventRepo {
-    fn new(backend: &Backend) -> Self {
-        match backend {
-            Backend::Sqlite(p) => Self::Sqlite(SqliteEventRepository::new(p.clone())),
-            Backend::Postgres(p) => Self::Postgres(PostgresEventRepository::new(p.clone())),
+    fn new(backend: &Backend, writes: &ReadDb) -> Self {
+        let loads = match backend {
+            Backend::Sqlite(p) => Loads::Sqlite(SqliteEventRepository::new(p.clone())),
+            Backend::Postgres(p) => Loads::Postgres(PostgresEventRepository::new(p.clone())),
+        };
+        Self {
+            loads,
+            writes: writes.clone(),
         }
     }
 }
@@ -546,9 +597,9 @@ fn classify(e: PersistenceError) -> PersistenceError {
 
 macro_rules! delegate {
     ($self:ident, $repo:ident => $call:expr) => {
-        match $self {
-            EventRepo::Sqlite($repo) => $call.await.map_err(classify),
-            EventRepo::Postgres($repo) => $call.await.map_err(classify),
+        match &$self.loads {
+            Loads::Sqlite($repo) => $call.await.map_err(classify),
+            Loads::Postgres($repo) => $call.await.map_err(classify),
         }
     };
 }
@@ -581,7 +632,35 @@ impl PersistedEventRepository for EventRepo {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        delegate!(self, r => r.persist::<A>(events, snapshot_update))
+        use incubator_projections::append::{append, AppendError, NewEvent, NewSnapshot};
+        let new: Vec<NewEvent<'_>> = events
+            .iter()
+            .map(|e| NewEvent {
+                aggregate_type: A::TYPE,
+                aggregate_id: &e.aggregate_id,
+                sequence: e.sequence as i64,
+                event_type: &e.event_type,
+                event_version: &e.event_version,
+                payload: &e.payload,
+                metadata: &e.metadata,
+            })
+            .collect();
+        let snapshot = snapshot_update
+            .as_ref()
+            .map(|(id, payload, current)| NewSnapshot {
+                aggregate_type: A::TYPE,
+                aggregate_id: id,
+                last_sequence: events.last().map_or(0, |e| e.sequence as i64),
+                current_snapshot: *current as i64,
+                payload,
+            });
+        let holder = HOLDER.try_with(Clone::clone).ok();
+        match append(&self.writes, &new, snapshot, holder.as_ref()).await {
+            Ok(_) => Ok(()),
+            Err(AppendError::Conflict) => Err(PersistenceError::OptimisticLockError),
+            Err(e @ AppendError::KeyLost) => Err(PersistenceError::UnknownError(Box::new(e))),
+            Err(AppendError::Db(e)) => Err(classify(PersistenceError::UnknownError(Box::new(e)))),
+        }
     }
 
     async fn stream_events<A: Aggregate>(

@@ -5,6 +5,7 @@ use incubator_server::auth::Role;
 use incubator_tests::{both_stores, client, event_count, Backend, TestApp};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
+use sqlx::Row;
 
 both_stores!(
     a_retry_with_the_same_key_gets_the_first_response_and_appends_nothing,
@@ -13,7 +14,79 @@ both_stores!(
     keys_belong_to_their_caller_and_expire,
     a_key_whose_response_was_lost_is_settled_from_the_log,
     a_recovered_answer_equals_the_first,
+    an_attempt_whose_key_was_taken_over_appends_nothing,
 );
+
+/// An attempt whose key a retry took over (its process seemed gone, but was only slow) can
+/// no longer append: its append checks the key in its own transaction and rolls back, events
+/// and seals; and a takeover fails once the attempt it saw has appended.
+async fn an_attempt_whose_key_was_taken_over_appends_nothing(backend: Backend) {
+    use incubator_projections::append::{append, AppendError, NewEvent};
+    use incubator_projections::keys::{self, Holder, Seen};
+    let db = incubator_tests::TestDb::new(backend).await;
+    let store = incubator_server::store::Store::open(&db.url).await.unwrap();
+    let mut conn = store.read.pool.acquire().await.unwrap();
+    let (actor, key) = ("officer", "k-1");
+    assert!(keys::claim(
+        &mut conn,
+        (actor, key),
+        "f",
+        "/api/v1/startups",
+        1_000,
+        "gone"
+    )
+    .await
+    .unwrap());
+    let payload = json!({"Voided": {"reason": "duplicate"}});
+    let metadata = json!({"actor": actor});
+    let event = |sequence| NewEvent {
+        aggregate_type: "Startup",
+        aggregate_id: "00000000-0000-7000-8000-0000000000aa",
+        sequence,
+        event_type: "Voided",
+        event_version: "1",
+        payload: &payload,
+        metadata: &metadata,
+    };
+    let first = Holder {
+        actor: actor.into(),
+        key: key.into(),
+        started_at: 1_000,
+    };
+    // The attempt appends once; a takeover that saw no append then fails.
+    append(&store.read, &[event(1)], None, Some(&first))
+        .await
+        .unwrap();
+    let seen = Seen {
+        state: "pending",
+        started_at: 1_000,
+        commits: 0,
+    };
+    assert!(
+        !keys::retake(&mut conn, (actor, key), seen, (2_000, 0), "retry")
+            .await
+            .unwrap()
+    );
+    // A takeover that saw it succeeds; the first attempt's next append is refused whole.
+    let seen = Seen { commits: 1, ..seen };
+    assert!(
+        keys::retake(&mut conn, (actor, key), seen, (2_000, 0), "retry")
+            .await
+            .unwrap()
+    );
+    let refused = append(&store.read, &[event(2)], None, Some(&first)).await;
+    assert!(matches!(refused, Err(AppendError::KeyLost)), "{refused:?}");
+    let pool = db.pool().await;
+    assert_eq!(event_count(&pool).await, 1);
+    let seals: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_chain")
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .get("n");
+    assert_eq!(seals, 1, "the refused append's seal went with it");
+    drop(conn);
+    store.close().await;
+}
 
 fn key() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -34,7 +34,9 @@ async fn commands_and_projectors_go_on_while_every_model_is_rebuilt(backend: Bac
         .spawn()
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Commands while the rebuild runs (five at most; on a loaded machine fewer fit in it).
     let mut ids = Vec::new();
+    let mut during = 0;
     for i in 0..5 {
         let id = app.apply(&format!("During The Rebuild {i}"), None).await;
         let history = app.get_json(&format!("/api/v1/startups/{id}/events")).await;
@@ -44,10 +46,14 @@ async fn commands_and_projectors_go_on_while_every_model_is_rebuilt(backend: Bac
             .await;
         assert_eq!(r.status(), StatusCode::OK, "projected during the rebuild");
         ids.push(id);
+        if rebuild.try_wait().unwrap().is_some() {
+            break;
+        }
+        during += 1;
     }
     assert!(
-        rebuild.try_wait().unwrap().is_none(),
-        "the rebuild ended before the commands: this test proved nothing"
+        during >= 1,
+        "the rebuild ended before a command was projected: this test proved nothing"
     );
     let done = rebuild.wait_with_output().await.unwrap();
     assert!(
@@ -60,7 +66,7 @@ async fn commands_and_projectors_go_on_while_every_model_is_rebuilt(backend: Bac
     assert!(ok, "{out}{err}");
     let funded = app.get_json("/api/v1/funding/startups?limit=500").await;
     let names = funded.to_string();
-    for i in 0..5 {
+    for i in 0..ids.len() {
         assert!(names.contains(&format!("During The Rebuild {i}")), "{i}");
     }
     app.stop().await;

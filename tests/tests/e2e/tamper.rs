@@ -11,7 +11,183 @@ use sqlx::{AnyPool, Row};
 both_stores!(
     every_kind_of_tampering_is_named,
     a_snapshot_edited_in_the_database_is_found,
+    events_are_sealed_with_their_append_and_nothing_is_sealed_late,
+    a_log_an_earlier_version_left_unsealed_is_sealed_when_opened,
 );
+
+/// A log written before seals were written with their events: its last events (the sealer
+/// had not reached them) have no seal. The migration records how far that goes; opening the
+/// store seals them as they stand, and nothing after that point.
+async fn a_log_an_earlier_version_left_unsealed_is_sealed_when_opened(backend: Backend) {
+    let (db, a, _) = sealed_log(backend).await;
+    let pool = db.pool().await;
+    // As the earlier version left it: two more events of Alpha, appended as postgres-es and
+    // sqlite-es appended them (no seal), and the epoch where the migration put it (the head
+    // of the log then).
+    let json = if backend == Backend::Postgres {
+        "::jsonb"
+    } else {
+        ""
+    };
+    for sequence in [4, 5] {
+        sqlx::query(&format!(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+             event_version, payload, metadata) VALUES ('Startup', $1, $2, 'KpisReported', '1', \
+             $3{json}, $4{json})"
+        ))
+        .bind(&a)
+        .bind(sequence)
+        .bind(r#"{"KpisReported":{"month":"2026-01","revenue":{"cents":1,"currency":"EUR"},"headcount":1,"customers":1}}"#)
+        .bind(r#"{"actor":"officer"}"#)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE audit_epoch SET adopt_to = (SELECT MAX(position) FROM events)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let before = verify(&db).await;
+    assert_eq!(
+        (before.unsealed, before.verdict),
+        (2, "incomplete"),
+        "{before:?}"
+    );
+    pool.close().await;
+    // Opened (by the service, or any command: here `audit seal`), and numbered by the sealer.
+    let out = cli(&["audit", "seal", "--database-url", &db.url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = verify(&db).await;
+    assert!(after.intact, "{after:?}");
+    assert_eq!((after.sealed, after.unsealed, after.undigested), (7, 0, 0));
+}
+
+fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_incubator-e2e"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// Seals are written in the events' own transaction. An event appended while no sealer runs
+/// has its seal at once (verify checks it before any digest covers it); altered before the
+/// sealer numbers it, it is found altered (the sealer used to seal whatever it found); an
+/// event written into the table by hand has no seal, is never sealed, and is named.
+async fn events_are_sealed_with_their_append_and_nothing_is_sealed_late(backend: Backend) {
+    use incubator_domain::startup::StartupCommand;
+    let (db, a, b) = sealed_log(backend).await;
+    let store = incubator_server::store::Store::open(&db.url).await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let advance = StartupCommand::Advance {
+        to: None,
+        override_reason: None,
+        on: today,
+        today,
+    };
+    let metadata = std::collections::HashMap::from([("actor".to_owned(), "officer".to_owned())]);
+    let committed = store
+        .execute(store.startups(), &a, advance, None, metadata)
+        .await
+        .unwrap();
+    let at = committed.checkpoint.unwrap().position;
+    store.close().await;
+    let pool = db.pool().await;
+    let seal: Option<i64> = sqlx::query("SELECT seal FROM audit_chain WHERE position = $1")
+        .bind(at)
+        .fetch_one(&pool)
+        .await
+        .expect("the event's seal was committed with it")
+        .try_get("seal")
+        .unwrap();
+    assert_eq!(seal, None, "numbered only by the sealer, later");
+    // On PostgreSQL the event is read in commit order once no older transaction of the
+    // cluster (other tests') is still open.
+    let mut fresh = verify(&db).await;
+    for _ in 0..100 {
+        if fresh.unsealed == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        fresh = verify(&db).await;
+    }
+    assert!(fresh.intact, "{fresh:?}");
+    assert_eq!((fresh.sealed, fresh.undigested, fresh.unsealed), (6, 1, 0));
+    let out = cli(&["audit", "verify", "--database-url", &db.url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Altered before the sealer reaches it, and a forged event appended by hand.
+    unguard(&pool, backend).await;
+    let (alter, forge) = if backend == Backend::Postgres {
+        (
+            "UPDATE events SET payload = jsonb_set(payload, '{StageAdvanced,to}', '\"graduated\"') \
+             WHERE position = $1",
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+             event_version, payload, metadata) SELECT aggregate_type, aggregate_id, 3, \
+             event_type, event_version, payload, metadata FROM events \
+             WHERE aggregate_id = $1 AND sequence = 2 RETURNING position",
+        )
+    } else {
+        (
+            "UPDATE events SET payload = json_set(payload, '$.StageAdvanced.to', 'graduated') \
+             WHERE position = $1",
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+             event_version, payload, metadata) SELECT aggregate_type, aggregate_id, 3, \
+             event_type, event_version, payload, metadata FROM events \
+             WHERE aggregate_id = $1 AND sequence = 2 RETURNING position",
+        )
+    };
+    sqlx::query(alter).bind(at).execute(&pool).await.unwrap();
+    let forged: i64 = sqlx::query(forge)
+        .bind(&b)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .try_get("position")
+        .unwrap();
+    pool.close().await;
+    // The sealer runs (as a server's would), and numbers what was sealed at its append only.
+    let out = cli(&["audit", "seal", "--database-url", &db.url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut after = verify(&db).await;
+    for _ in 0..100 {
+        if after.unsealed == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = verify(&db).await;
+    }
+    let found: Vec<(&str, i64)> = after
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.position))
+        .collect();
+    assert_eq!(
+        found,
+        vec![("altered", at), ("inserted", forged)],
+        "{after:?}"
+    );
+    assert_eq!(after.undigested, 0, "{after:?}");
+    let out = cli(&["audit", "verify", "--database-url", &db.url]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("first: altered event at position {at}")),
+        "{stderr}"
+    );
+}
 
 /// A startup with a snapshot (one every 25 events): the snapshot, edited in the database to
 /// say the startup graduated, is found by verification (it equals no replay of the events).

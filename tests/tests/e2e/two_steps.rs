@@ -14,7 +14,95 @@ both_stores!(
     an_arrival_cut_between_its_steps_is_finished_by_its_retry,
     an_arrival_cut_between_its_steps_and_never_retried_is_undone,
     a_cancellation_cut_before_the_studio_is_given_back_gives_it_back,
+    the_first_retry_after_a_crash_is_answered,
 );
+
+/// After a crash, the first retry is answered: the crashed process stopped beating, so the
+/// key it held is known abandoned within seconds, not after a request's lifetime (35 s with
+/// the default `--request-timeout`, when the retry waited 10 s and got 409). So whether the
+/// attempt appended nothing (it died before the command ran) or the first step of a change
+/// across two records, the retry after the restart settles it, appending each event once.
+async fn the_first_retry_after_a_crash_is_answered(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let token = create_token(&db.url, "officer-restarts", Role::Officer).await;
+    let failing = ServerProcess::start_with(
+        BINARY,
+        &db.url,
+        &[],
+        &[("INCUBATOR_FAILPOINTS", "arrive.after_space")],
+    )
+    .await;
+    let mut hub = Hub {
+        c: client(Some(&token)),
+        base: failing.base.clone(),
+    };
+    let (id, studio) = hub.contracted().await;
+    let arrive = format!("/residencies/{id}/arrive");
+    let body = json!({"arrived_on": "2027-04-01"});
+    crash_on(
+        failing,
+        &hub,
+        &arrive,
+        body.clone(),
+        Some("arrive-after-restart"),
+    )
+    .await;
+    let server = ServerProcess::start(BINARY, &db.url).await;
+    hub.base = server.base.clone();
+    let (status, answer) = hub
+        .post(&arrive, body.clone(), Some("arrive-after-restart"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let allocated = types(&hub.studio_events(&studio).await)
+        .iter()
+        .filter(|t| **t == "SpaceAllocated")
+        .count();
+    assert_eq!(allocated, 1);
+    assert_eq!(
+        hub.get(&format!("/residencies/{id}")).await["stage"],
+        "in_residence"
+    );
+    server.kill().await;
+
+    // Nothing appended: the process dies as the command begins.
+    let failing =
+        ServerProcess::start_with(BINARY, &db.url, &[], &[("INCUBATOR_FAILPOINTS", "execute")])
+            .await;
+    hub.base = failing.base.clone();
+    let founder = hub
+        .created("/people", json!({"name": "Ada Muller"}), "person_id")
+        .await;
+    let apply = json!({"name": "Restarted Co", "founders": [founder],
+                       "applied_on": "2027-02-01"});
+    crash_on(
+        failing,
+        &hub,
+        "/startups",
+        apply.clone(),
+        Some("apply-after-restart"),
+    )
+    .await;
+    let server = ServerProcess::start(BINARY, &db.url).await;
+    hub.base = server.base.clone();
+    let (status, answer) = hub
+        .post("/startups", apply, Some("apply-after-restart"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let listed = hub
+        .get(&format!(
+            "/startups?limit=100&min_position={}",
+            answer["position"]
+        ))
+        .await;
+    let named = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "Restarted Co")
+        .count();
+    assert_eq!(named, 1, "{listed}");
+    server.kill().await;
+}
 
 const BINARY: &str = env!("CARGO_BIN_EXE_incubator-e2e");
 

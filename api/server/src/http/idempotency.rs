@@ -72,6 +72,98 @@ impl SuccessStatus {
 /// How long a retry waits for a racing first attempt to answer before giving up with 409.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
 
+/// How often a serving process records that it is alive ([`Owners::beat`]).
+pub const BEAT_EVERY: Duration = Duration::from_millis(500);
+/// How long a process may be silent before the keys it holds count as abandoned (it died):
+/// six beats missed.
+const SILENT_AFTER_MS: i64 = 3_000;
+
+/// This process as the holder of idempotency keys: its instance id (written into the keys it
+/// claims, and beaten in `key_owners`), and the attempts it is running now.
+#[derive(Debug)]
+pub struct Owners {
+    pub instance: String,
+    /// Attempts running here, by (actor, key, start), and how many (racing claims of one key
+    /// within one millisecond enter the same entry).
+    running: std::sync::Mutex<std::collections::HashMap<(String, String, i64), usize>>,
+}
+
+impl Owners {
+    /// A new instance on `db`, beating every [`BEAT_EVERY`] until it is dropped.
+    pub fn start(db: ReadDb) -> std::sync::Arc<Self> {
+        let owners = std::sync::Arc::new(Self {
+            instance: uuid::Uuid::now_v7().to_string(),
+            running: Default::default(),
+        });
+        tokio::spawn(Self::beat(std::sync::Arc::downgrade(&owners), db));
+        owners
+    }
+
+    async fn beat(owners: std::sync::Weak<Self>, db: ReadDb) {
+        let mut ticks = tokio::time::interval(BEAT_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut first = true;
+        loop {
+            ticks.tick().await;
+            let Some(owners) = owners.upgrade() else {
+                return;
+            };
+            let beaten = async {
+                let mut conn = db.pool.acquire().await?;
+                if first {
+                    // Processes silent for a day are long gone.
+                    keys::forget_silent(&mut conn, db.dialect, 86_400_000).await?;
+                }
+                keys::beat(&mut conn, db.dialect, &owners.instance).await
+            };
+            match tokio::time::timeout(Duration::from_secs(2), beaten).await {
+                Ok(Ok(())) => first = false,
+                Ok(Err(e)) => tracing::debug!(error = %e, "could not beat"),
+                Err(_) => tracing::debug!("beat timed out"),
+            }
+        }
+    }
+
+    /// Marks the attempt (`actor`, `key`, `started_at`) running here until the guard drops.
+    /// Taken before the key's row names this process, so no retry here ever finds the row
+    /// without the attempt.
+    fn running(self: &std::sync::Arc<Self>, actor: &str, key: &str, started_at: i64) -> Running {
+        let id = (actor.to_owned(), key.to_owned(), started_at);
+        if let Ok(mut set) = self.running.lock() {
+            *set.entry(id.clone()).or_default() += 1;
+        }
+        Running {
+            owners: self.clone(),
+            id,
+        }
+    }
+
+    fn is_running(&self, actor: &str, key: &str, started_at: i64) -> bool {
+        self.running
+            .lock()
+            .is_ok_and(|set| set.contains_key(&(actor.to_owned(), key.to_owned(), started_at)))
+    }
+}
+
+/// An attempt running in this process; forgotten when dropped.
+struct Running {
+    owners: std::sync::Arc<Owners>,
+    id: (String, String, i64),
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.owners.running.lock() {
+            if let Some(n) = set.get_mut(&self.id) {
+                *n -= 1;
+                if *n == 0 {
+                    set.remove(&self.id);
+                }
+            }
+        }
+    }
+}
+
 /// Response headers kept with a stored response.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, header::LOCATION];
 
@@ -119,6 +211,7 @@ pub async fn middleware(
     let req = Request::from_parts(parts, Body::from(bytes));
     let keys = Keys {
         db: state.store.commands.clone(),
+        owners: state.owners.clone(),
         actor: actor.name,
         key,
         fingerprint,
@@ -130,7 +223,7 @@ pub async fn middleware(
     let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
     loop {
         match keys.claim().await? {
-            Claim::Owner { started_at } => return Ok(keys.run(req, next, started_at).await),
+            Claim::Owner(running) => return Ok(keys.run(req, next, running).await),
             Claim::Done(stored) => return Ok(stored.replay()),
             Claim::Again => {}
             Claim::Running => {
@@ -212,6 +305,7 @@ fn millis(d: Duration) -> i64 {
 /// One caller's key for one request.
 struct Keys {
     db: ReadDb,
+    owners: std::sync::Arc<Owners>,
     actor: String,
     key: String,
     fingerprint: String,
@@ -225,7 +319,7 @@ struct Keys {
 
 enum Claim {
     /// This request holds the key and runs the command.
-    Owner { started_at: i64 },
+    Owner(Running),
     /// A response is known: replay it.
     Done(Stored),
     /// Another attempt with the key is running.
@@ -265,18 +359,20 @@ impl Keys {
     async fn claim(&self) -> Result<Claim, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
         let now = now_ms();
+        let running = self.owners.running(&self.actor, &self.key, now);
         let claimed = keys::claim(
             &mut conn,
-            &self.actor,
-            &self.key,
+            (&self.actor, &self.key),
             &self.fingerprint,
             &self.path,
             now,
+            &self.owners.instance,
         )
         .await?;
         if claimed {
-            return Ok(Claim::Owner { started_at: now });
+            return Ok(Claim::Owner(running));
         }
+        drop(running);
         let Some(row) = keys::read(&mut conn, &self.actor, &self.key).await? else {
             // Expired and deleted between our insert and our read: try again.
             return Ok(Claim::Again);
@@ -303,24 +399,51 @@ impl Keys {
                     .unwrap_or_default(),
                 body: row.body.unwrap_or_default(),
             })),
-            "pending" if now - started_at <= millis(self.lease) => Ok(Claim::Running),
+            "pending"
+                if now - started_at <= millis(self.lease)
+                    && self.holder_is_there(&mut conn, &row).await? =>
+            {
+                Ok(Claim::Running)
+            }
             _ => {
-                // Unsettled, or pending past any request's lifetime: its attempt is over, and
-                // whether it appended anything is in the log.
+                // Unsettled, pending past any request's lifetime, or pending for a process
+                // that is gone: its attempt is over, and whether it appended anything is in
+                // the log.
                 drop(conn);
-                self.recover(&row.state, started_at, row.head_position)
-                    .await
+                let seen = keys::Seen {
+                    state: &row.state,
+                    started_at,
+                    commits: row.commits,
+                };
+                self.recover(seen, row.head_position).await
             }
         }
     }
 
-    /// Settles a key whose attempt ended without a recorded response.
-    async fn recover(
+    /// Whether the attempt holding the pending key `row` may still be running: it runs in
+    /// this process, or in one that beat within [`SILENT_AFTER_MS`] (a key claimed before
+    /// owners were recorded waits for its lease, as before).
+    async fn holder_is_there(
         &self,
-        state: &str,
-        started_at: i64,
-        head_at_claim: i64,
-    ) -> Result<Claim, ApiError> {
+        conn: &mut sqlx::AnyConnection,
+        row: &keys::KeyRow,
+    ) -> Result<bool, sqlx::Error> {
+        let Some(owner) = row.owner.as_deref() else {
+            return Ok(true);
+        };
+        if owner == self.owners.instance {
+            return Ok(self
+                .owners
+                .is_running(&self.actor, &self.key, row.started_at));
+        }
+        Ok(keys::silent_for(conn, self.db.dialect, owner)
+            .await?
+            .is_some_and(|ms| ms <= SILENT_AFTER_MS))
+    }
+
+    /// Settles a key whose attempt ended without a recorded response.
+    async fn recover(&self, seen: keys::Seen<'_>, head_at_claim: i64) -> Result<Claim, ApiError> {
+        let (state, started_at) = (seen.state, seen.started_at);
         let mut conn = self.db.pool.acquire().await?;
         let events = log::find_by_metadata(
             &mut conn,
@@ -341,20 +464,21 @@ impl Keys {
         // It appended nothing, or only the first step of a change across two records (the
         // application layer resumes it): run the command now, if no other retry took the key
         // first.
-        let now = now_ms();
+        // A later start than the attempt taken over, even within its millisecond: the appends
+        // of that attempt tell themselves from this one's by it.
+        let now = now_ms().max(started_at + 1);
         let head = log::head_position(&mut conn).await?;
+        let running = self.owners.running(&self.actor, &self.key, now);
         let taken = keys::retake(
             &mut conn,
-            &self.actor,
-            &self.key,
-            state,
-            started_at,
-            now,
-            head,
+            (&self.actor, &self.key),
+            seen,
+            (now, head),
+            &self.owners.instance,
         )
         .await?;
         Ok(if taken {
-            Claim::Owner { started_at: now }
+            Claim::Owner(running)
         } else {
             Claim::Running
         })
@@ -451,9 +575,17 @@ impl Keys {
 
     /// Runs the command as the key's owner and records its response. The work runs in a task
     /// of its own, so a client that hangs up does not leave the key half-settled.
-    async fn run(self, req: Request, next: Next, started_at: i64) -> Response {
+    async fn run(self, req: Request, next: Next, running: Running) -> Response {
+        let started_at = running.id.2;
+        let holder = keys::Holder {
+            actor: self.actor.clone(),
+            key: self.key.clone(),
+            started_at,
+        };
         let task = tokio::spawn(async move {
-            let response = next.run(req).await;
+            // Every append of the command checks in its transaction that the key is still
+            // this attempt's (`store::HOLDER`).
+            let response = crate::store::HOLDER.scope(holder, next.run(req)).await;
             let transient = response.status().is_server_error()
                 || response.extensions().get::<Transient>().is_some();
             let (parts, body) = response.into_parts();
@@ -481,9 +613,11 @@ impl Keys {
                 Err(e) => Err(e),
             };
             if let Err(e) = recorded {
-                // The row stays pending; once its lease passes, a retry settles it from the log.
+                // The row stays pending; a retry here (the attempt is over) or after the
+                // lease settles it from the log.
                 tracing::warn!(error = %e, "could not record the response to an idempotency key");
             }
+            drop(running);
             Response::from_parts(parts, Body::from(bytes))
         });
         task.await

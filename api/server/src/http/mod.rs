@@ -104,6 +104,8 @@ pub struct AppState {
     pub streams: Arc<live::Streams>,
     /// What the background probe knows of the store.
     pub health: watch::Receiver<health::Health>,
+    /// This process as the holder of idempotency keys.
+    pub owners: Arc<idempotency::Owners>,
 }
 
 impl AppState {
@@ -133,6 +135,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             tokens: auth::TokenCache::start(store.commands.clone()),
             health: health::watch(store.clone()),
+            owners: idempotency::Owners::start(store.commands.clone()),
             store,
             models: Arc::new(models),
             settings,

@@ -1,0 +1,15 @@
+-- Seals are written with their events: each event's `audit_chain` row is inserted in the
+-- transaction that appends the event, and numbered (`seal`, commit order) afterwards by the
+-- sealer, which also chains the digests. Until then `seal` is NULL.
+ALTER TABLE audit_chain ALTER COLUMN seal DROP NOT NULL;
+
+-- Events at or before `adopt_to` may lack a chain row: they were written before seals were
+-- written with the events (the log as this migration found it), or bulk-loaded by
+-- `audit import` or a benchmark. The sealer seals those from the events as they stand; any
+-- other event without a chain row was not appended by Incubator and is a finding.
+CREATE TABLE audit_epoch
+(
+    id       INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    adopt_to BIGINT  NOT NULL
+);
+INSERT INTO audit_epoch (id, adopt_to) SELECT 1, COALESCE(MAX(position), 0) FROM events;
