@@ -55,13 +55,7 @@ async fn a_log_an_earlier_version_left_unsealed_is_sealed_when_opened(backend: B
     );
     pool.close().await;
     // Opened (by the service, or any command: here `audit seal`), and numbered by the sealer.
-    let out = cli(&["audit", "seal", "--database-url", &db.url]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let after = verify(&db).await;
+    let after = sealed_by_the_sealer(&db).await;
     assert!(after.intact, "{after:?}");
     assert_eq!((after.sealed, after.unsealed, after.undigested), (7, 0, 0));
 }
@@ -82,7 +76,8 @@ async fn events_are_sealed_with_their_append_and_nothing_is_sealed_late(backend:
     use incubator_domain::startup::StartupCommand;
     let (db, a, b) = sealed_log(backend).await;
     let store = incubator_server::store::Store::open(&db.url).await.unwrap();
-    let today = chrono::Utc::now().date_naive();
+    // Any day after the HTTP commands' (which are dated in hub time).
+    let today = chrono::NaiveDate::from_ymd_opt(2099, 6, 1).unwrap();
     let advance = StartupCommand::Advance {
         to: None,
         override_reason: None,
@@ -105,16 +100,7 @@ async fn events_are_sealed_with_their_append_and_nothing_is_sealed_late(backend:
         .try_get("seal")
         .unwrap();
     assert_eq!(seal, None, "numbered only by the sealer, later");
-    // On PostgreSQL the event is read in commit order once no older transaction of the
-    // cluster (other tests') is still open.
-    let mut fresh = verify(&db).await;
-    for _ in 0..100 {
-        if fresh.unsealed == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        fresh = verify(&db).await;
-    }
+    let fresh = verify_visible(&db).await;
     assert!(fresh.intact, "{fresh:?}");
     assert_eq!((fresh.sealed, fresh.undigested, fresh.unsealed), (6, 1, 0));
     let out = cli(&["audit", "verify", "--database-url", &db.url]);
@@ -155,20 +141,7 @@ async fn events_are_sealed_with_their_append_and_nothing_is_sealed_late(backend:
         .unwrap();
     pool.close().await;
     // The sealer runs (as a server's would), and numbers what was sealed at its append only.
-    let out = cli(&["audit", "seal", "--database-url", &db.url]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut after = verify(&db).await;
-    for _ in 0..100 {
-        if after.unsealed == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        after = verify(&db).await;
-    }
+    let after = sealed_by_the_sealer(&db).await;
     let found: Vec<(&str, i64)> = after
         .findings
         .iter()
@@ -269,6 +242,31 @@ async fn verify(db: &TestDb) -> Verified {
     let read = ReadDb::connect(&db.url, 2).await.unwrap();
     let v = audit::verify(&read, Range::ALL, &|_| {}).await.unwrap();
     read.pool.close().await;
+    v
+}
+
+/// Runs the sealer over `db` as `incubator audit seal` does, then [`verify_visible`].
+async fn sealed_by_the_sealer(db: &TestDb) -> Verified {
+    let out = cli(&["audit", "seal", "--database-url", &db.url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    verify_visible(db).await
+}
+
+/// [`verify`], once every event is read in commit order: on PostgreSQL an event is, once no
+/// older transaction of the cluster (other tests') is still open.
+async fn verify_visible(db: &TestDb) -> Verified {
+    let mut v = verify(db).await;
+    for _ in 0..100 {
+        if v.unsealed == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        v = verify(db).await;
+    }
     v
 }
 

@@ -25,17 +25,7 @@ both_stores!(
 async fn the_first_retry_after_a_crash_is_answered(backend: Backend) {
     let db = TestDb::new(backend).await;
     let token = create_token(&db.url, "officer-restarts", Role::Officer).await;
-    let failing = ServerProcess::start_with(
-        BINARY,
-        &db.url,
-        &[],
-        &[("INCUBATOR_FAILPOINTS", "arrive.after_space")],
-    )
-    .await;
-    let mut hub = Hub {
-        c: client(Some(&token)),
-        base: failing.base.clone(),
-    };
+    let (mut hub, failing) = Hub::failing(&db.url, &token, &[], "arrive.after_space").await;
     let (id, studio) = hub.contracted().await;
     let arrive = format!("/residencies/{id}/arrive");
     let body = json!({"arrived_on": "2027-04-01"});
@@ -116,6 +106,23 @@ struct Hub {
 }
 
 impl Hub {
+    /// A hub on a server that aborts at `failpoint`, started with `args`.
+    async fn failing(
+        url: &str,
+        token: &str,
+        args: &[&str],
+        failpoint: &str,
+    ) -> (Self, ServerProcess) {
+        let failing =
+            ServerProcess::start_with(BINARY, url, args, &[("INCUBATOR_FAILPOINTS", failpoint)])
+                .await;
+        let hub = Self {
+            c: client(Some(token)),
+            base: failing.base.clone(),
+        };
+        (hub, failing)
+    }
+
     async fn post(&self, path: &str, body: Value, key: Option<&str>) -> (StatusCode, Value) {
         let mut r = self
             .c
@@ -241,17 +248,8 @@ async fn crash_on(
 async fn an_arrival_cut_between_its_steps_is_finished_by_its_retry(backend: Backend) {
     let db = TestDb::new(backend).await;
     let token = create_token(&db.url, "officer-two-steps", Role::Officer).await;
-    let failing = ServerProcess::start_with(
-        BINARY,
-        &db.url,
-        &SHORT,
-        &[("INCUBATOR_FAILPOINTS", "arrive.after_space")],
-    )
-    .await;
-    let mut hub = Hub {
-        c: client(Some(&token)),
-        base: failing.base.clone(),
-    };
+    let (mut hub, failing) =
+        Hub::failing(&db.url, &token, SHORT.as_slice(), "arrive.after_space").await;
     let (id, studio) = hub.contracted().await;
     let arrive = format!("/residencies/{id}/arrive");
     let body = json!({"arrived_on": "2027-04-01"});
@@ -331,17 +329,8 @@ async fn an_arrival_cut_between_its_steps_is_finished_by_its_retry(backend: Back
 async fn an_arrival_cut_between_its_steps_and_never_retried_is_undone(backend: Backend) {
     let db = TestDb::new(backend).await;
     let token = create_token(&db.url, "officer-two-steps", Role::Officer).await;
-    let failing = ServerProcess::start_with(
-        BINARY,
-        &db.url,
-        &SHORT,
-        &[("INCUBATOR_FAILPOINTS", "arrive.after_space")],
-    )
-    .await;
-    let mut hub = Hub {
-        c: client(Some(&token)),
-        base: failing.base.clone(),
-    };
+    let (mut hub, failing) =
+        Hub::failing(&db.url, &token, SHORT.as_slice(), "arrive.after_space").await;
     let (id, studio) = hub.contracted().await;
     let arrive = format!("/residencies/{id}/arrive");
     crash_on(
@@ -386,17 +375,8 @@ async fn an_arrival_cut_between_its_steps_and_never_retried_is_undone(backend: B
 async fn a_cancellation_cut_before_the_studio_is_given_back_gives_it_back(backend: Backend) {
     let db = TestDb::new(backend).await;
     let token = create_token(&db.url, "officer-two-steps", Role::Officer).await;
-    let failing = ServerProcess::start_with(
-        BINARY,
-        &db.url,
-        &SHORT,
-        &[("INCUBATOR_FAILPOINTS", "release.after_residency")],
-    )
-    .await;
-    let mut hub = Hub {
-        c: client(Some(&token)),
-        base: failing.base.clone(),
-    };
+    let (mut hub, failing) =
+        Hub::failing(&db.url, &token, SHORT.as_slice(), "release.after_residency").await;
     let (id, studio) = hub.contracted().await;
     let (status, body) = hub
         .post(
