@@ -35,6 +35,37 @@ pub enum Bench {
     Reads(ReadsArgs),
     /// `audit verify` speed against reading the same events in commit order with no hashing.
     Verify(RebuildArgs),
+    /// An officer's command and a viewer's read, alone and then beside a flood of the work
+    /// whose cost grows with the history (read models as of an instant, verifications) and
+    /// of open live streams: their latency both ways, measured in the same run.
+    Flood(FloodArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FloodArgs {
+    /// `sqlite` (a temporary file) or a postgres:// URL of a server where a temporary database
+    /// may be created.
+    #[arg(long, default_value = "sqlite")]
+    pub store: String,
+    /// Hubs' worth of demo data.
+    #[arg(long, default_value_t = 1)]
+    pub scale: u32,
+    /// Start from a copy of this store instead of loading the demo year (as for `reads`).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Requests for read models as of an instant kept in flight (an auditor's), and as many
+    /// from a viewer (refused).
+    #[arg(long, default_value_t = 200)]
+    pub as_of: usize,
+    /// Live streams held open (eight per token, from four loopback addresses).
+    #[arg(long, default_value_t = 500)]
+    pub streams: usize,
+    /// Verifications kept in flight.
+    #[arg(long, default_value_t = 4)]
+    pub verifications: usize,
+    /// Seconds of each measurement (alone, then in the flood).
+    #[arg(long, default_value_t = 5.0)]
+    pub seconds: f64,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +126,7 @@ pub async fn run(bench: Bench) -> Result<(), String> {
         Bench::Rebuild(args) => rebuild_bench(args).await,
         Bench::Reads(args) => reads_bench(args).await,
         Bench::Verify(args) => verify_bench(args).await,
+        Bench::Flood(args) => flood_bench(args).await,
     }
 }
 
@@ -722,7 +754,7 @@ async fn rebuild_bench(args: RebuildArgs) -> Result<(), String> {
     let db = TempDb::create(&args.store, args.from.as_deref()).await?;
     let result = rebuild_on(&db.url, args.events).await;
     db.remove().await;
-    let (events, floor, rebuild, alone) = result?;
+    let (events, floor, rebuild, alone, (commands_alone, commands_during)) = result?;
     let models: Vec<&str> = alone.iter().map(|(name, _)| *name).collect();
     println!(
         "bench rebuild  store={}  events={events}  read models: {}",
@@ -750,6 +782,20 @@ async fn rebuild_bench(args: RebuildArgs) -> Result<(), String> {
             rate / floor_rate
         );
     }
+    println!(
+        "{:<34} {:>9} {:>9} {:>9} {:>9}",
+        "HTTP + key commands", "count", "failures", "p50 ms", "p99 ms"
+    );
+    for s in [&commands_alone, &commands_during] {
+        println!(
+            "{:<34} {:>9} {:>9} {:>9.2} {:>9.2}",
+            s.mode,
+            s.latencies.len(),
+            s.errors,
+            s.percentile(0.5),
+            s.percentile(0.99)
+        );
+    }
     let rebuild_rate = events as f64 / rebuild;
     json_line(json!({
         "bench": "rebuild",
@@ -758,12 +804,20 @@ async fn rebuild_bench(args: RebuildArgs) -> Result<(), String> {
         "floor_per_s": figure(floor_rate),
         "rebuild_per_s": figure(rebuild_rate),
         "ratio": figure(rebuild_rate / floor_rate),
+        "commands_alone_p99_ms": figure(commands_alone.percentile(0.99)),
+        "commands_during_rebuild": {
+            "count": commands_during.latencies.len(),
+            "failures": commands_during.errors,
+            "p50_ms": figure(commands_during.percentile(0.5)),
+            "p99_ms": figure(commands_during.percentile(0.99)),
+        },
     }));
     Ok(())
 }
 
-/// Events, the floor's seconds, the rebuild's seconds, and each model's seconds alone.
-type RebuildTimes = (u64, f64, f64, Vec<(&'static str, f64)>);
+/// Events, the floor's seconds, the rebuild's seconds, each model's seconds alone, and
+/// commands alone and during a second rebuild.
+type RebuildTimes = (u64, f64, f64, Vec<(&'static str, f64)>, (Sample, Sample));
 
 async fn rebuild_on(url: &str, target: u64) -> Result<RebuildTimes, String> {
     let store = Store::open(url).await.map_err(|e| e.to_string())?;
@@ -795,8 +849,43 @@ async fn rebuild_on(url: &str, target: u64) -> Result<RebuildTimes, String> {
             started.elapsed().as_secs_f64(),
         ));
     }
+    let during = commands_during_rebuild(&store).await?;
     store.close().await;
-    Ok((events, floor, rebuild, alone))
+    Ok((events, floor, rebuild, alone, during))
+}
+
+/// Keyed commands from one officer over HTTP: for two seconds alone, then for as long as a
+/// rebuild of every model runs beside them (the service's projectors going on meanwhile).
+async fn commands_during_rebuild(store: &Store) -> Result<(Sample, Sample), String> {
+    use incubator_server::auth::{create, Role};
+    let officer = create(&store.read, "bench-rebuild-officer", Role::Officer)
+        .await
+        .map_err(|e| e.to_string())?;
+    let server = Served::start(store, incubator_server::http::Settings::default()).await?;
+    let who = Beside::new(&server.base, &officer, &officer).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let alone = {
+        let (who, stopped) = (who.clone(), stopped.clone());
+        let timer =
+            tokio::spawn(async move { who.commands_until(stopped, "commands alone").await });
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let _ = stop.send(true);
+        timer.await.map_err(|e| e.to_string())?
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let timer = tokio::spawn(async move {
+        who.commands_until(stopped, "commands during the rebuild")
+            .await
+    });
+    let models = incubator_projections::models::Model::ALL;
+    let rebuilt = incubator_projections::rebuild::rebuild_together(&store.read, &models, &|_| {})
+        .await
+        .map_err(|e| e.to_string());
+    let _ = stop.send(true);
+    let during = timer.await.map_err(|e| e.to_string())?;
+    server.stop().await;
+    rebuilt?;
+    Ok((alone, during))
 }
 
 async fn verify_bench(args: RebuildArgs) -> Result<(), String> {
@@ -1034,6 +1123,339 @@ async fn reads_on(
     }
     server.stop().await;
     Ok((head, rows))
+}
+
+async fn flood_bench(args: FloodArgs) -> Result<(), String> {
+    let db = TempDb::create(&args.store, args.from.as_deref()).await?;
+    let result = flood_on(&db.url, &args).await;
+    db.remove().await;
+    let f = result?;
+    println!(
+        "bench flood  store={}  {} events  as_of={} (+{} from a viewer)  streams={}  verifications={}",
+        store_name(&args.store),
+        f.events,
+        args.as_of,
+        args.as_of,
+        args.streams,
+        args.verifications
+    );
+    println!(
+        "{:<34} {:>8} {:>8} {:>8} {:>8} {:>7}",
+        "measured", "count", "p50 ms", "p99 ms", "max ms", "errors"
+    );
+    let mut rows = Vec::new();
+    for s in [
+        &f.command_alone,
+        &f.read_alone,
+        &f.command_flood,
+        &f.read_flood,
+    ] {
+        let max = s
+            .latencies
+            .iter()
+            .max()
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
+        println!(
+            "{:<34} {:>8} {:>8.2} {:>8.2} {:>8.2} {:>7}",
+            s.mode,
+            s.latencies.len(),
+            s.percentile(0.5),
+            s.percentile(0.99),
+            max,
+            s.errors
+        );
+        rows.push(json!({"measured": s.mode, "count": s.latencies.len(),
+            "p50_ms": figure(s.percentile(0.5)), "p99_ms": figure(s.percentile(0.99)),
+            "max_ms": figure(max), "errors": s.errors}));
+    }
+    println!(
+        "flood answers: as_of {:?}, viewer as_of {:?}, verify {:?}; streams open {}",
+        f.as_of, f.viewer_as_of, f.verify, f.streams_open
+    );
+    let ratio = |flood: &Sample, alone: &Sample| flood.percentile(0.99) / alone.percentile(0.99);
+    json_line(json!({
+        "bench": "flood",
+        "store": store_name(&args.store),
+        "events": f.events,
+        "streams_open": f.streams_open,
+        "as_of_statuses": f.as_of,
+        "viewer_as_of_statuses": f.viewer_as_of,
+        "verify_statuses": f.verify,
+        "rows": rows,
+        "command_p99_ratio": figure(ratio(&f.command_flood, &f.command_alone)),
+        "read_p99_ratio": figure(ratio(&f.read_flood, &f.read_alone)),
+        "worst_p99_ms": figure(f.command_flood.percentile(0.99).max(f.read_flood.percentile(0.99))),
+    }));
+    Ok(())
+}
+
+/// What the flood bench measured.
+struct Flooded {
+    events: i64,
+    command_alone: Sample,
+    read_alone: Sample,
+    command_flood: Sample,
+    read_flood: Sample,
+    /// Answers to the flood's requests, by status.
+    as_of: std::collections::BTreeMap<u16, usize>,
+    viewer_as_of: std::collections::BTreeMap<u16, usize>,
+    verify: std::collections::BTreeMap<u16, usize>,
+    streams_open: usize,
+}
+
+/// Keeps `url` asked by `clients` tasks until `stop`: every answer's status, counted.
+fn keep_asking(
+    c: &reqwest::Client,
+    url: String,
+    clients: usize,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<std::collections::BTreeMap<u16, usize>>> {
+    (0..clients)
+        .map(|_| {
+            let (c, url, stop) = (c.clone(), url.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut seen = std::collections::BTreeMap::new();
+                while !*stop.borrow() {
+                    let status = match c.get(&url).send().await {
+                        Ok(r) => {
+                            let s = r.status().as_u16();
+                            let _ = r.bytes().await;
+                            s
+                        }
+                        Err(_) => 0,
+                    };
+                    *seen.entry(status).or_insert(0) += 1;
+                    if status == 503 {
+                        // As a client honouring Retry-After would, sooner.
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+                seen
+            })
+        })
+        .collect()
+}
+
+async fn counted(
+    tasks: Vec<tokio::task::JoinHandle<std::collections::BTreeMap<u16, usize>>>,
+) -> std::collections::BTreeMap<u16, usize> {
+    let mut all = std::collections::BTreeMap::new();
+    for t in tasks {
+        for (status, n) in t.await.unwrap_or_default() {
+            *all.entry(status).or_insert(0) += n;
+        }
+    }
+    all
+}
+
+/// The officer and the viewer whose requests are timed beside the flood.
+#[derive(Clone)]
+struct Beside {
+    officer: reqwest::Client,
+    viewer: reqwest::Client,
+    base: String,
+    founder: serde_json::Value,
+}
+
+impl Beside {
+    /// An officer (`officer` token) with a founder registered, and a viewer (`viewer`).
+    async fn new(base: &str, officer: &str, viewer: &str) -> Result<Self, String> {
+        let officer = bearer_client(officer)?;
+        let founder = officer
+            .post(format!("{base}/api/v1/people"))
+            .json(&json!({"name": "Bench Founder"}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json::<serde_json::Value>()
+            .await
+            .map_err(|e| e.to_string())?["person_id"]
+            .clone();
+        Ok(Self {
+            officer,
+            viewer: bearer_client(viewer)?,
+            base: base.to_owned(),
+            founder,
+        })
+    }
+
+    /// One keyed application; whether it was created.
+    async fn apply(&self) -> bool {
+        self.officer
+            .post(format!("{}/api/v1/startups", self.base))
+            .header("idempotency-key", uuid::Uuid::now_v7().to_string())
+            .json(&json!({"name": "Beside The Flood", "founders": [self.founder]}))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == reqwest::StatusCode::CREATED)
+    }
+
+    /// Applications one after another until `stop` turns true.
+    async fn commands_until(
+        self,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+        mode: &'static str,
+    ) -> Sample {
+        let start = Instant::now();
+        let (mut latencies, mut errors) = (Vec::new(), 0);
+        while !*stop.borrow_and_update() {
+            let t0 = Instant::now();
+            if self.apply().await {
+                latencies.push(t0.elapsed());
+            } else {
+                errors += 1;
+            }
+        }
+        Sample {
+            mode,
+            tasks: 1,
+            latencies,
+            elapsed: start.elapsed(),
+            errors,
+        }
+    }
+
+    /// An officer's keyed application, then a viewer's pipeline read, each for `seconds`.
+    async fn measure(self, flood: bool, seconds: f64) -> (Sample, Sample) {
+        let one = [(String::new(), MentorId::new())];
+        let who = self.clone();
+        let command = measure(
+            if flood {
+                "command in the flood"
+            } else {
+                "command alone"
+            },
+            1,
+            seconds,
+            &one,
+            move |_, _, _| {
+                let who = who.clone();
+                async move { who.apply().await }
+            },
+        )
+        .await;
+        let who = self;
+        let read = measure(
+            if flood {
+                "pipeline read in the flood"
+            } else {
+                "pipeline read alone"
+            },
+            1,
+            seconds,
+            &one,
+            move |_, _, _| {
+                let who = who.clone();
+                async move {
+                    match who
+                        .viewer
+                        .get(format!("{}/api/v1/funding/pipeline", who.base))
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                        _ => false,
+                    }
+                }
+            },
+        )
+        .await;
+        (command, read)
+    }
+}
+
+async fn flood_on(url: &str, args: &FloodArgs) -> Result<Flooded, String> {
+    use incubator_server::auth::{create, Role};
+    let store = Store::open(url).await.map_err(|e| e.to_string())?;
+    if empty(&store).await? {
+        crate::demo::load(&store, 1535, args.scale.max(1), true).await?;
+    }
+    let events = {
+        let mut conn = store.read.pool.acquire().await.map_err(|e| e.to_string())?;
+        incubator_projections::log::head_position(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?
+    };
+    let token = |name: String, role| {
+        let db = store.read.clone();
+        async move { create(&db, &name, role).await.map_err(|e| e.to_string()) }
+    };
+    let officer = token("bench-officer".into(), Role::Officer).await?;
+    let viewer_token = token("bench-viewer".into(), Role::Viewer).await?;
+    let auditor = bearer_client(&token("bench-auditor".into(), Role::Auditor).await?)?;
+    let server = Served::start(&store, incubator_server::http::Settings::default()).await?;
+    let base = server.base.clone();
+    let who = Beside::new(&base, &officer, &viewer_token).await?;
+    let viewer = who.viewer.clone();
+    let beside = |flood: bool| who.clone().measure(flood, args.seconds);
+    let (command_alone, read_alone) = beside(false).await;
+
+    // The flood: live streams from four loopback addresses (an address holds at most 128
+    // connections), eight per token.
+    let mut streams = Vec::new();
+    let mut stream_clients = Vec::new();
+    for i in 0..args.streams.div_ceil(8) {
+        let t = token(format!("bench-wall-{i}"), Role::Viewer).await?;
+        let address = std::net::IpAddr::from([127, 0, 0, 2 + (i % 4) as u8]);
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {t}")
+                .parse()
+                .map_err(|_| "bad token header")?,
+        );
+        stream_clients.push(
+            reqwest::Client::builder()
+                .default_headers(headers)
+                .local_address(address)
+                .no_proxy()
+                .build()
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    for i in 0..args.streams {
+        let r = stream_clients[i / 8]
+            .get(format!("{base}/api/v1/live"))
+            .send()
+            .await
+            .map_err(|e| format!("cannot open live stream {i}: {e}"))?;
+        if r.status().is_success() {
+            streams.push(r);
+        }
+    }
+    let streams_open = streams.len();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let as_of_url = format!("{base}/api/v1/funding/pipeline?as_of=2199-01-01T00:00:00Z");
+    let as_of = keep_asking(&auditor, as_of_url.clone(), args.as_of, &stopped);
+    let viewer_as_of = keep_asking(&viewer, as_of_url, args.as_of, &stopped);
+    let verify = keep_asking(
+        &auditor,
+        format!("{base}/api/v1/audit/verify"),
+        args.verifications,
+        &stopped,
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (command_flood, read_flood) = beside(true).await;
+    let _ = stop.send(true);
+    let (as_of, viewer_as_of, verify) = (
+        counted(as_of).await,
+        counted(viewer_as_of).await,
+        counted(verify).await,
+    );
+    drop(streams);
+    server.stop().await;
+    store.close().await;
+    Ok(Flooded {
+        events,
+        command_alone,
+        read_alone,
+        command_flood,
+        read_flood,
+        as_of,
+        viewer_as_of,
+        verify,
+        streams_open,
+    })
 }
 
 #[cfg(test)]

@@ -336,7 +336,15 @@ impl Store {
                     events: Vec::new(),
                 });
             }
-            match store.commit(events, context, metadata.clone()).await {
+            // The append hands back where its last event sits in the log: no query after it.
+            let last_appended = Arc::new(std::sync::Mutex::new(None));
+            let committed = APPENDED
+                .scope(
+                    last_appended.clone(),
+                    store.commit(events, context, metadata.clone()),
+                )
+                .await;
+            match committed {
                 Ok(envelopes) => {
                     self.committed.notify_waiters();
                     let version = envelopes.last().map_or(current, |e| e.sequence as u64);
@@ -350,11 +358,14 @@ impl Store {
                             answer_id: incubator_domain::AnswerIds::answer_id(&e.payload),
                         })
                         .collect();
-                    let checkpoint = self
-                        .locate(A::TYPE, id, version as i64)
-                        .await
-                        .ok()
-                        .flatten();
+                    let checkpoint = match last_appended.lock().ok().and_then(|mut a| a.take()) {
+                        Some(at) => Some(at),
+                        None => self
+                            .locate(A::TYPE, id, version as i64)
+                            .await
+                            .ok()
+                            .flatten(),
+                    };
                     return Ok(Committed {
                         version,
                         checkpoint,
@@ -544,6 +555,8 @@ tokio::task_local! {
     /// The idempotency key attempt a request's commands run under (set by the idempotency
     /// middleware around the handler): each append checks and counts it in its transaction.
     pub static HOLDER: incubator_projections::keys::Holder;
+    /// Where the last event of the append `Store::execute` is waiting for sits in the log.
+    static APPENDED: Arc<std::sync::Mutex<Option<Checkpoint>>>;
 }
 
 /// The cqrs-es repository for either backend: loads through sqlite-es or postgres-es
@@ -656,7 +669,14 @@ impl PersistedEventRepository for EventRepo {
             });
         let holder = HOLDER.try_with(Clone::clone).ok();
         match append(&self.writes, &new, snapshot, holder.as_ref()).await {
-            Ok(_) => Ok(()),
+            Ok(logged) => {
+                let _ = APPENDED.try_with(|at| {
+                    if let Ok(mut at) = at.lock() {
+                        *at = logged.last().map(|e| e.checkpoint);
+                    }
+                });
+                Ok(())
+            }
             Err(AppendError::Conflict) => Err(PersistenceError::OptimisticLockError),
             Err(e @ AppendError::KeyLost) => Err(PersistenceError::UnknownError(Box::new(e))),
             Err(AppendError::Db(e)) => Err(classify(PersistenceError::UnknownError(Box::new(e)))),

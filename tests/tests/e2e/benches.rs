@@ -70,9 +70,17 @@ async fn every_bench_ends_with_one_json_line() {
     let rebuild = last_line(&["rebuild", "--events", "9000", "--from", from]);
     assert_eq!(rebuild["bench"], "rebuild");
     assert!(number(&rebuild, "events") >= 9000.0);
-    for key in ["floor_per_s", "rebuild_per_s", "ratio"] {
+    for key in [
+        "floor_per_s",
+        "rebuild_per_s",
+        "ratio",
+        "commands_alone_p99_ms",
+    ] {
         assert!(number(&rebuild, key) > 0.0, "{key} in {rebuild}");
     }
+    let during = &rebuild["commands_during_rebuild"];
+    assert_eq!(during["failures"], 0, "{rebuild}");
+    assert!(during["count"].as_u64().is_some(), "{rebuild}");
 
     let verify = last_line(&["verify", "--events", "3000", "--from", from]);
     assert_eq!(verify["bench"], "verify");
@@ -102,4 +110,35 @@ async fn every_bench_ends_with_one_json_line() {
         .map(|r| number(r, "p99_ms"))
         .fold(0.0, f64::max);
     assert_eq!(number(&reads, "worst_p99_ms"), worst);
+
+    let flood = last_line(&[
+        "flood",
+        "--as-of",
+        "12",
+        "--streams",
+        "20",
+        "--verifications",
+        "2",
+        "--seconds",
+        "0.3",
+        "--from",
+        from,
+    ]);
+    assert_eq!(flood["bench"], "flood");
+    assert_eq!(flood["streams_open"], 20, "{flood}");
+    // Viewers may not replay a model's past; past the queue, auditors are refused at once.
+    assert!(
+        flood["viewer_as_of_statuses"]["403"].as_u64() > Some(0),
+        "{flood}"
+    );
+    assert!(flood["as_of_statuses"]["503"].as_u64() > Some(0), "{flood}");
+    let rows = flood["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for r in rows {
+        assert!(number(r, "count") > 0.0, "{r}");
+        assert_eq!(r["errors"], 0, "{r}");
+    }
+    for key in ["command_p99_ratio", "read_p99_ratio", "worst_p99_ms"] {
+        assert!(number(&flood, key) > 0.0, "{key} in {flood}");
+    }
 }

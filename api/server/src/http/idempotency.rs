@@ -221,12 +221,14 @@ pub async fn middleware(
         path: req.uri().path().to_owned(),
     };
     let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
+    let mut waiting = false;
     loop {
-        match keys.claim().await? {
+        match keys.claim(waiting).await? {
             Claim::Owner(running) => return Ok(keys.run(req, next, running).await),
             Claim::Done(stored) => return Ok(stored.replay()),
             Claim::Again => {}
             Claim::Running => {
+                waiting = true;
                 if tokio::time::Instant::now() >= deadline {
                     return Err(ApiError::KeyInProgress);
                 }
@@ -356,24 +358,34 @@ impl Stored {
 impl Keys {
     /// Claims the key, or reports the state of whoever has it. One statement in the common
     /// case (a new key): the insert reads the log's head itself.
-    async fn claim(&self) -> Result<Claim, ApiError> {
+    /// A retry waiting for another attempt (`waiting`) reads the row before trying to
+    /// insert one: its polls are reads, not writes (on SQLite, each insert would take the
+    /// write lock that commands need).
+    async fn claim(&self, waiting: bool) -> Result<Claim, ApiError> {
         let mut conn = self.db.pool.acquire().await?;
         let now = now_ms();
-        let running = self.owners.running(&self.actor, &self.key, now);
-        let claimed = keys::claim(
-            &mut conn,
-            (&self.actor, &self.key),
-            &self.fingerprint,
-            &self.path,
-            now,
-            &self.owners.instance,
-        )
-        .await?;
-        if claimed {
-            return Ok(Claim::Owner(running));
+        let mut row = None;
+        if waiting {
+            row = keys::read(&mut conn, &self.actor, &self.key).await?;
         }
-        drop(running);
-        let Some(row) = keys::read(&mut conn, &self.actor, &self.key).await? else {
+        if row.is_none() {
+            let running = self.owners.running(&self.actor, &self.key, now);
+            let claimed = keys::claim(
+                &mut conn,
+                (&self.actor, &self.key),
+                &self.fingerprint,
+                &self.path,
+                now,
+                &self.owners.instance,
+            )
+            .await?;
+            if claimed {
+                return Ok(Claim::Owner(running));
+            }
+            drop(running);
+            row = keys::read(&mut conn, &self.actor, &self.key).await?;
+        }
+        let Some(row) = row else {
             // Expired and deleted between our insert and our read: try again.
             return Ok(Claim::Again);
         };
