@@ -255,6 +255,15 @@ impl Served {
 
 /// An HTTP client that sends `token` as its bearer token.
 fn bearer_client(token: &str) -> Result<reqwest::Client, String> {
+    bearer_client_at(token, None)
+}
+
+/// [`bearer_client`] connecting from `address` (a loopback address of its own: the service
+/// holds at most 128 connections per address).
+fn bearer_client_at(
+    token: &str,
+    address: Option<std::net::IpAddr>,
+) -> Result<reqwest::Client, String> {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::AUTHORIZATION,
@@ -264,6 +273,7 @@ fn bearer_client(token: &str) -> Result<reqwest::Client, String> {
     );
     reqwest::Client::builder()
         .default_headers(headers)
+        .local_address(address)
         .no_proxy()
         .build()
         .map_err(|e| e.to_string())
@@ -1042,20 +1052,26 @@ async fn reads_bench(args: ReadsArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The store at `url`, with `scale` demo years loaded unless it holds a log already, and
+/// the log's head.
+async fn demo_store(url: &str, scale: u32) -> Result<(Store, i64), String> {
+    let store = Store::open(url).await.map_err(|e| e.to_string())?;
+    if empty(&store).await? {
+        crate::demo::load(&store, 1535, scale.max(1), true).await?;
+    }
+    let mut conn = store.read.pool.acquire().await.map_err(|e| e.to_string())?;
+    let head = incubator_projections::log::head_position(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(conn);
+    Ok((store, head))
+}
+
 async fn reads_on(
     url: &str,
     args: &ReadsArgs,
 ) -> Result<(i64, Vec<(&'static str, Sample)>), String> {
-    let store = Store::open(url).await.map_err(|e| e.to_string())?;
-    if empty(&store).await? {
-        crate::demo::load(&store, 1535, args.scale.max(1), true).await?;
-    }
-    let head = {
-        let mut conn = store.read.pool.acquire().await.map_err(|e| e.to_string())?;
-        incubator_projections::log::head_position(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?
-    };
+    let (store, head) = demo_store(url, args.scale).await?;
     let token = incubator_server::auth::create(
         &store.read,
         "bench-reader",
@@ -1203,16 +1219,23 @@ struct Flooded {
     streams_open: usize,
 }
 
-/// Keeps `url` asked by `clients` tasks until `stop`: every answer's status, counted.
+/// Keeps `url` asked with `token` by `tasks` tasks until `stop`, a hundred from each loopback
+/// address `127.0.{subnet}.N`: every answer's status, counted.
 fn keep_asking(
-    c: &reqwest::Client,
+    token: &str,
     url: String,
-    clients: usize,
-    stop: &tokio::sync::watch::Receiver<bool>,
-) -> Vec<tokio::task::JoinHandle<std::collections::BTreeMap<u16, usize>>> {
-    (0..clients)
-        .map(|_| {
-            let (c, url, stop) = (c.clone(), url.clone(), stop.clone());
+    tasks: usize,
+    (stop, subnet): (&tokio::sync::watch::Receiver<bool>, u8),
+) -> Result<Vec<tokio::task::JoinHandle<std::collections::BTreeMap<u16, usize>>>, String> {
+    let clients = (0..tasks.div_ceil(100))
+        .map(|n| {
+            let address = std::net::IpAddr::from([127, 0, subnet, 1 + (n % 250) as u8]);
+            bearer_client_at(token, Some(address))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((0..tasks)
+        .map(|i| {
+            let (c, url, stop) = (clients[i / 100].clone(), url.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut seen = std::collections::BTreeMap::new();
                 while !*stop.borrow() {
@@ -1233,7 +1256,7 @@ fn keep_asking(
                 seen
             })
         })
-        .collect()
+        .collect())
 }
 
 async fn counted(
@@ -1366,52 +1389,29 @@ impl Beside {
 
 async fn flood_on(url: &str, args: &FloodArgs) -> Result<Flooded, String> {
     use incubator_server::auth::{create, Role};
-    let store = Store::open(url).await.map_err(|e| e.to_string())?;
-    if empty(&store).await? {
-        crate::demo::load(&store, 1535, args.scale.max(1), true).await?;
-    }
-    let events = {
-        let mut conn = store.read.pool.acquire().await.map_err(|e| e.to_string())?;
-        incubator_projections::log::head_position(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?
-    };
+    let (store, events) = demo_store(url, args.scale).await?;
     let token = |name: String, role| {
         let db = store.read.clone();
         async move { create(&db, &name, role).await.map_err(|e| e.to_string()) }
     };
     let officer = token("bench-officer".into(), Role::Officer).await?;
     let viewer_token = token("bench-viewer".into(), Role::Viewer).await?;
-    let auditor = bearer_client(&token("bench-auditor".into(), Role::Auditor).await?)?;
+    let auditor = token("bench-auditor".into(), Role::Auditor).await?;
     let server = Served::start(&store, incubator_server::http::Settings::default()).await?;
     let base = server.base.clone();
     let who = Beside::new(&base, &officer, &viewer_token).await?;
-    let viewer = who.viewer.clone();
     let beside = |flood: bool| who.clone().measure(flood, args.seconds);
     let (command_alone, read_alone) = beside(false).await;
 
-    // The flood: live streams from four loopback addresses (an address holds at most 128
-    // connections), eight per token.
+    // The flood, from loopback addresses of its own (an address holds at most 128
+    // connections; the officer and the viewer timed are other people): live streams, eight
+    // per token and a hundred per address.
     let mut streams = Vec::new();
     let mut stream_clients = Vec::new();
     for i in 0..args.streams.div_ceil(8) {
         let t = token(format!("bench-wall-{i}"), Role::Viewer).await?;
-        let address = std::net::IpAddr::from([127, 0, 0, 2 + (i % 4) as u8]);
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::AUTHORIZATION,
-            format!("Bearer {t}")
-                .parse()
-                .map_err(|_| "bad token header")?,
-        );
-        stream_clients.push(
-            reqwest::Client::builder()
-                .default_headers(headers)
-                .local_address(address)
-                .no_proxy()
-                .build()
-                .map_err(|e| e.to_string())?,
-        );
+        let address = std::net::IpAddr::from([127, 0, 2, 1 + (i * 8 / 100 % 250) as u8]);
+        stream_clients.push(bearer_client_at(&t, Some(address))?);
     }
     for i in 0..args.streams {
         let r = stream_clients[i / 8]
@@ -1426,14 +1426,14 @@ async fn flood_on(url: &str, args: &FloodArgs) -> Result<Flooded, String> {
     let streams_open = streams.len();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let as_of_url = format!("{base}/api/v1/funding/pipeline?as_of=2199-01-01T00:00:00Z");
-    let as_of = keep_asking(&auditor, as_of_url.clone(), args.as_of, &stopped);
-    let viewer_as_of = keep_asking(&viewer, as_of_url, args.as_of, &stopped);
+    let as_of = keep_asking(&auditor, as_of_url.clone(), args.as_of, (&stopped, 3))?;
+    let viewer_as_of = keep_asking(&viewer_token, as_of_url, args.as_of, (&stopped, 4))?;
     let verify = keep_asking(
         &auditor,
         format!("{base}/api/v1/audit/verify"),
         args.verifications,
-        &stopped,
-    );
+        (&stopped, 5),
+    )?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (command_flood, read_flood) = beside(true).await;
     let _ = stop.send(true);

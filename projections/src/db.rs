@@ -172,6 +172,10 @@ impl ReadDb {
                     };
                     sqlx::Executor::execute(&mut *conn, sql).await?;
                     if dialect == Dialect::Sqlite {
+                        // Writers wait up to 10 s for the write lock (sqlx's default is 5 s), as
+                        // the event store's own connections do: a rebuild's swap of a large
+                        // model holds it for seconds.
+                        sqlx::Executor::execute(&mut *conn, "PRAGMA busy_timeout = 10000").await?;
                         // Up to 32 MiB of page cache (SQLite's default is 2 MiB): read models
                         // are written in index order only by luck, and a rebuild thrashes a
                         // small cache.

@@ -101,17 +101,24 @@ pub async fn read_within(
     limit: i64,
 ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
     let cols = columns(dialect);
+    // The whole log is read without a range: on PostgreSQL a range on `position` beside the
+    // commit order makes the planner walk the position index and sort everything after the
+    // checkpoint, every batch (measured: 3 s per batch of 5,000 at 10^6 events, against
+    // milliseconds on the commit-order index).
+    let range = if first <= 1 && last == i64::MAX {
+        "$4 <= $5"
+    } else {
+        "position >= $4 AND position <= $5"
+    };
     let sql = match dialect {
         Dialect::Sqlite => format!(
-            "SELECT {cols} FROM events WHERE position > $1 AND $2 >= 0 \
-             AND position >= $4 AND position <= $5 \
+            "SELECT {cols} FROM events WHERE position > $1 AND $2 >= 0 AND {range} \
              ORDER BY position LIMIT $3"
         ),
         Dialect::Postgres => format!(
             "SELECT {cols} FROM events \
              WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
-               AND (transaction_id, position) > ($2::bigint::text::xid8, $1) \
-               AND position >= $4 AND position <= $5 \
+               AND (transaction_id, position) > ($2::bigint::text::xid8, $1) AND {range} \
              ORDER BY events.transaction_id, events.position LIMIT $3"
         ),
     };

@@ -34,7 +34,7 @@ pub async fn serve(
         let (progress_tx, progress_rx) = watch::channel(Progress::default());
         models.insert(model.name(), progress_rx);
         projectors.push(tokio::spawn(projector::run(
-            store.read.clone(),
+            store.projectors.clone(),
             model,
             store.committed.clone(),
             progress_tx,
@@ -46,7 +46,7 @@ pub async fn serve(
     let (seal_tx, seal_rx) = watch::channel(Progress::default());
     models.insert(audit::SEALER, seal_rx);
     projectors.push(tokio::spawn(projector::run(
-        store.read.clone(),
+        store.projectors.clone(),
         audit::Sealer,
         store.committed.clone(),
         seal_tx,

@@ -79,7 +79,7 @@ pub struct Store {
     /// The event log's appends: each command's events, their seals and the snapshot in one
     /// transaction, synced at commit (`incubator_projections::append`).
     writes: ReadDb,
-    /// The read side: projector, history, read models.
+    /// The read side: history, read models, exports (the projectors have their own).
     pub read: ReadDb,
     /// Work whose cost grows with the history (read models as of an instant, verification,
     /// consistency checks), on connections of its own ([`HEAVY_CONNECTIONS`]): it never takes
@@ -90,6 +90,9 @@ pub struct Store {
     /// of their own: a flood of reads, exports or checks never makes a command or a sign-in
     /// wait for a connection.
     pub commands: ReadDb,
+    /// The projectors' and the sealer's connections: a flood of reads never delays the read
+    /// models' progress (nor the reads that wait for it with `min_position`).
+    pub projectors: ReadDb,
     /// One connection of its own for the background probe of the store's health
     /// (`http::health`): it never waits behind requests.
     pub probe: ReadDb,
@@ -153,14 +156,12 @@ impl Store {
         read.migrate().await?;
         // A log written by an earlier version (whose seals were written after the commit)
         // is sealed up to where this version began to seal each event with its append.
-        let writes = ReadDb::connect_durable(
-            &read_url,
-            match read.dialect {
-                Dialect::Sqlite => 2,
-                Dialect::Postgres => 8,
-            },
-        )
-        .await?;
+        // SQLite has one writer at a time: a second connection only overlaps preparation.
+        let sized = |sqlite: u32, postgres: u32| match read.dialect {
+            Dialect::Sqlite => sqlite,
+            Dialect::Postgres => postgres,
+        };
+        let writes = ReadDb::connect_durable(&read_url, sized(2, 8)).await?;
         {
             let mut conn = writes.pool.begin().await?;
             let adopted = incubator_projections::audit::adopt(&mut conn, read.dialect).await?;
@@ -174,6 +175,7 @@ impl Store {
         }
         let heavy = ReadDb::connect(&read_url, HEAVY_CONNECTIONS).await?;
         let probe = ReadDb::connect(&read_url, 1).await?;
+        let projectors = ReadDb::connect(&read_url, sized(2, 4)).await?;
         let commands = ReadDb::connect(&read_url, 4).await?;
         let repo = || EventRepo::new(&backend, &writes);
         let startups = Arc::new(PersistedEventStore::new_snapshot_store(
@@ -202,6 +204,7 @@ impl Store {
             read,
             heavy,
             probe,
+            projectors,
             commands,
             committed: Arc::new(Notify::new()),
             startups,
@@ -253,6 +256,7 @@ impl Store {
         self.read.pool.close().await;
         self.heavy.pool.close().await;
         self.probe.pool.close().await;
+        self.projectors.pool.close().await;
         self.commands.pool.close().await;
     }
 
@@ -286,6 +290,7 @@ impl Store {
         sweep(&self.read.pool).await;
         sweep(&self.heavy.pool).await;
         sweep(&self.commands.pool).await;
+        sweep(&self.projectors.pool).await;
     }
 
     /// The store's dialect.

@@ -1,6 +1,7 @@
 //! Work whose cost grows with the history (read models as of an instant, verification, the
 //! consistency check) is bounded whoever asks, and nothing else waits behind it: on the demo
-//! year, a flood of it leaves an officer's command and a viewer's read answering at once.
+//! year, a flood of it (and of open live streams) leaves an officer's command and a viewer's
+//! read answering at once; reads holding every read connection delay neither.
 
 use std::time::{Duration, Instant};
 
@@ -11,14 +12,78 @@ use serde_json::Value;
 
 both_stores!(
     heavy_work_is_bounded_and_nothing_else_waits_behind_it,
+    the_projectors_wait_for_no_connection_the_reads_hold,
     a_consistency_check_holds_nothing_that_commands_or_projectors_wait_on,
 );
 
 const BINARY: &str = env!("CARGO_BIN_EXE_incubator-e2e");
 
+/// Reads holding every connection of the read pool (a flood of them) delay neither a command
+/// nor the read models' progress: the projectors have connections of their own.
+async fn the_projectors_wait_for_no_connection_the_reads_hold(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = incubator_server::store::Store::open(&db.url).await.unwrap();
+    let token = incubator_server::auth::create(&store.read, "officer-beside-reads", Role::Officer)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(incubator_server::server::serve(
+        listener,
+        store.clone(),
+        incubator_server::http::Settings::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let officer = client(Some(&token));
+    let founder = incubator_tests::register_person(&officer, &base).await;
+    // Every connection of the read side, held as a flood of reads would hold them.
+    let mut held = Vec::new();
+    while held.len() < 8 {
+        held.push(store.read.pool.acquire().await.unwrap());
+    }
+    let r = officer
+        .post(format!("{base}/api/v1/startups"))
+        .json(&serde_json::json!({"name": "Beside The Reads", "founders": [founder]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let at = r.json::<Value>().await.unwrap()["position"]
+        .as_i64()
+        .unwrap();
+    // The funding model reaches the command while the reads still hold their connections
+    // (a pool's acquire gives up after 5 s: a projector on the read pool would not).
+    let pool = db.pool().await;
+    let mut reached = false;
+    for _ in 0..30 {
+        let position: i64 =
+            sqlx::query("SELECT position FROM projector_checkpoints WHERE projection = 'funding'")
+                .fetch_optional(&pool)
+                .await
+                .unwrap()
+                .map_or(0, |r| sqlx::Row::get(&r, "position"));
+        if position >= at {
+            reached = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reached, "the projector waited for the reads' connections");
+    drop(held);
+    pool.close().await;
+    let _ = stop.send(());
+    let _ = server.await;
+    store.close().await;
+}
+
 /// Replays past the queue, and every verification but one, are refused at once.
 const FLOOD: usize = 40;
 const VERIFICATIONS: usize = 4;
+/// Tokens holding eight live streams each open meanwhile (`bench flood` holds 500).
+const STREAM_TOKENS: usize = 3;
 /// What "at once" means for a command or a read beside the flood. Measured on the 2-core
 /// machines with three other tests running: 0.1 to 1.6 s for the command (two requests:
 /// the founder's registration and the application), 16 to 92 ms for the read; before the
@@ -43,7 +108,21 @@ async fn heavy_work_is_bounded_and_nothing_else_waits_behind_it(backend: Backend
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
-    // The flood: replays as of a far future (the present, the whole log) and verifications.
+    // The flood: live streams (three wall screens' tokens, eight each), replays as of a far
+    // future (the present, the whole log) and verifications.
+    let mut streams = Vec::new();
+    for _ in 0..STREAM_TOKENS {
+        let wall = client(Some(&app.token(Role::Viewer).await));
+        for _ in 0..8 {
+            let r = wall
+                .get(format!("{base}/api/v1/live"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            streams.push(r);
+        }
+    }
     let mut flood = Vec::new();
     for i in 0..FLOOD {
         let path = if i % 2 == 0 {
@@ -106,6 +185,7 @@ async fn heavy_work_is_bounded_and_nothing_else_waits_behind_it(backend: Backend
         "{checks:?}"
     );
 
+    drop(streams);
     // An instant later than now is now: the answer says which instant it shows.
     let r = auditor
         .get(format!(

@@ -52,7 +52,8 @@ pub async fn require_registered(
     state: &AppState,
     ids: impl IntoIterator<Item = Uuid>,
 ) -> Result<(), ApiError> {
-    let missing = crate::people::unregistered(&state.store.read, ids).await?;
+    // On the commands' connections: a command never waits behind reads.
+    let missing = crate::people::unregistered(&state.store.commands, ids).await?;
     match missing.first() {
         None => Ok(()),
         Some(id) => Err(ApiError::Rule {

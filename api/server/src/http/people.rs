@@ -79,7 +79,7 @@ async fn create(
     ApiJson(details): ApiJson<Details>,
 ) -> Result<Response, ApiError> {
     unversioned(&caller)?;
-    let id = people::create(&state.store.read, &details, &caller.actor.name).await?;
+    let id = people::create(&state.store.commands, &details, &caller.actor.name).await?;
     let mut response =
         (StatusCode::CREATED, Json(PersonAccepted { person_id: id })).into_response();
     response = common::with_location(response, &format!("/api/v1/people/{id}"));
@@ -112,7 +112,7 @@ async fn update(
 ) -> Result<Json<PersonAccepted>, ApiError> {
     unversioned(&caller)?;
     let id = parse_id(&raw, "person")?;
-    people::update(&state.store.read, id, &details, &caller.actor.name).await?;
+    people::update(&state.store.commands, id, &details, &caller.actor.name).await?;
     Ok(Json(PersonAccepted { person_id: id }))
 }
 
@@ -150,8 +150,13 @@ async fn erase(
 ) -> Result<Json<Person>, ApiError> {
     unversioned(&caller)?;
     let id = parse_id(&raw, "person")?;
-    let person =
-        people::erase(&state.store.read, id, &caller.actor.name, b.reason.as_str()).await?;
+    let person = people::erase(
+        &state.store.commands,
+        id,
+        &caller.actor.name,
+        b.reason.as_str(),
+    )
+    .await?;
     tracing::info!(person_id = %id, "person erased");
     Ok(Json(person))
 }
