@@ -9,10 +9,12 @@ use incubator_domain::mentor::{Mentor, MentorEvent};
 use incubator_domain::residency::{Residency, ResidencyEvent};
 use incubator_domain::space::{Space, SpaceEvent};
 use incubator_domain::startup::{Stage, Startup, StartupEvent};
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use crate::db::ReadDb;
+use crate::db::{JsonColumn, ReadDb};
 use crate::log::LoggedEvent;
 use crate::projector::{Applied, Conn, Projection, ProjectionError};
 use crate::rebuild::Rebuildable;
@@ -215,55 +217,138 @@ impl Projection for Records {
         <Self as crate::projector::Named>::NAME
     }
 
-    async fn apply(&self, conn: &mut Conn, _db: &ReadDb, event: &LoggedEvent) -> Applied {
-        let Some(kind) = RecordKind::of(&event.aggregate_type) else {
-            return Ok(());
-        };
-        let id = event.aggregate_id.as_str();
-        let version = event.sequence;
-        match change(kind, event)? {
-            Change::Created(r) => {
-                sqlx::query(
-                    "INSERT INTO rm_records (kind, record_id, name, name_key, stage, cohort, \
-                     building, space_kind, person_id, created_on, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(kind.as_str())
-                .bind(id)
-                .bind(&r.name)
-                .bind(name_key(&r.name))
-                .bind(&r.stage)
-                .bind(r.cohort)
-                .bind(r.building)
-                .bind(r.space_kind)
-                .bind(r.person_id)
-                .bind(r.created_on)
-                .bind(version)
-                .execute(&mut *conn)
-                .await?;
+    async fn apply(&self, conn: &mut Conn, db: &ReadDb, event: &LoggedEvent) -> Applied {
+        self.apply_batch(conn, db, std::slice::from_ref(event))
+            .await
+    }
+
+    /// The batch's end state per record, in two statements: the rows it creates (with what
+    /// their later events in the batch changed), and the changes to rows made before it.
+    /// One statement per event made a rebuild of 10^6 events take 234 s on PostgreSQL.
+    async fn apply_batch(&self, conn: &mut Conn, db: &ReadDb, events: &[LoggedEvent]) -> Applied {
+        let mut created: Vec<(RecordKind, &str, NewRecord, i64)> = Vec::new();
+        let mut born: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut changed: Vec<((&str, &str), Pending)> = Vec::new();
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+        for event in events {
+            let Some(kind) = RecordKind::of(&event.aggregate_type) else {
+                continue;
+            };
+            let key = (kind.as_str(), event.aggregate_id.as_str());
+            let (stage, cohort) = match change(kind, event)? {
+                Change::Created(r) => {
+                    born.insert(key, created.len());
+                    created.push((kind, key.1, r, event.sequence));
+                    continue;
+                }
+                Change::Stage(stage) => (Some(stage), None),
+                Change::Cohort(cohort) => (None, Some(cohort)),
+                Change::Nothing => (None, None),
+            };
+            if let Some(&i) = born.get(&key) {
+                let (_, _, row, version) = &mut created[i];
+                if let Some(stage) = stage {
+                    row.stage = stage;
+                }
+                if cohort.is_some() {
+                    row.cohort = cohort;
+                }
+                *version = event.sequence;
+                continue;
             }
-            change => {
-                let (stage, cohort) = match change {
-                    Change::Stage(stage) => (Some(stage), None),
-                    Change::Cohort(cohort) => (None, Some(cohort)),
-                    _ => (None, None),
-                };
-                sqlx::query(
-                    "UPDATE rm_records SET stage = COALESCE($1, stage), \
-                     cohort = COALESCE($2, cohort), version = $3 \
-                     WHERE kind = $4 AND record_id = $5",
-                )
-                .bind(stage)
-                .bind(cohort)
-                .bind(version)
-                .bind(kind.as_str())
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
+            let i = *seen.entry(key).or_insert_with(|| {
+                changed.push((key, Pending::default()));
+                changed.len() - 1
+            });
+            let pending = &mut changed[i].1;
+            if stage.is_some() {
+                pending.stage = stage;
             }
+            if cohort.is_some() {
+                pending.cohort = cohort;
+            }
+            pending.version = event.sequence;
         }
+        let rows = created
+            .into_iter()
+            .map(|(kind, id, r, version)| {
+                serde_json::json!([
+                    kind.as_str(),
+                    id,
+                    name_key(&r.name),
+                    r.name,
+                    r.stage,
+                    r.cohort,
+                    r.building,
+                    r.space_kind,
+                    r.person_id,
+                    r.created_on,
+                    version
+                ])
+            })
+            .collect();
+        crate::db::insert_json_rows(
+            conn,
+            db.dialect,
+            "rm_records",
+            &[
+                ("kind", JsonColumn::Text),
+                ("record_id", JsonColumn::Text),
+                ("name_key", JsonColumn::Text),
+                ("name", JsonColumn::Text),
+                ("stage", JsonColumn::Text),
+                ("cohort", JsonColumn::Text),
+                ("building", JsonColumn::Text),
+                ("space_kind", JsonColumn::Text),
+                ("person_id", JsonColumn::Text),
+                ("created_on", JsonColumn::Text),
+                ("version", JsonColumn::Int),
+            ],
+            rows,
+        )
+        .await?;
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<serde_json::Value> = changed
+            .into_iter()
+            .map(|((kind, id), p)| serde_json::json!([kind, id, p.stage, p.cohort, p.version]))
+            .collect();
+        // A null stage or cohort keeps the row's.
+        let sql = match db.dialect {
+            crate::Dialect::Sqlite => {
+                "UPDATE rm_records SET \
+                 stage = COALESCE(json_extract(j.value, '$[2]'), stage), \
+                 cohort = COALESCE(json_extract(j.value, '$[3]'), cohort), \
+                 version = json_extract(j.value, '$[4]') \
+                 FROM json_each($1) AS j \
+                 WHERE rm_records.kind = json_extract(j.value, '$[0]') \
+                 AND rm_records.record_id = json_extract(j.value, '$[1]')"
+            }
+            crate::Dialect::Postgres => {
+                "UPDATE rm_records SET \
+                 stage = COALESCE(j->>2, rm_records.stage), \
+                 cohort = COALESCE(j->>3, rm_records.cohort), \
+                 version = (j->>4)::bigint \
+                 FROM jsonb_array_elements(CAST($1 AS jsonb)) AS j \
+                 WHERE rm_records.kind = j->>0 AND rm_records.record_id = j->>1"
+            }
+        };
+        sqlx::query(sql)
+            .bind(serde_json::Value::Array(rows).to_string())
+            .execute(&mut *conn)
+            .await?;
         Ok(())
     }
+}
+
+/// What a batch changes in a row made before it: the last stage and cohort it sets (none:
+/// unchanged) and the version of its last event.
+#[derive(Default)]
+struct Pending {
+    stage: Option<String>,
+    cohort: Option<String>,
+    version: i64,
 }
 
 impl Rebuildable for Records {
