@@ -226,12 +226,18 @@ pub(crate) async fn seal_appended(
 /// The last position whose events may lack a chain row without being a finding: events
 /// written before seals were written with them, or bulk-loaded (an import, a benchmark).
 async fn adopt_to(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
-    Ok(sqlx::query("SELECT adopt_to FROM audit_epoch")
+    Ok(epoch(conn).await?.0)
+}
+
+/// The epoch (`adopt_to`) and how far the events up to it have been sealed (`sealed_to`).
+async fn epoch(conn: &mut AnyConnection) -> Result<(i64, i64), sqlx::Error> {
+    let row = sqlx::query("SELECT adopt_to, sealed_to FROM audit_epoch")
         .fetch_optional(conn)
-        .await?
-        .map(|r| r.try_get::<i64, _>("adopt_to"))
-        .transpose()?
-        .unwrap_or(0))
+        .await?;
+    Ok(match row {
+        Some(r) => (r.try_get("adopt_to")?, r.try_get("sealed_to")?),
+        None => (0, 0),
+    })
 }
 
 /// Seals the events at or before the epoch that have no chain row yet, from the events as
@@ -239,14 +245,18 @@ async fn adopt_to(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
 /// is opened, so that a log written by an earlier version is sealed before anything is
 /// appended after it); the number of events sealed.
 pub async fn adopt(conn: &mut AnyConnection, dialect: crate::Dialect) -> Result<u64, sqlx::Error> {
-    let to = adopt_to(conn).await?;
+    let (to, sealed_to) = epoch(conn).await?;
+    if sealed_to >= to {
+        // Nothing left: opening a store costs no scan of the log.
+        return Ok(0);
+    }
     let sql = format!(
         "SELECT {} FROM events e WHERE position > $1 AND position <= $2 \
          AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.position = e.position) \
          ORDER BY position LIMIT $3",
         crate::log::columns(dialect)
     );
-    let (mut after, mut n) = (0i64, 0u64);
+    let (mut after, mut n) = (sealed_to, 0u64);
     loop {
         let events = sqlx::query(&sql)
             .bind(after)
@@ -258,6 +268,10 @@ pub async fn adopt(conn: &mut AnyConnection, dialect: crate::Dialect) -> Result<
             .map(LoggedEvent::from_row)
             .collect::<Result<Vec<_>, _>>()?;
         let Some(last) = events.last() else {
+            sqlx::query("UPDATE audit_epoch SET sealed_to = $1 WHERE sealed_to < $1")
+                .bind(to)
+                .execute(&mut *conn)
+                .await?;
             return Ok(n);
         };
         after = last.position();
@@ -338,10 +352,23 @@ impl Projection for Sealer {
         if numbered.is_empty() {
             return Ok(());
         }
-        number_rows(
+        // Each seal its number, by its position.
+        crate::db::update_json_rows(
             conn,
             db.dialect,
-            numbered.iter().map(|(p, s, _)| (*p, *s)).collect(),
+            "audit_chain",
+            (
+                &[("position", JsonColumn::Int)],
+                &[crate::db::SetColumn {
+                    name: "seal",
+                    kind: JsonColumn::Int,
+                    keep: false,
+                }],
+            ),
+            numbered
+                .iter()
+                .map(|(p, s, _)| serde_json::json!([p, s]))
+                .collect(),
         )
         .await?;
         let prev_digest = latest_digest(conn).await?;
@@ -372,34 +399,6 @@ impl Projection for Sealer {
         .await?;
         Ok(())
     }
-}
-
-/// Gives the chain rows at the positions their seal numbers: `(position, seal)` pairs.
-async fn number_rows(
-    conn: &mut AnyConnection,
-    dialect: crate::Dialect,
-    pairs: Vec<(i64, i64)>,
-) -> Result<(), sqlx::Error> {
-    let sql = match dialect {
-        crate::Dialect::Sqlite => {
-            "UPDATE audit_chain SET seal = json_extract(j.value, '$[1]') FROM json_each($1) AS j \
-             WHERE audit_chain.position = json_extract(j.value, '$[0]')"
-        }
-        crate::Dialect::Postgres => {
-            "UPDATE audit_chain SET seal = (r->>1)::bigint \
-             FROM jsonb_array_elements(CAST($1 AS jsonb)) AS r \
-             WHERE audit_chain.position = (r->>0)::bigint"
-        }
-    };
-    let rows: Vec<Value> = pairs
-        .into_iter()
-        .map(|(p, s)| serde_json::json!([p, s]))
-        .collect();
-    sqlx::query(sql)
-        .bind(Value::Array(rows).to_string())
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// One thing verification found wrong.

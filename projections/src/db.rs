@@ -258,6 +258,67 @@ pub async fn insert_json_rows(
     insert_json_rows_as(conn, dialect, table, columns, rows, false).await
 }
 
+/// A column [`update_json_rows`] sets: its name, how it travels, and whether a JSON null
+/// keeps the row's value (`keep`) instead of writing NULL.
+#[derive(Debug, Clone, Copy)]
+pub struct SetColumn<'a> {
+    pub name: &'a str,
+    pub kind: JsonColumn,
+    pub keep: bool,
+}
+
+/// Updates rows of `table` in one round trip: each of `rows` (a JSON array) names its row by
+/// its first `keys.len()` values and sets `sets` from the values after them.
+pub async fn update_json_rows(
+    conn: &mut sqlx::AnyConnection,
+    dialect: Dialect,
+    table: &str,
+    (keys, sets): (&[(&str, JsonColumn)], &[SetColumn<'_>]),
+    rows: Vec<serde_json::Value>,
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let value = |i: usize, kind: JsonColumn| match (dialect, kind) {
+        (Dialect::Sqlite, _) => format!("json_extract(j.value, '$[{i}]')"),
+        (Dialect::Postgres, JsonColumn::Text) => format!("j->>{i}"),
+        (Dialect::Postgres, JsonColumn::Int) => format!("(j->>{i})::bigint"),
+        (Dialect::Postgres, JsonColumn::Json) => format!("(j->>{i})::jsonb"),
+        (Dialect::Postgres, JsonColumn::Timestamp) => format!("(j->>{i})::timestamptz"),
+    };
+    let set: Vec<String> = sets
+        .iter()
+        .enumerate()
+        .map(|(n, c)| {
+            let v = value(keys.len() + n, c.kind);
+            if c.keep {
+                format!("{} = COALESCE({v}, {table}.{})", c.name, c.name)
+            } else {
+                format!("{} = {v}", c.name)
+            }
+        })
+        .collect();
+    let matched: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, (name, kind))| format!("{table}.{name} = {}", value(i, *kind)))
+        .collect();
+    let from = match dialect {
+        Dialect::Sqlite => "json_each($1) AS j",
+        Dialect::Postgres => "jsonb_array_elements(CAST($1 AS jsonb)) AS j",
+    };
+    let sql = format!(
+        "UPDATE {table} SET {} FROM {from} WHERE {}",
+        set.join(", "),
+        matched.join(" AND ")
+    );
+    sqlx::query(&sql)
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// [`insert_json_rows`], giving identity columns their values from the rows when `identity`
 /// (PostgreSQL's `OVERRIDING SYSTEM VALUE`; SQLite takes them as given).
 pub async fn insert_json_rows_as(

@@ -307,37 +307,27 @@ impl Projection for Records {
             rows,
         )
         .await?;
-        if changed.is_empty() {
-            return Ok(());
-        }
-        let rows: Vec<serde_json::Value> = changed
+        let rows = changed
             .into_iter()
             .map(|((kind, id), p)| serde_json::json!([kind, id, p.stage, p.cohort, p.version]))
             .collect();
         // A null stage or cohort keeps the row's.
-        let sql = match db.dialect {
-            crate::Dialect::Sqlite => {
-                "UPDATE rm_records SET \
-                 stage = COALESCE(json_extract(j.value, '$[2]'), stage), \
-                 cohort = COALESCE(json_extract(j.value, '$[3]'), cohort), \
-                 version = json_extract(j.value, '$[4]') \
-                 FROM json_each($1) AS j \
-                 WHERE rm_records.kind = json_extract(j.value, '$[0]') \
-                 AND rm_records.record_id = json_extract(j.value, '$[1]')"
-            }
-            crate::Dialect::Postgres => {
-                "UPDATE rm_records SET \
-                 stage = COALESCE(j->>2, rm_records.stage), \
-                 cohort = COALESCE(j->>3, rm_records.cohort), \
-                 version = (j->>4)::bigint \
-                 FROM jsonb_array_elements(CAST($1 AS jsonb)) AS j \
-                 WHERE rm_records.kind = j->>0 AND rm_records.record_id = j->>1"
-            }
-        };
-        sqlx::query(sql)
-            .bind(serde_json::Value::Array(rows).to_string())
-            .execute(&mut *conn)
-            .await?;
+        let set = |name, kind, keep| crate::db::SetColumn { name, kind, keep };
+        crate::db::update_json_rows(
+            conn,
+            db.dialect,
+            "rm_records",
+            (
+                &[("kind", JsonColumn::Text), ("record_id", JsonColumn::Text)],
+                &[
+                    set("stage", JsonColumn::Text, true),
+                    set("cohort", JsonColumn::Text, true),
+                    set("version", JsonColumn::Int, false),
+                ],
+            ),
+            rows,
+        )
+        .await?;
         Ok(())
     }
 }

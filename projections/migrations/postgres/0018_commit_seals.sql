@@ -10,6 +10,8 @@ ALTER TABLE audit_chain ALTER COLUMN seal DROP NOT NULL;
 CREATE TABLE audit_epoch
 (
     id       INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
-    adopt_to BIGINT  NOT NULL
+    adopt_to BIGINT  NOT NULL,
+    -- How far those have been sealed: opening a store looks only past it.
+    sealed_to BIGINT NOT NULL DEFAULT 0
 );
 INSERT INTO audit_epoch (id, adopt_to) SELECT 1, COALESCE(MAX(position), 0) FROM events;

@@ -26,6 +26,8 @@ CREATE INDEX audit_chain_position ON audit_chain (position);
 CREATE TABLE audit_epoch
 (
     id       INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
-    adopt_to BIGINT  NOT NULL
+    adopt_to BIGINT  NOT NULL,
+    -- How far those have been sealed: opening a store looks only past it.
+    sealed_to BIGINT NOT NULL DEFAULT 0
 );
 INSERT INTO audit_epoch (id, adopt_to) SELECT 1, COALESCE(MAX(position), 0) FROM events;
