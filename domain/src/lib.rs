@@ -45,14 +45,20 @@ macro_rules! aggregate {
 }
 pub(crate) use aggregate;
 
-/// The name of `$value`'s variant, one of `$variant…`, as its type spells it: an event's stored
-/// type (`event_type`) and a command's name come from the variants, never from a literal typed
-/// beside them.
+/// The name of `$value`'s variant, one of `$variant…`, as its type spells it, or as
+/// `$variant = "Name"` names it: an event's stored type (`event_type`) and a command's name
+/// come from this one list, never from a literal typed beside each variant.
 macro_rules! variant_name {
-    ($value:expr; $($variant:ident),+ $(,)?) => {
+    ($value:expr; $($variant:ident $(= $name:literal)?),+ $(,)?) => {
         match $value {
-            $(Self::$variant { .. } => stringify!($variant),)+
+            $(Self::$variant { .. } => crate::variant_name!(@name $variant $($name)?),)+
         }
+    };
+    (@name $variant:ident) => {
+        stringify!($variant)
+    };
+    (@name $variant:ident $name:literal) => {
+        $name
     };
 }
 pub(crate) use variant_name;
@@ -65,6 +71,8 @@ pub mod rule;
 mod schema;
 pub mod space;
 pub mod startup;
+#[cfg(test)]
+mod test_support;
 pub mod values;
 
 pub use rule::{AnswerIds, CommandInfo, DomainRule, RuleKind};

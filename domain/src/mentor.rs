@@ -86,12 +86,11 @@ pub enum MentorCommand {
 
 impl CommandInfo for MentorCommand {
     fn name(&self) -> &'static str {
-        match self {
-            Self::Register { .. } => "RegisterMentor",
-            Self::ChangeExpertise { .. } => "ChangeExpertise",
-            Self::Retire { .. } => "RetireMentor",
-            Self::Reactivate { .. } => "ReactivateMentor",
-        }
+        crate::variant_name!(
+            self;
+            Register = "RegisterMentor", ChangeExpertise, Retire = "RetireMentor",
+            Reactivate = "ReactivateMentor",
+        )
     }
 
     fn reason(&self) -> Option<&Reason> {

@@ -28,6 +28,15 @@ fn pattern(pattern: &str, description: &str, example: &str) -> RefOr<Schema> {
         .into()
 }
 
+fn integer(bounds: std::ops::RangeInclusive<u32>, description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(*bounds.start()))
+        .maximum(Some(*bounds.end()))
+        .description(Some(description))
+        .into()
+}
+
 fn id(description: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::String)
@@ -100,18 +109,8 @@ schema! {
     RoundId => id("An equity round's id");
     SessionId => id("A mentoring session's id");
     MilestoneId => id("A milestone's id");
-    Headcount => ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .minimum(Some(0))
-        .maximum(Some(100_000))
-        .description(Some("People, 0 to 100,000"))
-        .into();
-    Minutes => ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .minimum(Some(5))
-        .maximum(Some(480))
-        .description(Some("Minutes, 5 to 480"))
-        .into();
+    Headcount => integer(Headcount::MIN..=Headcount::MAX, "People, 0 to 100,000");
+    Minutes => integer(Minutes::MIN..=Minutes::MAX, "Minutes, 5 to 480");
     Money => ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some("An amount in the currency's minor unit (cents), never a float"))

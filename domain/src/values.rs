@@ -464,45 +464,59 @@ id_type!(
     MilestoneId
 );
 
-/// A whole number within bounds, for counts such as minutes or headcount.
-fn bounded(value: u32, what: &str, min: u32, max: u32) -> Result<u32, ValueError> {
-    if (min..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(err(format!(
-            "{what} must be between {min} and {max}, got {value}"
-        )))
-    }
+/// A whole number within `MIN..=MAX` (named `what` in the error), for counts such as minutes
+/// or headcount; serialised as the bare number.
+macro_rules! bounded_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $min:literal..=$max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(try_from = "u32", into = "u32")]
+        pub struct $name(u32);
+
+        impl $name {
+            /// The smallest value allowed.
+            pub const MIN: u32 = $min;
+            /// The largest value allowed.
+            pub const MAX: u32 = $max;
+
+            /// The value, if it is within bounds.
+            pub fn parse(value: u32) -> Result<Self, ValueError> {
+                if (Self::MIN..=Self::MAX).contains(&value) {
+                    Ok(Self(value))
+                } else {
+                    Err(err(format!(
+                        "{} must be between {} and {}, got {value}",
+                        $what,
+                        Self::MIN,
+                        Self::MAX
+                    )))
+                }
+            }
+            /// The value.
+            pub fn get(self) -> u32 {
+                self.0
+            }
+        }
+
+        impl TryFrom<u32> for $name {
+            type Error = ValueError;
+            fn try_from(v: u32) -> Result<Self, ValueError> {
+                Self::parse(v)
+            }
+        }
+
+        impl From<$name> for u32 {
+            fn from(v: $name) -> u32 {
+                v.0
+            }
+        }
+    };
 }
 
-/// The length of a mentorship session: 5 minutes to 8 hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "u32", into = "u32")]
-pub struct Minutes(u32);
-
-impl Minutes {
-    /// Parses a session length in minutes.
-    pub fn parse(value: u32) -> Result<Self, ValueError> {
-        bounded(value, "minutes", 5, 480).map(Self)
-    }
-    /// The minutes.
-    pub fn get(self) -> u32 {
-        self.0
-    }
-}
-
-impl TryFrom<u32> for Minutes {
-    type Error = ValueError;
-    fn try_from(v: u32) -> Result<Self, ValueError> {
-        Self::parse(v)
-    }
-}
-
-impl From<Minutes> for u32 {
-    fn from(v: Minutes) -> u32 {
-        v.0
-    }
-}
+bounded_type!(
+    /// The length of a mentorship session: 5 minutes to 8 hours.
+    Minutes, "minutes", 5..=480
+);
 
 /// A list of at most `MAX` items: a bound that travels with the command, so that every
 /// caller (a request body, the demo, the workspace) meets it. An event keeps the plain list.
@@ -552,32 +566,10 @@ pub type Investors = AtMost<InvestorName, 50>;
 /// A mentoring session's topics: at most 20.
 pub type Topics = AtMost<Title, 20>;
 
-/// A month's headcount: 0 to 100,000 people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "u32", into = "u32")]
-pub struct Headcount(u32);
-
-impl Headcount {
-    pub fn parse(value: u32) -> Result<Self, ValueError> {
-        bounded(value, "headcount", 0, 100_000).map(Self)
-    }
-    pub fn get(self) -> u32 {
-        self.0
-    }
-}
-
-impl TryFrom<u32> for Headcount {
-    type Error = ValueError;
-    fn try_from(v: u32) -> Result<Self, ValueError> {
-        Self::parse(v)
-    }
-}
-
-impl From<Headcount> for u32 {
-    fn from(v: Headcount) -> u32 {
-        v.0
-    }
-}
+bounded_type!(
+    /// A month's headcount: 0 to 100,000 people.
+    Headcount, "headcount", 0..=100_000
+);
 
 /// A calendar day as the API takes it: a date in the years 1900 to 2199. Wider dates are
 /// typing errors (`+10000-01-06`, `0202-03-01`) that would sort wrongly as text and overflow

@@ -294,6 +294,31 @@ pub async fn adopt_up_to(
     adopt(conn, dialect).await
 }
 
+/// The chain rows of `events` (by position: the seal number, if sealed yet, and the event's
+/// hash); an event appended by anything but Incubator has none.
+pub async fn chain_rows(
+    conn: &mut AnyConnection,
+    events: &[LoggedEvent],
+) -> Result<HashMap<i64, (Option<i64>, String)>, sqlx::Error> {
+    let lo = events.iter().map(LoggedEvent::position).min().unwrap_or(0);
+    let hi = events.iter().map(LoggedEvent::position).max().unwrap_or(-1);
+    let rows = sqlx::query(
+        "SELECT position, seal, hash FROM audit_chain WHERE position >= $1 AND position <= $2",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("position")?,
+                (r.try_get("seal")?, r.try_get("hash")?),
+            ))
+        })
+        .collect()
+}
+
 impl Projection for Sealer {
     fn name(&self) -> &'static str {
         SEALER
@@ -308,26 +333,10 @@ impl Projection for Sealer {
     /// without a chain row was not appended by Incubator: it is left unsealed, and
     /// verification names it.
     async fn apply_batch(&self, conn: &mut Conn, db: &ReadDb, events: &[LoggedEvent]) -> Applied {
-        let (Some(lo), Some(hi)) = (
-            events.iter().map(LoggedEvent::position).min(),
-            events.iter().map(LoggedEvent::position).max(),
-        ) else {
+        if events.is_empty() {
             return Ok(());
-        };
-        let mut chain: HashMap<i64, (Option<i64>, String)> = HashMap::new();
-        for r in sqlx::query(
-            "SELECT position, seal, hash FROM audit_chain WHERE position >= $1 AND position <= $2",
-        )
-        .bind(lo)
-        .bind(hi)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            chain.insert(
-                r.try_get("position")?,
-                (r.try_get("seal")?, r.try_get("hash")?),
-            );
         }
+        let chain = chain_rows(conn, events).await?;
         let last_seal: i64 =
             sqlx::query("SELECT CAST(COALESCE(MAX(seal), 0) AS BIGINT) AS n FROM audit_chain")
                 .fetch_one(&mut *conn)

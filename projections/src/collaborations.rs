@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use incubator_domain::collaboration::{CollaborationEvent, OutputKind, PartyKind, Scope};
+use incubator_domain::collaboration::{
+    Collaboration, CollaborationEvent, OutputKind, PartyKind, Scope,
+};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::ReadDb;
 use crate::log::LoggedEvent;
-use crate::projector::{Applied, Conn, Projection, ProjectionError};
+use crate::projector::{event_of, Applied, Conn, Projection};
 use crate::rebuild::Rebuildable;
 
 /// The collaborations projection.
@@ -47,14 +49,9 @@ impl Projection for Collaborations {
     }
 
     async fn apply(&self, conn: &mut Conn, _db: &ReadDb, event: &LoggedEvent) -> Applied {
-        if event.aggregate_type != "Collaboration" {
+        let Some(payload) = event_of::<Collaboration>(event)? else {
             return Ok(());
-        }
-        let payload: CollaborationEvent =
-            serde_json::from_str(&event.payload).map_err(|source| ProjectionError::Decode {
-                position: event.position(),
-                source,
-            })?;
+        };
         let id = event.aggregate_id.as_str();
         use CollaborationEvent as E;
         match payload {

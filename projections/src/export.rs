@@ -43,23 +43,7 @@ pub async fn export_log(
             break;
         };
         at = last.checkpoint;
-        let (lo, hi) = events.iter().fold((i64::MAX, i64::MIN), |(lo, hi), e| {
-            (lo.min(e.position()), hi.max(e.position()))
-        });
-        let mut hashes = std::collections::HashMap::new();
-        for r in sqlx::query(
-            "SELECT position, hash FROM audit_chain WHERE position >= $1 AND position <= $2",
-        )
-        .bind(lo)
-        .bind(hi)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            hashes.insert(
-                r.try_get::<i64, _>("position")?,
-                r.try_get::<String, _>("hash")?,
-            );
-        }
+        let chain = crate::audit::chain_rows(&mut conn, &events).await?;
         for e in &events {
             let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(json!(t));
             let line = json!({
@@ -72,7 +56,7 @@ pub async fn export_log(
                 "payload": parse(&e.payload),
                 "metadata": parse(&e.metadata),
                 "recorded_at": e.recorded_at,
-                "hash": hashes.get(&e.position()),
+                "hash": chain.get(&e.position()).map(|(_, hash)| hash),
             });
             writeln!(out, "{line}")?;
             n += 1;

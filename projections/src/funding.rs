@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use incubator_domain::startup::{Stage, StartupEvent};
+use incubator_domain::startup::{Stage, Startup, StartupEvent};
 use incubator_domain::values::hub_local;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
 use crate::db::{int, text, Dialect, ReadDb};
 use crate::log::LoggedEvent;
-use crate::projector::{Applied, Conn, Projection, ProjectionError};
+use crate::projector::{event_of, Applied, Conn, Projection};
 
 /// The funding-stage projection.
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,14 +31,9 @@ impl Projection for Funding {
     }
 
     async fn apply(&self, conn: &mut Conn, db: &ReadDb, event: &LoggedEvent) -> Applied {
-        if event.aggregate_type != "Startup" {
+        let Some(payload) = event_of::<Startup>(event)? else {
             return Ok(());
-        }
-        let payload: StartupEvent =
-            serde_json::from_str(&event.payload).map_err(|source| ProjectionError::Decode {
-                position: event.position(),
-                source,
-            })?;
+        };
         let id = event.aggregate_id.as_str();
         let at = event.recorded_at.as_str();
         let pos = event.position();
@@ -442,16 +437,20 @@ pub async fn pipeline(
     cohort: Option<&str>,
     today: NaiveDate,
 ) -> Result<Pipeline, sqlx::Error> {
-    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    // Startups per (stage, funding stage): both tallies from one grouping.
     let rows = sqlx::query(
-        "SELECT stage, COUNT(*) AS n FROM rm_funding_startups \
-         WHERE ($1 IS NULL OR cohort = $1) GROUP BY stage",
+        "SELECT stage, funding_stage, COUNT(*) AS n FROM rm_funding_startups \
+         WHERE ($1 IS NULL OR cohort = $1) GROUP BY stage, funding_stage",
     )
     .bind(cohort)
     .fetch_all(&mut *conn)
     .await?;
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_round: BTreeMap<String, i64> = BTreeMap::new();
     for r in &rows {
-        counts.insert(text(r, "stage")?, int(r, "n")?);
+        let n = int(r, "n")?;
+        *counts.entry(text(r, "stage")?).or_default() += n;
+        *by_round.entry(text(r, "funding_stage")?).or_default() += n;
     }
     let stages: Vec<StageCount> = Stage::ALL
         .iter()
@@ -460,17 +459,6 @@ pub async fn pipeline(
             startups: counts.get(s.as_str()).copied().unwrap_or(0),
         })
         .collect();
-    let rows = sqlx::query(
-        "SELECT funding_stage, COUNT(*) AS n FROM rm_funding_startups \
-         WHERE ($1 IS NULL OR cohort = $1) GROUP BY funding_stage",
-    )
-    .bind(cohort)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut by_round: BTreeMap<String, i64> = BTreeMap::new();
-    for r in &rows {
-        by_round.insert(text(r, "funding_stage")?, int(r, "n")?);
-    }
     let funding_stages = std::iter::once(NO_ROUND)
         .chain(
             incubator_domain::startup::RoundKind::ALL

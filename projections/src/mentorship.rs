@@ -5,15 +5,16 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use incubator_domain::mentor::{MentorEvent, MentorStatus};
-use incubator_domain::residency::{ResidencyEvent, ResidencyStage};
-use incubator_domain::startup::{Stage, StartupEvent};
+use cqrs_es::Aggregate;
+use incubator_domain::mentor::{Mentor, MentorEvent, MentorStatus};
+use incubator_domain::residency::{Residency, ResidencyEvent, ResidencyStage};
+use incubator_domain::startup::{Stage, Startup, StartupEvent};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::ReadDb;
 use crate::log::LoggedEvent;
-use crate::projector::{Applied, Conn, Projection, ProjectionError};
+use crate::projector::{decode, Applied, Conn, Projection};
 use crate::rebuild::Rebuildable;
 
 /// The mentorship projection.
@@ -22,13 +23,6 @@ pub struct Mentorship;
 
 const STARTUP: &str = "startup";
 const RESIDENT: &str = "residency";
-
-fn decode<T: serde::de::DeserializeOwned>(event: &LoggedEvent) -> Result<T, ProjectionError> {
-    serde_json::from_str(&event.payload).map_err(|source| ProjectionError::Decode {
-        position: event.position(),
-        source,
-    })
-}
 
 fn startup_in_programme(stage: Stage) -> bool {
     matches!(
@@ -142,7 +136,7 @@ impl Projection for Mentorship {
     async fn apply(&self, conn: &mut Conn, _db: &ReadDb, event: &LoggedEvent) -> Applied {
         let id = event.aggregate_id.as_str();
         match event.aggregate_type.as_str() {
-            "Mentor" => match decode::<MentorEvent>(event)? {
+            Mentor::TYPE => match decode::<MentorEvent>(event)? {
                 MentorEvent::MentorRegistered {
                     person_id,
                     registered_on,
@@ -178,7 +172,7 @@ impl Projection for Mentorship {
                 }
                 MentorEvent::ExpertiseChanged { .. } => {}
             },
-            "Startup" => {
+            Startup::TYPE => {
                 use StartupEvent as E;
                 match decode::<StartupEvent>(event)? {
                     E::Applied { name, .. } => {
@@ -255,7 +249,7 @@ impl Projection for Mentorship {
                     _ => {}
                 }
             }
-            "Residency" => {
+            Residency::TYPE => {
                 use ResidencyEvent as E;
                 let stage = match decode::<ResidencyEvent>(event)? {
                     E::ResidencyApplied {
@@ -331,7 +325,7 @@ impl Projection for Mentorship {
         let mut sessions: Vec<serde_json::Value> = Vec::new();
         for event in events {
             let held = match (event.aggregate_type.as_str(), event.event_type.as_str()) {
-                ("Startup", "SessionLogged") => match decode::<StartupEvent>(event)? {
+                (Startup::TYPE, "SessionLogged") => match decode::<StartupEvent>(event)? {
                     StartupEvent::SessionLogged {
                         session_id,
                         mentor_id,
@@ -341,15 +335,17 @@ impl Projection for Mentorship {
                     } => Some((session_id.0, mentor_id.0, STARTUP, held_on, minutes.get())),
                     _ => None,
                 },
-                ("Residency", "ResidentSessionLogged") => match decode::<ResidencyEvent>(event)? {
-                    ResidencyEvent::ResidentSessionLogged {
-                        session_id,
-                        mentor_id,
-                        held_on,
-                        minutes,
-                    } => Some((session_id.0, mentor_id.0, RESIDENT, held_on, minutes.get())),
-                    _ => None,
-                },
+                (Residency::TYPE, "ResidentSessionLogged") => {
+                    match decode::<ResidencyEvent>(event)? {
+                        ResidencyEvent::ResidentSessionLogged {
+                            session_id,
+                            mentor_id,
+                            held_on,
+                            minutes,
+                        } => Some((session_id.0, mentor_id.0, RESIDENT, held_on, minutes.get())),
+                        _ => None,
+                    }
+                }
                 _ => None,
             };
             match held {
@@ -364,7 +360,7 @@ impl Projection for Mentorship {
                     ]));
                 }
                 None => {
-                    if event.event_type == "Voided" && event.aggregate_type == "Startup" {
+                    if event.event_type == "Voided" && event.aggregate_type == Startup::TYPE {
                         // Its sessions held from earlier in this batch go with it.
                         sessions.retain(|s| s[2] != STARTUP || s[3] != event.aggregate_id);
                     }

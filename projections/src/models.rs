@@ -42,47 +42,36 @@ impl Model {
     }
 }
 
+/// `$body` on the model inside `$model`, whichever it is (`$m` names it).
+macro_rules! each {
+    ($model:expr, $m:ident => $body:expr) => {
+        match $model {
+            Model::Funding($m) => $body,
+            Model::Mentorship($m) => $body,
+            Model::Collaborations($m) => $body,
+            Model::SpaceUsage($m) => $body,
+            Model::Records($m) => $body,
+        }
+    };
+}
+
 impl Projection for Model {
     fn name(&self) -> &'static str {
-        match self {
-            Model::Funding(m) => m.name(),
-            Model::Mentorship(m) => m.name(),
-            Model::Collaborations(m) => m.name(),
-            Model::SpaceUsage(m) => m.name(),
-            Model::Records(m) => m.name(),
-        }
+        each!(self, m => m.name())
     }
 
     async fn apply(&self, conn: &mut Conn, db: &ReadDb, event: &LoggedEvent) -> Applied {
-        match self {
-            Model::Funding(m) => m.apply(conn, db, event).await,
-            Model::Mentorship(m) => m.apply(conn, db, event).await,
-            Model::Collaborations(m) => m.apply(conn, db, event).await,
-            Model::SpaceUsage(m) => m.apply(conn, db, event).await,
-            Model::Records(m) => m.apply(conn, db, event).await,
-        }
+        each!(self, m => m.apply(conn, db, event).await)
     }
 
     async fn apply_batch(&self, conn: &mut Conn, db: &ReadDb, events: &[LoggedEvent]) -> Applied {
-        match self {
-            Model::Funding(m) => m.apply_batch(conn, db, events).await,
-            Model::Mentorship(m) => m.apply_batch(conn, db, events).await,
-            Model::Collaborations(m) => m.apply_batch(conn, db, events).await,
-            Model::SpaceUsage(m) => m.apply_batch(conn, db, events).await,
-            Model::Records(m) => m.apply_batch(conn, db, events).await,
-        }
+        each!(self, m => m.apply_batch(conn, db, events).await)
     }
 }
 
 impl Rebuildable for Model {
     fn tables(&self) -> &'static [&'static str] {
-        match self {
-            Model::Funding(m) => m.tables(),
-            Model::Mentorship(m) => m.tables(),
-            Model::Collaborations(m) => m.tables(),
-            Model::SpaceUsage(m) => m.tables(),
-            Model::Records(m) => m.tables(),
-        }
+        each!(self, m => m.tables())
     }
 }
 

@@ -16,6 +16,26 @@ use tokio::sync::{watch, Notify};
 use crate::db::{int, ReadDb};
 use crate::log::{read_after, Checkpoint, LoggedEvent};
 
+/// An event's payload, decoded as `T` (its aggregate's event type).
+pub fn decode<T: serde::de::DeserializeOwned>(event: &LoggedEvent) -> Result<T, ProjectionError> {
+    serde_json::from_str(&event.payload).map_err(|source| ProjectionError::Decode {
+        position: event.position(),
+        source,
+    })
+}
+
+/// The event decoded as one of aggregate `A`'s, or `None` when it is another aggregate's (the
+/// log names each event's aggregate by `A::TYPE`).
+pub fn event_of<A: cqrs_es::Aggregate>(
+    event: &LoggedEvent,
+) -> Result<Option<A::Event>, ProjectionError> {
+    if event.aggregate_type == A::TYPE {
+        decode(event).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 /// How long the projector waits after being woken, to gather a burst of commits.
 pub const COALESCE: Duration = Duration::from_millis(20);
 

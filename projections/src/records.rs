@@ -16,15 +16,17 @@ use sqlx::AnyConnection;
 
 use crate::db::{JsonColumn, ReadDb};
 use crate::log::LoggedEvent;
-use crate::projector::{Applied, Conn, Projection, ProjectionError};
+use crate::projector::{decode, Applied, Conn, Projection, ProjectionError};
 use crate::rebuild::Rebuildable;
 
 /// The records projection.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Records;
 
-/// A kind of record, as lists name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A kind of record: one per aggregate, named as the log names its aggregate type
+/// (`Startup`, …) where it is read from a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RecordKind {
     Startup,
     Mentor,
@@ -45,17 +47,27 @@ impl RecordKind {
         }
     }
 
+    /// The aggregate type the log stores its events under.
+    pub fn aggregate_type(self) -> &'static str {
+        match self {
+            Self::Startup => Startup::TYPE,
+            Self::Mentor => Mentor::TYPE,
+            Self::Space => Space::TYPE,
+            Self::Residency => Residency::TYPE,
+            Self::Collaboration => Collaboration::TYPE,
+        }
+    }
+
     fn of(aggregate_type: &str) -> Option<Self> {
         [
-            (Startup::TYPE, Self::Startup),
-            (Mentor::TYPE, Self::Mentor),
-            (Space::TYPE, Self::Space),
-            (Residency::TYPE, Self::Residency),
-            (Collaboration::TYPE, Self::Collaboration),
+            Self::Startup,
+            Self::Mentor,
+            Self::Space,
+            Self::Residency,
+            Self::Collaboration,
         ]
         .into_iter()
-        .find(|(t, _)| *t == aggregate_type)
-        .map(|(_, k)| k)
+        .find(|k| k.aggregate_type() == aggregate_type)
     }
 }
 
@@ -70,13 +82,6 @@ fn snake(v: &impl Serialize) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
-}
-
-fn decode<T: serde::de::DeserializeOwned>(event: &LoggedEvent) -> Result<T, ProjectionError> {
-    serde_json::from_str(&event.payload).map_err(|source| ProjectionError::Decode {
-        position: event.position(),
-        source,
-    })
 }
 
 /// A new record's row.

@@ -19,8 +19,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, Duration, NaiveDate};
-use incubator_domain::space::{Building, OccupantKind, SpaceEvent, SpaceKind};
-use incubator_domain::startup::StartupEvent;
+use cqrs_es::Aggregate;
+use incubator_domain::space::{Building, OccupantKind, Space, SpaceEvent, SpaceKind};
+use incubator_domain::startup::{Startup, StartupEvent};
 use incubator_domain::values::hub_local;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -28,7 +29,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::ReadDb;
 use crate::log::LoggedEvent;
-use crate::projector::{Applied, Conn, Projection, ProjectionError};
+use crate::projector::{decode, Applied, Conn, Projection, ProjectionError};
 use crate::rebuild::Rebuildable;
 
 /// The space-usage projection.
@@ -51,13 +52,6 @@ fn occupant_kind(k: OccupantKind) -> &'static str {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(event: &LoggedEvent) -> Result<T, ProjectionError> {
-    serde_json::from_str(&event.payload).map_err(|source| ProjectionError::Decode {
-        position: event.position(),
-        source,
-    })
-}
-
 /// An instant as fixed-width UTC text, so that text order is time order.
 fn instant(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -71,7 +65,7 @@ impl Projection for SpaceUsage {
     async fn apply(&self, conn: &mut Conn, db: &ReadDb, event: &LoggedEvent) -> Applied {
         let id = event.aggregate_id.as_str();
         match event.aggregate_type.as_str() {
-            "Startup" if event.event_type == "Applied" => {
+            Startup::TYPE if event.event_type == "Applied" => {
                 if let StartupEvent::Applied { name, .. } = decode(event)? {
                     sqlx::query(
                         "INSERT INTO rm_space_names (occupant_kind, occupant_id, name) \
@@ -85,7 +79,7 @@ impl Projection for SpaceUsage {
                 }
                 Ok(())
             }
-            "Space" => apply_space(conn, db, id, decode(event)?).await,
+            Space::TYPE => apply_space(conn, db, id, decode(event)?).await,
             _ => Ok(()),
         }
     }
@@ -99,7 +93,7 @@ impl Projection for SpaceUsage {
         let mut booked: Vec<&LoggedEvent> = Vec::new();
         let mut cancelled: Vec<String> = Vec::new();
         for event in events {
-            if event.aggregate_type == "Space" {
+            if event.aggregate_type == Space::TYPE {
                 match event.event_type.as_str() {
                     "RoomBooked" => {
                         booked.push(event);
@@ -850,24 +844,23 @@ pub struct Vacancy {
     pub free_places: i64,
 }
 
-/// Vacancies on a day and within a horizon.
+/// Vacancies on a day and within a horizon, counted over every lettable space.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Vacancies {
     pub on: String,
     /// The last day looked at for upcoming vacancies.
     pub until: String,
-    /// Spaces with room on `on`, and their free area (a free place is area / capacity).
+    /// Lettable spaces with room on `on`.
     pub vacant_now: i64,
+    /// Their free area, m² (a free place is area / capacity).
     pub vacant_m2_now: f64,
-    /// Spaces full on `on` with room by `until`.
+    /// Lettable spaces full on `on` with room by `until`.
     pub upcoming: i64,
-    /// The page: spaces by id after the cursor.
-    pub items: Vec<Vacancy>,
 }
 
 /// Lettable spaces (rooms booked by the hour are not let) with room on `on` or, failing that,
-/// by `until`; the page of them after `after`.
+/// by `until`: the counts over all of them, and up to `limit` of them by id after `after`.
 pub async fn vacancies(
     conn: &mut AnyConnection,
     filter: Filter,
@@ -875,7 +868,7 @@ pub async fn vacancies(
     until: NaiveDate,
     after: Option<&str>,
     limit: usize,
-) -> Result<Vacancies, sqlx::Error> {
+) -> Result<(Vacancies, Vec<Vacancy>), sqlx::Error> {
     let (spaces, allocations) = load(conn, filter, on, until).await?;
     let none = Vec::new();
     let mut out = Vacancies {
@@ -884,8 +877,8 @@ pub async fn vacancies(
         vacant_now: 0,
         vacant_m2_now: 0.0,
         upcoming: 0,
-        items: Vec::new(),
     };
+    let mut items = Vec::new();
     for s in spaces.iter().filter(|s| !s.is_room()) {
         let allocs = allocations.get(&s.space_id).unwrap_or(&none);
         let free = |day: NaiveDate| {
@@ -919,8 +912,8 @@ pub async fn vacancies(
             soon
         };
         if let Some((day, places)) = found {
-            if after.is_none_or(|a| s.space_id.as_str() > a) && out.items.len() < limit {
-                out.items.push(Vacancy {
+            if after.is_none_or(|a| s.space_id.as_str() > a) && items.len() < limit {
+                items.push(Vacancy {
                     space_id: s.space_id.clone(),
                     building: s.building.clone(),
                     kind: s.kind.clone(),
@@ -935,7 +928,7 @@ pub async fn vacancies(
         }
     }
     out.vacant_m2_now = round(out.vacant_m2_now, 2);
-    Ok(out)
+    Ok((out, items))
 }
 
 /// One month of the rent roll.

@@ -48,76 +48,46 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 15))
 }
 
-/// Every metric of the service.
-#[derive(Debug)]
-pub struct Metrics {
-    registry: Registry,
-    requests: Family<RequestLabels, Counter>,
-    latency: Family<RouteLabels, Histogram>,
-    commands: Family<CommandLabels, Counter>,
-    replays: Counter,
-    projector_position: Family<ProjectionLabels, Gauge>,
-    projector_lag: Family<ProjectionLabels, Gauge>,
-    log_head: Gauge,
+/// Declares the metrics once: each field's type, how it is made, its name (after the
+/// `incubator_` prefix) and its help; the struct and its registration follow from the list.
+macro_rules! metrics {
+    ($($field:ident: $ty:ty = $make:expr, $name:literal, $help:literal;)*) => {
+        /// Every metric of the service.
+        #[derive(Debug)]
+        pub struct Metrics {
+            registry: Registry,
+            $($field: $ty,)*
+        }
+
+        impl Default for Metrics {
+            fn default() -> Self {
+                let mut registry = Registry::with_prefix("incubator");
+                $(
+                    let $field: $ty = $make;
+                    registry.register($name, $help, $field.clone());
+                )*
+                Self { registry, $($field,)* }
+            }
+        }
+    };
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        let mut registry = Registry::with_prefix("incubator");
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests answered, by method, route and status",
-            requests.clone(),
-        );
-        let latency =
-            Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> _);
-        registry.register(
-            "http_request_duration_seconds",
-            "Time from request to response, by method and route",
-            latency.clone(),
-        );
-        let commands = Family::<CommandLabels, Counter>::default();
-        registry.register(
-            "commands",
-            "Commands handled, by command and outcome",
-            commands.clone(),
-        );
-        let replays = Counter::default();
-        registry.register(
-            "idempotent_replays",
-            "Responses replayed to a retry with a known Idempotency-Key",
-            replays.clone(),
-        );
-        let projector_position = Family::<ProjectionLabels, Gauge>::default();
-        registry.register(
-            "projector_position",
-            "Global log position up to which a read model is applied",
-            projector_position.clone(),
-        );
-        let projector_lag = Family::<ProjectionLabels, Gauge>::default();
-        registry.register(
-            "projector_lag_events",
-            "Positions in the log past a read model's checkpoint",
-            projector_lag.clone(),
-        );
-        let log_head = Gauge::default();
-        registry.register(
-            "log_head_position",
-            "The highest position in the event log",
-            log_head.clone(),
-        );
-        Self {
-            registry,
-            requests,
-            latency,
-            commands,
-            replays,
-            projector_position,
-            projector_lag,
-            log_head,
-        }
-    }
+metrics! {
+    requests: Family<RequestLabels, Counter> = Family::default(),
+        "http_requests", "HTTP requests answered, by method, route and status";
+    latency: Family<RouteLabels, Histogram> =
+        Family::new_with_constructor(latency_histogram as fn() -> _),
+        "http_request_duration_seconds", "Time from request to response, by method and route";
+    commands: Family<CommandLabels, Counter> = Family::default(),
+        "commands", "Commands handled, by command and outcome";
+    replays: Counter = Counter::default(),
+        "idempotent_replays", "Responses replayed to a retry with a known Idempotency-Key";
+    projector_position: Family<ProjectionLabels, Gauge> = Family::default(),
+        "projector_position", "Global log position up to which a read model is applied";
+    projector_lag: Family<ProjectionLabels, Gauge> = Family::default(),
+        "projector_lag_events", "Positions in the log past a read model's checkpoint";
+    log_head: Gauge = Gauge::default(),
+        "log_head_position", "The highest position in the event log";
 }
 
 /// A request method as a label value: the standard methods by name, anything else `other`, so

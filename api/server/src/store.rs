@@ -178,26 +178,13 @@ impl Store {
         let projectors = ReadDb::connect(&read_url, sized(2, 4)).await?;
         let commands = ReadDb::connect(&read_url, 4).await?;
         let repo = || EventRepo::new(&backend, &writes);
-        let startups = Arc::new(PersistedEventStore::new_snapshot_store(
-            repo(),
-            SNAPSHOT_EVERY,
-        ));
-        let mentors = Arc::new(PersistedEventStore::new_snapshot_store(
-            repo(),
-            SNAPSHOT_EVERY,
-        ));
-        let spaces = Arc::new(PersistedEventStore::new_snapshot_store(
-            repo(),
-            SNAPSHOT_EVERY,
-        ));
-        let residencies = Arc::new(PersistedEventStore::new_snapshot_store(
-            repo(),
-            SNAPSHOT_EVERY,
-        ));
-        let collaborations = Arc::new(PersistedEventStore::new_snapshot_store(
-            repo(),
-            SNAPSHOT_EVERY,
-        ));
+        // One store per aggregate, each snapshotting every SNAPSHOT_EVERY events.
+        macro_rules! stores {
+            ($($name:ident),*) => {
+                $(let $name = Arc::new(PersistedEventStore::new_snapshot_store(repo(), SNAPSHOT_EVERY));)*
+            };
+        }
+        stores!(startups, mentors, spaces, residencies, collaborations);
         Ok(Self {
             backend,
             writes,

@@ -202,19 +202,15 @@ pub enum CollaborationCommand {
 
 impl CommandInfo for CollaborationCommand {
     fn name(&self) -> &'static str {
-        match self {
-            Self::Propose { .. } => "ProposeCollaboration",
-            Self::Join { .. } => "JoinCollaboration",
-            Self::Leave { .. } => "LeaveCollaboration",
-            Self::RecordAgreement { .. } => "RecordCoProduction",
-            Self::Activate { .. } => "ActivateCollaboration",
-            Self::AddPhase { .. } => "AddPhase",
-            Self::SetMilestone { .. } => "SetCollaborationMilestone",
-            Self::AchieveMilestone { .. } => "AchieveCollaborationMilestone",
-            Self::RecordOutput { .. } => "RecordOutput",
-            Self::Conclude { .. } => "ConcludeCollaboration",
-            Self::Abandon { .. } => "AbandonCollaboration",
-        }
+        crate::variant_name!(
+            self;
+            Propose = "ProposeCollaboration", Join = "JoinCollaboration",
+            Leave = "LeaveCollaboration", RecordAgreement = "RecordCoProduction",
+            Activate = "ActivateCollaboration", AddPhase,
+            SetMilestone = "SetCollaborationMilestone",
+            AchieveMilestone = "AchieveCollaborationMilestone", RecordOutput,
+            Conclude = "ConcludeCollaboration", Abandon = "AbandonCollaboration",
+        )
     }
 
     fn reason(&self) -> Option<&Reason> {

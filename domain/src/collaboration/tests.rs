@@ -1,36 +1,15 @@
 //! Every collaboration command's success and every rejection, with cqrs-es's `TestFramework`.
 
-use chrono::NaiveDate;
 use cqrs_es::test::TestFramework;
-use uuid::Uuid;
 
 use super::*;
+use crate::test_support::{day, expertise as discipline, id, reason, title as text};
 
 type T = TestFramework<Collaboration>;
 use CollaborationCommand as C;
 use CollaborationError as X;
 use CollaborationEvent as E;
 use CollaborationStage as S;
-
-fn day(m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, m, d).unwrap()
-}
-
-fn id(n: u128) -> Uuid {
-    Uuid::from_u128(n)
-}
-
-fn text(t: &str) -> Title {
-    Title::parse(t).unwrap()
-}
-
-fn discipline(d: &str) -> Expertise {
-    Expertise::parse(d).unwrap()
-}
-
-fn reason(t: &str) -> Reason {
-    Reason::parse(t).unwrap()
-}
 
 fn proposed() -> E {
     E::CollaborationProposed {

@@ -185,21 +185,14 @@ pub enum ResidencyCommand {
 
 impl CommandInfo for ResidencyCommand {
     fn name(&self) -> &'static str {
-        match self {
-            Self::Apply { .. } => "ApplyForResidency",
-            Self::Accept => "AcceptResidency",
-            Self::Decline { .. } => "DeclineResidency",
-            Self::WaitList { .. } => "WaitListResidency",
-            Self::SignAgreement { .. } => "SignAgreement",
-            Self::Arrive { .. } => "Arrive",
-            Self::Extend { .. } => "ExtendResidency",
-            Self::AssignMentor { .. } => "AssignResidentMentor",
-            Self::LogSession { .. } => "LogResidentSession",
-            Self::ReleaseMentor { .. } => "ReleaseResidentMentor",
-            Self::RecordPublicMoment { .. } => "RecordPublicMoment",
-            Self::Complete { .. } => "CompleteResidency",
-            Self::Cancel { .. } => "CancelResidency",
-        }
+        crate::variant_name!(
+            self;
+            Apply = "ApplyForResidency", Accept = "AcceptResidency", Decline = "DeclineResidency",
+            WaitList = "WaitListResidency", SignAgreement, Arrive, Extend = "ExtendResidency",
+            AssignMentor = "AssignResidentMentor", LogSession = "LogResidentSession",
+            ReleaseMentor = "ReleaseResidentMentor", RecordPublicMoment,
+            Complete = "CompleteResidency", Cancel = "CancelResidency",
+        )
     }
 
     fn reason(&self) -> Option<&Reason> {

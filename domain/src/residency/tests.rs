@@ -1,28 +1,15 @@
 //! Every residency command's success and every rejection, with cqrs-es's `TestFramework`.
 
-use chrono::NaiveDate;
 use cqrs_es::test::TestFramework;
-use uuid::Uuid;
 
 use super::*;
+use crate::test_support::{day, id, reason};
 use crate::values::{Currency, Money};
 
 type T = TestFramework<Residency>;
 use ResidencyCommand as C;
 use ResidencyEvent as E;
 use ResidencyStage as S;
-
-fn day(m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, m, d).unwrap()
-}
-
-fn id(n: u128) -> Uuid {
-    Uuid::from_u128(n)
-}
-
-fn reason(t: &str) -> Reason {
-    Reason::parse(t).unwrap()
-}
 
 fn applied() -> E {
     E::ResidencyApplied {

@@ -233,16 +233,11 @@ pub enum SpaceCommand {
 
 impl CommandInfo for SpaceCommand {
     fn name(&self) -> &'static str {
-        match self {
-            Self::Register { .. } => "RegisterSpace",
-            Self::ChangeTerms { .. } => "ChangeTerms",
-            Self::Decommission { .. } => "Decommission",
-            Self::Allocate { .. } => "Allocate",
-            Self::EndAllocation { .. } => "EndAllocation",
-            Self::CancelAllocation { .. } => "CancelAllocation",
-            Self::Book { .. } => "Book",
-            Self::CancelBooking { .. } => "CancelBooking",
-        }
+        crate::variant_name!(
+            self;
+            Register = "RegisterSpace", ChangeTerms, Decommission, Allocate, EndAllocation,
+            CancelAllocation, Book, CancelBooking,
+        )
     }
 
     fn reason(&self) -> Option<&Reason> {

@@ -3,24 +3,16 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use cqrs_es::test::TestFramework;
 use cqrs_es::Aggregate;
-use uuid::Uuid;
 
 use super::*;
-use crate::values::{Currency, Money, Reason, Title};
+use crate::test_support::{day, id, reason};
+use crate::values::{Currency, Money, Title};
 
 type T = TestFramework<Space>;
-
-fn day(m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, m, d).unwrap()
-}
 
 /// An instant given in UTC.
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
-
-fn id(n: u128) -> Uuid {
-    Uuid::from_u128(n)
 }
 
 fn eur(cents: i64) -> Money {
@@ -48,10 +40,6 @@ fn startup(n: u128) -> Occupant {
         id: id(n),
         name: None,
     }
-}
-
-fn reason(text: &str) -> Reason {
-    Reason::parse(text).unwrap()
 }
 
 fn atelier_registered(capacity: u32) -> SpaceEvent {

@@ -404,6 +404,7 @@ impl Startup {
             return Err(StartupError::Voided);
         }
         let stage = s.stage;
+        let withdrawing = matches!(command, C::Withdraw { .. });
         let event = match command {
             C::Apply { .. } => unreachable!("handled above"),
             C::Void { reason } => E::Voided { reason },
@@ -453,22 +454,15 @@ impl Startup {
                     on: Some(on),
                 }
             }
-            C::Withdraw { reason, on, today } => {
+            // Leaving the programme, from any active stage, on a day that fits the record.
+            C::Withdraw { reason, on, today } | C::Exit { reason, on, today } => {
                 require_active(stage)?;
                 dated(s, on, today)?;
-                E::Withdrawn {
-                    from: stage,
-                    reason,
-                    on: Some(on),
-                }
-            }
-            C::Exit { reason, on, today } => {
-                require_active(stage)?;
-                dated(s, on, today)?;
-                E::Exited {
-                    from: stage,
-                    reason,
-                    on: Some(on),
+                let (from, on) = (stage, Some(on));
+                if withdrawing {
+                    E::Withdrawn { from, reason, on }
+                } else {
+                    E::Exited { from, reason, on }
                 }
             }
             C::AssignCohort { cohort } => {

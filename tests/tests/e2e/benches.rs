@@ -38,10 +38,13 @@ fn number(v: &Value, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("`{key}` is not a number in {v}"))
 }
 
+/// A copy of the demo year on SQLite, for the benches that start from a store (`--from`).
+async fn demo() -> incubator_tests::TestDb {
+    incubator_tests::TestDb::with_demo(incubator_tests::Backend::Sqlite, BINARY).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn every_bench_ends_with_one_json_line() {
-    let demo = incubator_tests::TestDb::with_demo(incubator_tests::Backend::Sqlite, BINARY).await;
-    let from = demo.url.as_str();
+async fn the_commands_bench_ends_with_one_json_line() {
     let commands = last_line(&["commands", "--tasks", "1", "--seconds", "0.3"]);
     assert_eq!(commands["bench"], "commands");
     assert_eq!(commands["store"], "sqlite");
@@ -66,7 +69,12 @@ async fn every_bench_ends_with_one_json_line() {
         keyed,
         "the lowest HTTP + key ratio"
     );
+}
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rebuild_and_verify_benches_end_with_one_json_line() {
+    let demo = demo().await;
+    let from = demo.url.as_str();
     let rebuild = last_line(&["rebuild", "--events", "9000", "--from", from]);
     assert_eq!(rebuild["bench"], "rebuild");
     assert!(number(&rebuild, "events") >= 9000.0);
@@ -87,7 +95,12 @@ async fn every_bench_ends_with_one_json_line() {
     for key in ["events", "floor_per_s", "verify_per_s", "ratio"] {
         assert!(number(&verify, key) > 0.0, "{key} in {verify}");
     }
+}
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reads_bench_ends_with_one_json_line() {
+    let demo = demo().await;
+    let from = demo.url.as_str();
     let reads = last_line(&[
         "reads",
         "--scale",
@@ -110,7 +123,12 @@ async fn every_bench_ends_with_one_json_line() {
         .map(|r| number(r, "p99_ms"))
         .fold(0.0, f64::max);
     assert_eq!(number(&reads, "worst_p99_ms"), worst);
+}
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_flood_bench_ends_with_one_json_line() {
+    let demo = demo().await;
+    let from = demo.url.as_str();
     let flood = last_line(&[
         "flood",
         "--as-of",

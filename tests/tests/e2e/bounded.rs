@@ -223,7 +223,7 @@ async fn a_consistency_check_holds_nothing_that_commands_or_projectors_wait_on(b
     let mut check = tokio::process::Command::new(BINARY)
         .args(["projections", "check", "--database-url", &app.db.url])
         .env("RUST_LOG", "warn")
-        .env("INCUBATOR_FAILPOINTS", "check-batch:slow")
+        .env("INCUBATOR_FAILPOINTS", "check-batch:slow=400")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

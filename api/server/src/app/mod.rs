@@ -177,7 +177,8 @@ impl App {
 
 /// A point where the crash tests stop the process (`INCUBATOR_FAILPOINTS=name,…` with the
 /// `failpoints` feature, which only the test suite turns on), panic there (`name:panic`) or
-/// wait two seconds there (`name:slow`, for a test that must act while long work runs);
+/// wait there (`name:slow`, two seconds, or `name:slow=MS`, for a test that must act while
+/// long work runs);
 /// nothing otherwise.
 #[inline]
 pub fn failpoint(name: &str) {
@@ -191,8 +192,17 @@ pub fn failpoint(name: &str) {
             if point.strip_suffix(":panic") == Some(name) {
                 panic!("failpoint {name}");
             }
-            if point.strip_suffix(":slow") == Some(name) {
-                std::thread::sleep(std::time::Duration::from_secs(2));
+            // `name:slow` waits two seconds, `name:slow=MS` that many milliseconds.
+            if let Some(slow) = point
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix(":slow"))
+            {
+                let ms = slow
+                    .strip_prefix('=')
+                    .map_or(Some(2000), |ms| ms.parse().ok());
+                if let Some(ms) = ms {
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                }
             }
         }
     }

@@ -6,40 +6,14 @@ use incubator_projections::audit::{self, Range, Verified};
 use incubator_projections::log::{feed, FeedFilter};
 use incubator_projections::models::Model;
 use incubator_projections::rebuild::{self, Checked};
+use incubator_projections::records::RecordKind;
 use incubator_projections::Checkpoint;
-use serde_json::Value;
 
+use super::common::EventView;
 use super::extract::{page_limit, ApiQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(verify))
-        .routes(routes!(events))
-        .routes(routes!(consistency))
-}
-
-/// A kind of record, as the log names it.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-enum RecordKind {
-    Startup,
-    Mentor,
-    Space,
-    Residency,
-    Collaboration,
-}
-
-impl RecordKind {
-    fn as_str(self) -> &'static str {
-        use cqrs_es::Aggregate;
-        use incubator_domain::*;
-        match self {
-            Self::Startup => startup::Startup::TYPE,
-            Self::Mentor => mentor::Mentor::TYPE,
-            Self::Space => space::Space::TYPE,
-            Self::Residency => residency::Residency::TYPE,
-            Self::Collaboration => collaboration::Collaboration::TYPE,
-        }
-    }
+    common::router![verify, events, consistency]
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -67,26 +41,13 @@ struct FeedQuery {
     after: Option<String>,
 }
 
-/// One event of the audit feed.
+/// One event of the audit feed: a record's event with the record named.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEvent {
-    /// Its place in the global log.
-    pub position: i64,
     pub aggregate_type: String,
     pub aggregate_id: String,
-    pub sequence: i64,
-    pub event_type: String,
-    pub event_version: String,
-    /// When it was committed (RFC 3339, UTC).
-    pub recorded_at: String,
-    /// The event as stored: an object named by its type, or the bare name of an event
-    /// without fields (`"ResidencyAccepted"`).
-    #[schema(value_type = serde_json::Value)]
-    pub payload: Value,
-    /// `actor`, `role`, `correlation_id`, and `reason` / `idempotency_key` /
-    /// `client_request_id` when given.
-    #[schema(value_type = Object)]
-    pub metadata: Value,
+    #[serde(flatten)]
+    pub event: EventView,
 }
 
 /// One page of the audit feed.
@@ -139,7 +100,7 @@ async fn events(
         }
     }
     let filter = FeedFilter {
-        aggregate_type: q.aggregate_type.map(|k| k.as_str().to_owned()),
+        aggregate_type: q.aggregate_type.map(|k| k.aggregate_type().to_owned()),
         aggregate_id: q.aggregate_id.map(|id| id.to_string()),
         event_type: q.event_type,
         actor: q.actor,
@@ -155,16 +116,10 @@ async fn events(
     });
     let events = rows
         .into_iter()
-        .map(|e| AuditEvent {
-            position: e.position(),
-            payload: serde_json::from_str(&e.payload).unwrap_or(Value::String(e.payload)),
-            metadata: serde_json::from_str(&e.metadata).unwrap_or(Value::String(e.metadata)),
-            aggregate_type: e.aggregate_type,
-            aggregate_id: e.aggregate_id,
-            sequence: e.sequence,
-            event_type: e.event_type,
-            event_version: e.event_version,
-            recorded_at: e.recorded_at,
+        .map(|mut e| AuditEvent {
+            aggregate_type: std::mem::take(&mut e.aggregate_type),
+            aggregate_id: std::mem::take(&mut e.aggregate_id),
+            event: EventView::from(e),
         })
         .collect();
     Ok(Json(Feed {

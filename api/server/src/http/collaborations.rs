@@ -396,8 +396,7 @@ pub struct CollaborationView {
 
 common::record_reads!(
     Collaboration via collaborations, "collaboration", "collaborations",
-    ["/collaborations/{id}", "/collaborations/{id}/events", "/collaborations/{id}/history"],
-    ["A collaboration's current state", "A collaboration's history: its events with metadata, in order"],
+    "A collaboration's current state",
     CollaborationView,
     |state, id, version, s| CollaborationView {
             collaboration_id: id,

@@ -191,6 +191,23 @@ pub struct EventView {
     pub metadata: Value,
 }
 
+impl From<log::LoggedEvent> for EventView {
+    /// The stored JSON as it is; text that does not parse (which the log's writers never
+    /// store) is shown as a string rather than dropped.
+    fn from(e: log::LoggedEvent) -> Self {
+        let json = |text: String| serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Self {
+            position: e.position(),
+            sequence: e.sequence,
+            payload: json(e.payload),
+            metadata: json(e.metadata),
+            event_type: e.event_type,
+            event_version: e.event_version,
+            recorded_at: e.recorded_at,
+        }
+    }
+}
+
 /// One page of a record's history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct History {
@@ -206,7 +223,7 @@ pub struct History {
 /// A router of the handlers named, each with its OpenAPI operation.
 macro_rules! router {
     ($($handler:ident),* $(,)?) => {
-        OpenApiRouter::new()$(.routes(routes!($handler)))*
+        utoipa_axum::router::OpenApiRouter::new()$(.routes(utoipa_axum::routes!($handler)))*
     };
 }
 pub(crate) use router;
@@ -217,9 +234,7 @@ pub(crate) use router;
 /// record's `$id`, `$version` and state `$s`; the aggregate's type names its stream.
 macro_rules! record_reads {
     (
-        $aggregate:ident via $events:ident, $what:literal, $tag:literal,
-        [$show_path:literal, $events_path:literal, $history_path:literal],
-        [$show_summary:literal, $events_summary:literal],
+        $aggregate:ident via $events:ident, $what:literal, $tag:literal, $show_summary:literal,
         $view_ty:ty,
         |$state:ident, $id:ident, $version:ident, $s:ident| $view:expr
     ) => {
@@ -230,7 +245,7 @@ macro_rules! record_reads {
 
         #[utoipa::path(
             get,
-            path = $show_path,
+            path = concat!("/", $tag, "/{id}"),
             tag = $tag,
             summary = $show_summary,
             params(("id" = Uuid, Path, description = "The record's id"), common::AsOfQuery),
@@ -260,20 +275,43 @@ macro_rules! record_reads {
             Ok(common::with_etag(StatusCode::OK, view, $version))
         }
 
+        common::record_history!(
+            events,
+            concat!("/", $tag, "/{id}/events"),
+            $tag,
+            concat!("A ", $what, "'s history: its events with metadata, in order"),
+            $aggregate,
+            $what
+        );
+        common::record_history!(
+            history,
+            concat!("/", $tag, "/{id}/history"),
+            $tag,
+            "The record's history: its events with who, when and why (as /events)",
+            $aggregate,
+            $what
+        );
+    };
+}
+pub(crate) use record_reads;
+
+/// One path of a record's history (`/events`, and `/history`, which answers the same).
+macro_rules! record_history {
+    ($name:ident, $path:expr, $tag:expr, $summary:expr, $aggregate:ty, $what:expr) => {
         #[utoipa::path(
-            get,
-            path = $events_path,
-            tag = $tag,
-            summary = $events_summary,
-            params(("id" = Uuid, Path, description = "The record's id"), EventsQuery),
-            responses(
-                (status = 200, description = "One page of events", body = History),
-                RecordReadErrors,
-            ),
-            security(("bearer" = [])),
-            extensions(("x-role" = json!("auditor"))),
-        )]
-        async fn events(
+                    get,
+                    path = $path,
+                    tag = $tag,
+                    summary = $summary,
+                    params(("id" = Uuid, Path, description = "The record's id"), EventsQuery),
+                    responses(
+                        (status = 200, description = "One page of events", body = History),
+                        RecordReadErrors,
+                    ),
+                    security(("bearer" = [])),
+                    extensions(("x-role" = json!("auditor"))),
+                )]
+        async fn $name(
             State(state): State<AppState>,
             ApiPath(raw): ApiPath<String>,
             ApiQuery(q): ApiQuery<EventsQuery>,
@@ -282,30 +320,9 @@ macro_rules! record_reads {
             let kind = <$aggregate as cqrs_es::Aggregate>::TYPE;
             common::history(&state, kind, $what, id, q).await
         }
-
-        #[utoipa::path(
-            get,
-            path = $history_path,
-            tag = $tag,
-            summary = "The record's history: its events with who, when and why (as /events)",
-            params(("id" = Uuid, Path, description = "The record's id"), EventsQuery),
-            responses(
-                (status = 200, description = "One page of events", body = History),
-                RecordReadErrors,
-            ),
-            security(("bearer" = [])),
-            extensions(("x-role" = json!("auditor"))),
-        )]
-        async fn history(
-            state: State<AppState>,
-            raw: ApiPath<String>,
-            q: ApiQuery<EventsQuery>,
-        ) -> Result<Json<History>, ApiError> {
-            events(state, raw, q).await
-        }
     };
 }
-pub(crate) use record_reads;
+pub(crate) use record_history;
 
 /// One page of aggregate `id`'s events; 404 naming `what` when it has none.
 pub async fn history(
@@ -332,18 +349,7 @@ pub async fn history(
         return Err(ApiError::not_found(format!("no {what} with id {id}")));
     }
     let (events, next) = page(events, limit, |e| e.sequence.to_string());
-    let events = events
-        .into_iter()
-        .map(|e| EventView {
-            position: e.position(),
-            sequence: e.sequence,
-            payload: serde_json::from_str(&e.payload).unwrap_or(Value::Null),
-            metadata: serde_json::from_str(&e.metadata).unwrap_or(Value::Null),
-            event_type: e.event_type,
-            event_version: e.event_version,
-            recorded_at: e.recorded_at,
-        })
-        .collect();
+    let events = events.into_iter().map(EventView::from).collect();
     Ok(Json(History {
         aggregate_type: aggregate_type.to_owned(),
         aggregate_id: id,

@@ -10,10 +10,7 @@ use incubator_projections::funding::{self, Funding, Pipeline, StartupFilter, Sta
 use incubator_projections::models::Model;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(pipeline))
-        .routes(routes!(cohorts))
-        .routes(routes!(startups))
+    common::router![pipeline, cohorts, startups]
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -12,12 +12,7 @@ use incubator_domain::values::Cohort;
 use incubator_projections::records::{self, RecordFilter, RecordKind, RecordRow, Records};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(startups))
-        .routes(routes!(mentors))
-        .routes(routes!(spaces))
-        .routes(routes!(residencies))
-        .routes(routes!(collaborations))
+    common::router![startups, mentors, spaces, residencies, collaborations]
 }
 
 /// What every list takes besides its filters.

@@ -15,7 +15,6 @@ use serde::Serialize;
 use tokio::sync::watch;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use incubator_projections::projector::Progress;
 
@@ -52,9 +51,7 @@ pub fn admit(streams: &Arc<Streams>, name: &str) -> Result<Place<String>, ApiErr
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(live))
-        .routes(routes!(session))
+    super::common::router![live, session]
 }
 
 /// The data of a `positions` event: each read model's position (the sealer included).

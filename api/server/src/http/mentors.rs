@@ -130,8 +130,7 @@ pub struct MentorView {
 
 common::record_reads!(
     Mentor via mentors, "mentor", "mentors",
-    ["/mentors/{id}", "/mentors/{id}/events", "/mentors/{id}/history"],
-    ["A mentor's current state", "A mentor's history: its events with metadata, in order"],
+    "A mentor's current state",
     MentorView,
     |state, id, version, s| MentorView {
             mentor_id: id,

@@ -8,9 +8,7 @@ use incubator_projections::mentorship::{self, Mentee, MentorLoad, Period};
 use incubator_projections::mentorship::Mentorship;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(mentors))
-        .routes(routes!(mentees))
+    common::router![mentors, mentees]
 }
 
 fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Period, ApiError> {

@@ -12,18 +12,12 @@ use crate::people::{self, Details, PeopleError, Person, TrailEntry};
 
 /// Reads (auditors and officers).
 pub fn reads() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(show))
-        .routes(routes!(list))
-        .routes(routes!(trail))
+    common::router![show, list, trail]
 }
 
 /// Writes (officers).
 pub fn commands() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create))
-        .routes(routes!(update))
-        .routes(routes!(erase))
+    common::router![create, update, erase]
 }
 
 impl From<PeopleError> for ApiError {

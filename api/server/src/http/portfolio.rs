@@ -6,9 +6,7 @@ use incubator_projections::collaborations::{self, CollaborationRow, Summary};
 use incubator_projections::collaborations::Collaborations;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list))
-        .routes(routes!(summary))
+    common::router![list, summary]
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

@@ -8,7 +8,6 @@ pub(super) use axum::Json;
 pub(super) use serde::{Deserialize, Serialize};
 pub(super) use utoipa::{IntoParams, ToSchema};
 pub(super) use utoipa_axum::router::OpenApiRouter;
-pub(super) use utoipa_axum::routes;
 pub(super) use uuid::Uuid;
 
 pub(super) use super::common::{self, accepted, today, Created, EventsQuery, History};

@@ -4,7 +4,6 @@
 //! does it ([`crate::app::studio`]), crash-safe; the handlers here only parse and answer.
 
 use super::prelude::*;
-use incubator_domain::mentor::Mentor;
 use incubator_domain::residency::{
     Agreement, PublicMoment, PublicMomentKind, Residency, ResidencyCommand, ResidencyState,
 };
@@ -259,13 +258,10 @@ residency_command!(
     "Assign a mentor to the resident",
     ResidentMentorBody,
     |state, caller, id, _, b| run {
-        let (mentor, _) = state
-            .store
-            .load(state.store.mentors(), &b.mentor_id.0.to_string())
-            .await?;
+        let standing = state.app().mentor_standing(b.mentor_id.0).await?;
         let command = ResidencyCommand::AssignMentor {
             mentor_id: b.mentor_id,
-            standing: Mentor::standing(&mentor),
+            standing,
         };
         run(&state, &caller, id, command, None).await
     }
@@ -422,8 +418,7 @@ pub struct ResidencyView {
 
 common::record_reads!(
     Residency via residencies, "residency", "residencies",
-    ["/residencies/{id}", "/residencies/{id}/events", "/residencies/{id}/history"],
-    ["A residency's current state", "A residency's history: its events with metadata, in order"],
+    "A residency's current state",
     ResidencyView,
     |state, id, version, s| ResidencyView {
             residency_id: id,

@@ -10,7 +10,8 @@ use incubator_domain::values::Moment;
 use incubator_domain::values::YearMonth;
 use incubator_projections::models::Model;
 use incubator_projections::space_usage::{
-    self, BookingRow, Filter, RentMonth, RoomGrid, SpaceRow, SpaceUsage, Utilisation, Vacancy,
+    self, BookingRow, Filter, RentMonth, RoomGrid, SpaceRow, SpaceUsage, Utilisation, Vacancies,
+    Vacancy,
 };
 
 use super::common::{self, today};
@@ -21,13 +22,7 @@ const MAX_DAYS: i64 = 3_660;
 const MAX_MONTHS: i64 = 120;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(spaces))
-        .routes(routes!(utilisation))
-        .routes(routes!(vacancies))
-        .routes(routes!(rent_roll))
-        .routes(routes!(bookings))
-        .routes(routes!(week))
+    common::router![spaces, utilisation, vacancies, rent_roll, bookings, week]
 }
 
 /// The most days a week view covers.
@@ -197,18 +192,11 @@ struct VacanciesQuery {
 /// Vacancies, one page of them, and the position they reflect.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VacanciesPage {
-    pub on: String,
-    pub until: String,
-    /// Lettable spaces with room on `on` (all pages).
-    pub vacant_now: i64,
-    /// Their free area, m².
-    pub vacant_m2_now: f64,
-    /// Lettable spaces full on `on` with room by `until` (all pages).
-    pub upcoming: i64,
+    #[serde(flatten)]
+    pub counts: Vacancies,
     /// Spaces with room on `on` or by `until`, by id.
-    pub items: Vec<Vacancy>,
-    pub next: Option<String>,
-    pub position: i64,
+    #[serde(flatten)]
+    pub page: Page<Vacancy>,
 }
 
 common::read!(
@@ -229,7 +217,7 @@ common::read!(
         let until = on + Duration::days(within);
         let after = q.after.map(|a| a.to_string());
         let mut conn = state.store.read.pool.acquire().await?;
-        let v = space_usage::vacancies(
+        let (counts, items) = space_usage::vacancies(
             &mut conn,
             filter(q.building, q.kind),
             on,
@@ -238,16 +226,9 @@ common::read!(
             limit as usize + 1,
         )
         .await?;
-        let (items, next) = common::page(v.items, limit, |s| s.space_id.clone());
         Ok(Json(VacanciesPage {
-            on: v.on,
-            until: v.until,
-            vacant_now: v.vacant_now,
-            vacant_m2_now: v.vacant_m2_now,
-            upcoming: v.upcoming,
-            items,
-            next,
-            position: at,
+            counts,
+            page: Page::of(items, limit, |s| s.space_id.clone(), at),
         }))
     }
 );

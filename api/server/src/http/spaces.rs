@@ -310,8 +310,7 @@ pub struct SpaceView {
 
 common::record_reads!(
     Space via spaces, "space", "spaces",
-    ["/spaces/{id}", "/spaces/{id}/events", "/spaces/{id}/history"],
-    ["A space's current state: terms, allocations, upcoming bookings", "A space's history: its events with metadata, in order"],
+    "A space's current state: terms, allocations, upcoming bookings",
     SpaceView,
     |state, id, version, s| SpaceView {
             space_id: id,

@@ -2,7 +2,6 @@
 //! and the event history.
 
 use super::prelude::*;
-use incubator_domain::mentor::Mentor;
 use incubator_domain::startup::{
     FundingKind, RoundKind, Stage, Startup, StartupCommand, StartupState,
 };
@@ -101,8 +100,7 @@ pub struct StartupView {
 
 common::record_reads!(
     Startup via startups, "startup", "startups",
-    ["/startups/{id}", "/startups/{id}/events", "/startups/{id}/history"],
-    ["A startup's current state", "A startup's history: its events with metadata, in order"],
+    "A startup's current state",
     StartupView,
     |state, id, version, s| {
             let founders: Vec<Uuid> = s.founders.iter().map(|p| p.0).collect();
@@ -350,14 +348,11 @@ startup_command!(
     "Assign a mentor",
     StartupMentorBody,
     |state, caller, _id, _, b| make {
-        let (mentor, _) = state
-            .store
-            .load(state.store.mentors(), &b.mentor_id.0.to_string())
-            .await?;
+        let standing = state.app().mentor_standing(b.mentor_id.0).await?;
         (
             StartupCommand::AssignMentor {
                 mentor_id: b.mentor_id,
-                standing: Mentor::standing(&mentor),
+                standing,
             },
             None,
         )
