@@ -8,6 +8,8 @@
 //! - `incubator_commands_total{command, outcome}`: outcome is `accepted`, `refused` (a domain
 //!   rule), `version_mismatch`, `conflict`, `unavailable` or `error`.
 //! - `incubator_idempotent_replays_total`: responses replayed for a retried key.
+//! - `incubator_read_answers_total{outcome}`: read-model answers `computed`, `kept` (the same
+//!   answer sent again while its model had not moved) or `not_modified` (304).
 //! - `incubator_projector_position{projection}`, `incubator_projector_lag_events{projection}`
 //!   (events in the log past the projection's checkpoint) and `incubator_log_head_position`,
 //!   read when scraped.
@@ -35,6 +37,11 @@ struct RouteLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CommandLabels {
     command: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AnswerLabels {
     outcome: &'static str,
 }
 
@@ -88,6 +95,8 @@ metrics! {
         "projector_lag_events", "Positions in the log past a read model's checkpoint";
     log_head: Gauge = Gauge::default(),
         "log_head_position", "The highest position in the event log";
+    answers: Family<AnswerLabels, Counter> = Family::default(),
+        "read_answers", "Read-model answers, by whether they were computed, kept or not modified";
 }
 
 /// A request method as a label value: the standard methods by name, anything else `other`, so
@@ -134,6 +143,12 @@ impl Metrics {
     }
 
     /// Counts a replayed response.
+    /// Counts a read-model answer: `computed`, `kept` (sent again while its model had not
+    /// moved) or `not_modified` (the client's copy still held: 304).
+    pub fn answer(&self, outcome: &'static str) {
+        self.answers.get_or_create(&AnswerLabels { outcome }).inc();
+    }
+
     pub fn replay(&self) {
         self.replays.inc();
     }

@@ -2,6 +2,7 @@
 //! each on a database of its own.
 
 mod access;
+mod answers;
 mod as_of;
 mod audit_feed;
 mod backup;

@@ -599,7 +599,10 @@ pub(crate) use accepted;
 /// which reads once `$model` has applied the position asked for (`fresh::ModelQuery`): `$q`
 /// is the query, `$at` the position the model then reflects.
 macro_rules! read {
+    // `(names people)` first: the answer names people from the registry, which changes without
+    // any model moving; it is computed for each request, never kept or validated by position.
     (
+        $((names $people:ident))?
         $(#[$doc:meta])*
         $name:ident, $path:literal, $tag:literal, $role:literal, $summary:literal,
         $described:literal => $answer:ty,
@@ -611,16 +614,42 @@ macro_rules! read {
             path = $path,
             tag = $tag,
             summary = $summary,
-            params($query, Freshness),
-            responses((status = 200, description = $described, body = $answer), ListErrors),
+            params(
+                $query,
+                Freshness,
+                ("If-None-Match" = Option<String>, Header, description = "The `ETag` of an answer held: 304 while it still holds"),
+            ),
+            responses(
+                (status = 200, description = $described, body = $answer),
+                (status = 304, description = "Not modified: the answer named by `If-None-Match` still holds"),
+                ListErrors,
+            ),
             security(("bearer" = [])),
             extensions(("x-role" = json!($role))),
         )]
         async fn $name(
             State($state): State<AppState>,
+            uri: axum::http::Uri,
+            headers: axum::http::HeaderMap,
             $($extra: $extra_ty,)*
             ModelQuery($q, $at, _): ModelQuery<$model, $query>,
-        ) -> Result<Json<$answer>, ApiError> $body
+        ) -> Result<Response, ApiError> {
+            let model = <$model as incubator_projections::projector::Named>::NAME;
+            let at = $at;
+            let shared = $state.clone();
+            let compute = async move {
+                let answer: Result<Json<$answer>, ApiError> = async move $body.await;
+                answer
+            };
+            let share = common::read!(@share $($people)?);
+            super::answers::answer(&shared, model, at, &uri, &headers, share, compute).await
+        }
+    };
+    (@share people) => {
+        false
+    };
+    (@share) => {
+        true
     };
 }
 pub(crate) use read;

@@ -139,6 +139,7 @@ list_query!(StartupsQuery {
 });
 
 common::read!(
+    (names people)
     /// `GET /startups`: the startups, by application order.
     startups, "/startups", "startups", "auditor",
     "The startups: filter by stage and cohort, search by name, page by cursor",
@@ -160,6 +161,7 @@ list_query!(MentorsQuery {
 });
 
 common::read!(
+    (names people)
     /// `GET /mentors`: the mentors, named from the registry.
     mentors, "/mentors", "mentors", "auditor",
     "The mentors: filter by status, search by name, page by cursor",
@@ -181,6 +183,7 @@ list_query!(SpacesQuery {
 });
 
 common::read!(
+    (names people)
     /// `GET /spaces`: the spaces of the three buildings.
     spaces, "/spaces", "spaces", "auditor",
     "The spaces: filter by building and kind, search by name, page by cursor",
@@ -201,6 +204,7 @@ list_query!(ResidenciesQuery {
 });
 
 common::read!(
+    (names people)
     /// `GET /residencies`: the residencies, each with its artist named from the registry.
     residencies, "/residencies", "residencies", "auditor",
     "The residencies: filter by stage, search by open call or artist, page by cursor",
@@ -220,6 +224,7 @@ list_query!(CollaborationsQuery {
 });
 
 common::read!(
+    (names people)
     /// `GET /collaborations`: the collaborations.
     collaborations, "/collaborations", "collaborations", "auditor",
     "The collaborations: filter by stage, search by title, page by cursor",

@@ -37,6 +37,7 @@ struct MentorsQuery {
 }
 
 common::read!(
+    (names people)
     /// `GET /mentorship/mentors`: per mentor, current load, mentees, sessions and hours (total,
     /// per month, per year) in the period.
     mentors, "/mentorship/mentors", "mentorship", "viewer",

@@ -1,5 +1,6 @@
 //! The HTTP API under `/api/v1`: routers per area, merged in [`app`].
 
+pub mod answers;
 mod audit;
 mod collaborations;
 mod common;
@@ -106,6 +107,8 @@ pub struct AppState {
     pub health: watch::Receiver<health::Health>,
     /// This process as the holder of idempotency keys.
     pub owners: Arc<idempotency::Owners>,
+    /// Read-model answers kept until their model moves.
+    pub answers: Arc<answers::Answers>,
 }
 
 impl AppState {
@@ -141,6 +144,7 @@ impl AppState {
             settings,
             heavy: Arc::default(),
             streams: Arc::default(),
+            answers: Arc::default(),
         }
     }
 }

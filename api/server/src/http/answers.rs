@@ -1,0 +1,231 @@
+//! Read-model answers shared until their model moves.
+//!
+//! A read model changes only when its projector moves it, so the answer to a read is the same
+//! for everyone until the model's position moves (or the hub's day turns, for the answers that
+//! count to today). Each answer is served with that as its validator, `ETag:
+//! "v<version>.<model>.<position>.<day>"`: a client that sends it back in `If-None-Match` gets
+//! `304 Not Modified` without the answer being computed, and an answer computed once is kept
+//! and sent to every client that asks the same (path and query, `min_position` aside) while it
+//! holds. Answers that name people from the registry (which changes without any model moving)
+//! are never kept (see `common::read!`).
+//!
+//! Bounded: at most [`MAX_ANSWERS`] answers of at most [`MAX_BYTES`] each; the oldest goes
+//! first, and an answer whose model has moved on is replaced when it is next asked for.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::error::ApiError;
+use super::AppState;
+
+/// How many answers are kept.
+pub const MAX_ANSWERS: usize = 512;
+/// The largest answer kept (larger ones are computed for each request).
+pub const MAX_BYTES: usize = 512 * 1024;
+
+/// What an answer is the answer to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    model: &'static str,
+    /// The path and the query without `min_position`.
+    resource: String,
+    day: NaiveDate,
+}
+
+#[derive(Debug)]
+struct Kept {
+    position: i64,
+    body: Bytes,
+}
+
+/// The kept answers.
+#[derive(Debug, Default)]
+pub struct Answers {
+    kept: Mutex<(HashMap<Key, Kept>, VecDeque<Key>)>,
+}
+
+impl Answers {
+    fn get(&self, key: &Key, position: i64) -> Option<Bytes> {
+        let kept = self.kept.lock().ok()?;
+        kept.0
+            .get(key)
+            .filter(|k| k.position == position)
+            .map(|k| k.body.clone())
+    }
+
+    fn put(&self, key: Key, position: i64, body: Bytes) {
+        if body.len() > MAX_BYTES {
+            return;
+        }
+        let Ok(mut kept) = self.kept.lock() else {
+            return;
+        };
+        let (map, order) = &mut *kept;
+        if map.insert(key.clone(), Kept { position, body }).is_none() {
+            order.push_back(key);
+            while map.len() > MAX_ANSWERS {
+                match order.pop_front() {
+                    Some(oldest) => map.remove(&oldest),
+                    None => break,
+                };
+            }
+        }
+    }
+
+    /// How many answers are kept now.
+    pub fn len(&self) -> usize {
+        self.kept.lock().map_or(0, |k| k.0.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The request's path and query without `min_position` (which only says how fresh the answer
+/// must be, not what it is).
+fn resource(uri: &axum::http::Uri) -> String {
+    let query = uri.query().unwrap_or("");
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("min_position="))
+        .collect();
+    if rest.is_empty() {
+        uri.path().to_owned()
+    } else {
+        format!("{}?{}", uri.path(), rest.join("&"))
+    }
+}
+
+/// Whether `If-None-Match` names `etag` (or is `*`); weak and strong tags compare alike.
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}
+
+/// The answer to a read of `model` at `position`: `304` when the client holds it, the kept
+/// answer when there is one, else `compute`'s, kept for the next client when `share`.
+pub async fn answer<T, F>(
+    state: &AppState,
+    model: &'static str,
+    position: i64,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    share: bool,
+    compute: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: Future<Output = Result<Json<T>, ApiError>>,
+{
+    if !share {
+        return compute.await.map(IntoResponse::into_response);
+    }
+    let day = super::common::today();
+    let etag = format!(
+        "\"v{}.{model}.{position}.{day}\"",
+        env!("CARGO_PKG_VERSION")
+    );
+    let tagged = |status: StatusCode, body: Option<Bytes>| {
+        let mut response = match body {
+            Some(body) => (
+                status,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                body,
+            )
+                .into_response(),
+            None => status.into_response(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            response.headers_mut().insert(header::ETAG, value);
+        }
+        response
+    };
+    if not_modified(headers, &etag) {
+        state.metrics.answer("not_modified");
+        return Ok(tagged(StatusCode::NOT_MODIFIED, None));
+    }
+    let key = Key {
+        model,
+        resource: resource(uri),
+        day,
+    };
+    let answers: &Arc<Answers> = &state.answers;
+    if let Some(body) = answers.get(&key, position) {
+        state.metrics.answer("kept");
+        return Ok(tagged(StatusCode::OK, Some(body)));
+    }
+    let Json(value) = compute.await?;
+    let body = Bytes::from(serde_json::to_vec(&value).map_err(|_| ApiError::Internal)?);
+    answers.put(key, position, body.clone());
+    state.metrics.answer("computed");
+    Ok(tagged(StatusCode::OK, Some(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: usize) -> Key {
+        Key {
+            model: "funding",
+            resource: format!("/funding/startups?after={n}"),
+            day: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_answer_holds_only_at_its_position_and_the_oldest_goes_first() {
+        let answers = Answers::default();
+        answers.put(key(0), 7, Bytes::from_static(b"{}"));
+        assert_eq!(answers.get(&key(0), 7), Some(Bytes::from_static(b"{}")));
+        assert_eq!(answers.get(&key(0), 8), None, "the model moved on");
+        for n in 1..=MAX_ANSWERS {
+            answers.put(key(n), 7, Bytes::from_static(b"{}"));
+        }
+        assert_eq!(answers.len(), MAX_ANSWERS);
+        assert_eq!(answers.get(&key(0), 7), None, "the oldest went first");
+        assert!(answers.get(&key(MAX_ANSWERS), 7).is_some());
+        answers.put(key(0), 7, Bytes::from(vec![b' '; MAX_BYTES + 1]));
+        assert_eq!(answers.get(&key(0), 7), None, "too large to keep");
+    }
+
+    #[test]
+    fn the_resource_leaves_out_only_min_position() {
+        let uri: axum::http::Uri = "/api/v1/funding/startups?min_position=4&stage=incubation"
+            .parse()
+            .unwrap();
+        assert_eq!(resource(&uri), "/api/v1/funding/startups?stage=incubation");
+        let uri: axum::http::Uri = "/api/v1/funding/pipeline?min_position=4".parse().unwrap();
+        assert_eq!(resource(&uri), "/api/v1/funding/pipeline");
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly_and_takes_lists_and_stars() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"a\", W/\"b\""),
+        );
+        assert!(not_modified(&headers, "\"b\""));
+        assert!(!not_modified(&headers, "\"c\""));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(not_modified(&headers, "\"c\""));
+    }
+}
