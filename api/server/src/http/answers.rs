@@ -46,10 +46,13 @@ struct Kept {
     body: Bytes,
 }
 
-/// The kept answers.
+/// The kept answers, and the answers being computed.
 #[derive(Debug, Default)]
 pub struct Answers {
     kept: Mutex<(HashMap<Key, Kept>, VecDeque<Key>)>,
+    /// One lock per answer being computed: the clients that ask for it meanwhile wait for the
+    /// first one's answer instead of each computing it (64 dashboards at once cost one).
+    computing: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Answers {
@@ -76,6 +79,22 @@ impl Answers {
                     Some(oldest) => map.remove(&oldest),
                     None => break,
                 };
+            }
+        }
+    }
+
+    /// The lock of `key`'s computation (made when none is running).
+    fn computing(&self, key: &Key) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        let mut computing = self.computing.lock().ok()?;
+        Some(computing.entry(key.clone()).or_default().clone())
+    }
+
+    /// Forgets `key`'s lock once nobody holds or waits for it.
+    fn computed(&self, key: &Key, lock: Arc<tokio::sync::Mutex<()>>) {
+        if let Ok(mut computing) = self.computing.lock() {
+            // The map's reference and `lock` are all that is left.
+            if Arc::strong_count(&lock) <= 2 {
+                computing.remove(key);
             }
         }
     }
@@ -171,11 +190,36 @@ where
         state.metrics.answer("kept");
         return Ok(tagged(StatusCode::OK, Some(body)));
     }
-    let Json(value) = compute.await?;
-    let body = Bytes::from(serde_json::to_vec(&value).map_err(|_| ApiError::Internal)?);
-    answers.put(key, position, body.clone());
-    state.metrics.answer("computed");
-    Ok(tagged(StatusCode::OK, Some(body)))
+    // One computation per answer: whoever asks while it runs waits for it, then finds it kept.
+    let lock = answers.computing(&key);
+    let guard = match &lock {
+        Some(lock) => Some(lock.lock().await),
+        None => None,
+    };
+    let kept = answers.get(&key, position);
+    let computed = match kept {
+        Some(body) => {
+            state.metrics.answer("kept");
+            Ok(body)
+        }
+        None => match compute.await {
+            Ok(Json(value)) => match serde_json::to_vec(&value) {
+                Ok(body) => {
+                    let body = Bytes::from(body);
+                    answers.put(key.clone(), position, body.clone());
+                    state.metrics.answer("computed");
+                    Ok(body)
+                }
+                Err(_) => Err(ApiError::Internal),
+            },
+            Err(e) => Err(e),
+        },
+    };
+    drop(guard);
+    if let Some(lock) = lock {
+        answers.computed(&key, lock);
+    }
+    Ok(tagged(StatusCode::OK, Some(computed?)))
 }
 
 #[cfg(test)]
@@ -204,6 +248,25 @@ mod tests {
         assert!(answers.get(&key(MAX_ANSWERS), 7).is_some());
         answers.put(key(0), 7, Bytes::from(vec![b' '; MAX_BYTES + 1]));
         assert_eq!(answers.get(&key(0), 7), None, "too large to keep");
+    }
+
+    #[test]
+    fn askers_of_one_answer_share_one_computation_and_its_lock_is_forgotten_after() {
+        let answers = Answers::default();
+        let first = answers.computing(&key(1)).unwrap();
+        let second = answers.computing(&key(1)).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "the second waits on the first's lock"
+        );
+        assert!(!Arc::ptr_eq(&first, &answers.computing(&key(2)).unwrap()));
+        answers.computed(&key(1), first);
+        assert!(
+            answers.computing.lock().unwrap().contains_key(&key(1)),
+            "one still waits"
+        );
+        answers.computed(&key(1), second);
+        assert!(!answers.computing.lock().unwrap().contains_key(&key(1)));
     }
 
     #[test]
