@@ -1238,7 +1238,10 @@ fn keep_asking(
             let (c, url, stop) = (clients[i / 100].clone(), url.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut seen = std::collections::BTreeMap::new();
+                let mut asked = 0u64;
                 while !*stop.borrow() {
+                    asked += 1;
+                    let url = url.replace("{n}", &format!("{i}{asked:06}"));
                     let status = match c.get(&url).send().await {
                         Ok(r) => {
                             let s = r.status().as_u16();
@@ -1425,7 +1428,9 @@ async fn flood_on(url: &str, args: &FloodArgs) -> Result<Flooded, String> {
     }
     let streams_open = streams.len();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let as_of_url = format!("{base}/api/v1/funding/pipeline?as_of=2199-01-01T00:00:00Z");
+    // Each request asks another instant (`{n}` is replaced per request), so that none is
+    // answered from another's kept answer: every one is a replay to queue or refuse.
+    let as_of_url = format!("{base}/api/v1/funding/pipeline?as_of=2199-01-01T00:00:00.{{n}}Z");
     let as_of = keep_asking(&auditor, as_of_url.clone(), args.as_of, (&stopped, 3))?;
     let viewer_as_of = keep_asking(&viewer_token, as_of_url, args.as_of, (&stopped, 4))?;
     let verify = keep_asking(

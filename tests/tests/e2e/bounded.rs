@@ -125,10 +125,14 @@ async fn heavy_work_is_bounded_and_nothing_else_waits_behind_it(backend: Backend
     }
     let mut flood = Vec::new();
     for i in 0..FLOOD {
+        // Each asks another instant, so that none is sent another's kept answer: every one
+        // is a replay for the bounded queue to run or refuse.
         let path = if i % 2 == 0 {
-            "/api/v1/funding/pipeline?as_of=2199-01-01T00:00:00Z"
+            format!("/api/v1/funding/pipeline?as_of=2199-01-01T00:00:00.{i:03}Z")
         } else {
-            "/api/v1/space-usage/utilisation?from=2026-01-01&to=2026-12-31&as_of=2199-01-01T00:00:00Z"
+            format!(
+                "/api/v1/space-usage/utilisation?from=2026-01-01&to=2026-12-31&as_of=2199-01-01T00:00:00.{i:03}Z"
+            )
         };
         let (c, url) = (auditor.clone(), format!("{base}{path}"));
         flood.push(tokio::spawn(async move { answer(c.get(url)).await }));
