@@ -258,6 +258,18 @@ pub async fn insert_json_rows(
     insert_json_rows_as(conn, dialect, table, columns, rows, false).await
 }
 
+/// The `i`th value of a row `j` of a JSON array of rows (`json_each(…) AS j` on SQLite,
+/// `jsonb_array_elements(…) AS j` on PostgreSQL), as a column of `kind`.
+fn element(dialect: Dialect, i: usize, kind: JsonColumn) -> String {
+    match (dialect, kind) {
+        (Dialect::Sqlite, _) => format!("json_extract(j.value, '$[{i}]')"),
+        (Dialect::Postgres, JsonColumn::Text) => format!("j->>{i}"),
+        (Dialect::Postgres, JsonColumn::Int) => format!("(j->>{i})::bigint"),
+        (Dialect::Postgres, JsonColumn::Json) => format!("(j->>{i})::jsonb"),
+        (Dialect::Postgres, JsonColumn::Timestamp) => format!("(j->>{i})::timestamptz"),
+    }
+}
+
 /// A column [`update_json_rows`] sets: its name, how it travels, and whether a JSON null
 /// keeps the row's value (`keep`) instead of writing NULL.
 #[derive(Debug, Clone, Copy)]
@@ -279,13 +291,7 @@ pub async fn update_json_rows(
     if rows.is_empty() {
         return Ok(());
     }
-    let value = |i: usize, kind: JsonColumn| match (dialect, kind) {
-        (Dialect::Sqlite, _) => format!("json_extract(j.value, '$[{i}]')"),
-        (Dialect::Postgres, JsonColumn::Text) => format!("j->>{i}"),
-        (Dialect::Postgres, JsonColumn::Int) => format!("(j->>{i})::bigint"),
-        (Dialect::Postgres, JsonColumn::Json) => format!("(j->>{i})::jsonb"),
-        (Dialect::Postgres, JsonColumn::Timestamp) => format!("(j->>{i})::timestamptz"),
-    };
+    let value = |i: usize, kind: JsonColumn| element(dialect, i, kind);
     let set: Vec<String> = sets
         .iter()
         .enumerate()
@@ -336,28 +342,20 @@ pub async fn insert_json_rows_as(
     if dialect == Dialect::Sqlite {
         return insert_sqlite_values(conn, table, &names, rows).await;
     }
+    // PostgreSQL from here: the rows as one JSON array, expanded by the server.
     let values: Vec<String> = columns
         .iter()
         .enumerate()
-        .map(|(i, (_, kind))| match (dialect, kind) {
-            (Dialect::Sqlite, _) => format!("json_extract(value, '$[{i}]')"),
-            (Dialect::Postgres, JsonColumn::Text) => format!("r->>{i}"),
-            (Dialect::Postgres, JsonColumn::Int) => format!("(r->>{i})::bigint"),
-            (Dialect::Postgres, JsonColumn::Json) => format!("(r->>{i})::jsonb"),
-            (Dialect::Postgres, JsonColumn::Timestamp) => format!("(r->>{i})::timestamptz"),
-        })
+        .map(|(i, (_, kind))| element(dialect, i, *kind))
         .collect();
-    let from = match dialect {
-        Dialect::Sqlite => "json_each($1)",
-        Dialect::Postgres => "jsonb_array_elements(CAST($1 AS jsonb)) AS r",
-    };
-    let overriding = if identity && dialect == Dialect::Postgres {
+    let overriding = if identity {
         " OVERRIDING SYSTEM VALUE"
     } else {
         ""
     };
     let sql = format!(
-        "INSERT INTO {table} ({}){overriding} SELECT {} FROM {from}",
+        "INSERT INTO {table} ({}){overriding} SELECT {} \
+         FROM jsonb_array_elements(CAST($1 AS jsonb)) AS j",
         names.join(", "),
         values.join(", ")
     );

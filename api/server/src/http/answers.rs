@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -31,10 +31,9 @@ pub const MAX_ANSWERS: usize = 512;
 /// The largest answer kept (larger ones are computed for each request).
 pub const MAX_BYTES: usize = 512 * 1024;
 
-/// What an answer is the answer to.
+/// What an answer is the answer to (the path names the model).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
-    model: &'static str,
     /// The path and the query without `min_position`.
     resource: String,
     day: NaiveDate,
@@ -55,10 +54,16 @@ pub struct Answers {
     computing: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
 }
 
+/// `mutex` locked; a panic elsewhere while it was held leaves the maps whole (each change to
+/// them is one call), so a poisoned lock is taken as it is.
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Answers {
     fn get(&self, key: &Key, position: i64) -> Option<Bytes> {
-        let kept = self.kept.lock().ok()?;
-        kept.0
+        locked(&self.kept)
+            .0
             .get(key)
             .filter(|k| k.position == position)
             .map(|k| k.body.clone())
@@ -68,9 +73,7 @@ impl Answers {
         if body.len() > MAX_BYTES {
             return;
         }
-        let Ok(mut kept) = self.kept.lock() else {
-            return;
-        };
+        let mut kept = locked(&self.kept);
         let (map, order) = &mut *kept;
         if map.insert(key.clone(), Kept { position, body }).is_none() {
             order.push_back(key);
@@ -83,29 +86,40 @@ impl Answers {
         }
     }
 
-    /// The lock of `key`'s computation (made when none is running).
-    fn computing(&self, key: &Key) -> Option<Arc<tokio::sync::Mutex<()>>> {
-        let mut computing = self.computing.lock().ok()?;
-        Some(computing.entry(key.clone()).or_default().clone())
-    }
-
-    /// Forgets `key`'s lock once nobody holds or waits for it.
-    fn computed(&self, key: &Key, lock: Arc<tokio::sync::Mutex<()>>) {
-        if let Ok(mut computing) = self.computing.lock() {
-            // The map's reference and `lock` are all that is left.
-            if Arc::strong_count(&lock) <= 2 {
-                computing.remove(key);
-            }
+    /// The computation of `key`'s answer: the one running, else a new one.
+    fn computing<'a>(&'a self, key: &'a Key) -> Computing<'a> {
+        let lock = locked(&self.computing)
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        Computing {
+            answers: self,
+            key,
+            lock,
         }
     }
 
-    /// How many answers are kept now.
-    pub fn len(&self) -> usize {
-        self.kept.lock().map_or(0, |k| k.0.len())
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        locked(&self.kept).0.len()
     }
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+/// A request's share in the computation of one answer. Its lock is forgotten when the last
+/// request holding or waiting for it is done, or cancelled (a client that went away).
+struct Computing<'a> {
+    answers: &'a Answers,
+    key: &'a Key,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Computing<'_> {
+    fn drop(&mut self) {
+        let mut computing = locked(&self.answers.computing);
+        // The map's reference and this one are all that is left.
+        if Arc::strong_count(&self.lock) <= 2 {
+            computing.remove(self.key);
+        }
     }
 }
 
@@ -115,7 +129,9 @@ fn resource(uri: &axum::http::Uri) -> String {
     let query = uri.query().unwrap_or("");
     let rest: Vec<&str> = query
         .split('&')
-        .filter(|pair| !pair.is_empty() && !pair.starts_with("min_position="))
+        .filter(|pair| {
+            !pair.is_empty() && pair.split('=').next() != Some(super::fresh::MIN_POSITION)
+        })
         .collect();
     if rest.is_empty() {
         uri.path().to_owned()
@@ -181,45 +197,31 @@ where
         return Ok(tagged(StatusCode::NOT_MODIFIED, None));
     }
     let key = Key {
-        model,
         resource: resource(uri),
         day,
     };
-    let answers: &Arc<Answers> = &state.answers;
+    let answers = &state.answers;
     if let Some(body) = answers.get(&key, position) {
         state.metrics.answer("kept");
         return Ok(tagged(StatusCode::OK, Some(body)));
     }
     // One computation per answer: whoever asks while it runs waits for it, then finds it kept.
-    let lock = answers.computing(&key);
-    let guard = match &lock {
-        Some(lock) => Some(lock.lock().await),
-        None => None,
-    };
-    let kept = answers.get(&key, position);
-    let computed = match kept {
+    let computing = answers.computing(&key);
+    let _turn = computing.lock.lock().await;
+    let body = match answers.get(&key, position) {
         Some(body) => {
             state.metrics.answer("kept");
-            Ok(body)
+            body
         }
-        None => match compute.await {
-            Ok(Json(value)) => match serde_json::to_vec(&value) {
-                Ok(body) => {
-                    let body = Bytes::from(body);
-                    answers.put(key.clone(), position, body.clone());
-                    state.metrics.answer("computed");
-                    Ok(body)
-                }
-                Err(_) => Err(ApiError::Internal),
-            },
-            Err(e) => Err(e),
-        },
+        None => {
+            let Json(value) = compute.await?;
+            let body = Bytes::from(serde_json::to_vec(&value).map_err(|_| ApiError::Internal)?);
+            answers.put(key.clone(), position, body.clone());
+            state.metrics.answer("computed");
+            body
+        }
     };
-    drop(guard);
-    if let Some(lock) = lock {
-        answers.computed(&key, lock);
-    }
-    Ok(tagged(StatusCode::OK, Some(computed?)))
+    Ok(tagged(StatusCode::OK, Some(body)))
 }
 
 #[cfg(test)]
@@ -228,7 +230,6 @@ mod tests {
 
     fn key(n: usize) -> Key {
         Key {
-            model: "funding",
             resource: format!("/funding/startups?after={n}"),
             day: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
         }
@@ -253,20 +254,25 @@ mod tests {
     #[test]
     fn askers_of_one_answer_share_one_computation_and_its_lock_is_forgotten_after() {
         let answers = Answers::default();
-        let first = answers.computing(&key(1)).unwrap();
-        let second = answers.computing(&key(1)).unwrap();
+        let (one, two) = (key(1), key(2));
+        let first = answers.computing(&one);
+        let second = answers.computing(&one);
         assert!(
-            Arc::ptr_eq(&first, &second),
+            Arc::ptr_eq(&first.lock, &second.lock),
             "the second waits on the first's lock"
         );
-        assert!(!Arc::ptr_eq(&first, &answers.computing(&key(2)).unwrap()));
-        answers.computed(&key(1), first);
+        assert!(!Arc::ptr_eq(&first.lock, &answers.computing(&two).lock));
         assert!(
-            answers.computing.lock().unwrap().contains_key(&key(1)),
+            !locked(&answers.computing).contains_key(&two),
+            "cancelled: forgotten"
+        );
+        drop(first);
+        assert!(
+            locked(&answers.computing).contains_key(&one),
             "one still waits"
         );
-        answers.computed(&key(1), second);
-        assert!(!answers.computing.lock().unwrap().contains_key(&key(1)));
+        drop(second);
+        assert!(!locked(&answers.computing).contains_key(&one));
     }
 
     #[test]

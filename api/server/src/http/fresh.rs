@@ -19,7 +19,7 @@ use super::extract::parse_query;
 use super::{position, wait_for_position, AppState};
 
 /// The query parameter every read-model read takes (documented with [`Freshness`]).
-const MIN_POSITION: &str = "min_position";
+pub(super) const MIN_POSITION: &str = "min_position";
 
 /// `?min_position=`, as the OpenAPI document lists it beside a read's own parameters.
 #[derive(Debug, IntoParams)]
